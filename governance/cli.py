@@ -1,0 +1,227 @@
+"""The `mlgov` command line: parse, call the pipeline, print, exit.
+
+Exit codes (DESIGN.md): 0 pass, 1 the policy failed, 2 bad usage or input,
+3 an internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from governance import __version__
+from governance.errors import InputError, MlgovError
+
+EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _progress(enabled: bool) -> Any:
+    def show(message: str) -> None:
+        if enabled:
+            click.echo(f"mlgov: {message}", err=True)
+    return show
+
+
+def _want_progress(verbose: bool) -> bool:
+    return verbose or (sys.stderr.isatty() and not os.environ.get("CI"))
+
+
+def _emit_reports(evaluation: Any, fmt: str, reports: tuple[Path, ...], quiet: bool) -> None:
+    """Render --report files (format from each extension) and stdout's --format."""
+    from governance.output import write_all
+    from governance.report import format_for, renderer
+
+    outputs = []
+    for path in reports:
+        report_format = format_for(path.name)
+        if report_format is None:
+            raise InputError("cannot tell the report format from the extension "
+                             "(use .md, .json, .txt" + _extra_extensions() + ")", file=path)
+        outputs.append((path, renderer(report_format)(evaluation)))
+    write_all(outputs)
+    if fmt == "terminal":
+        from governance.report.terminal import render
+
+        click.echo(render(evaluation, colour=sys.stdout.isatty(), quiet=quiet), nl=False)
+    elif not quiet or fmt != "terminal":
+        click.echo(renderer(fmt)(evaluation), nl=False)
+
+
+def _extra_extensions() -> str:
+    from governance.report import EXTENSIONS
+
+    others = sorted(e for e in EXTENSIONS if e not in (".md", ".json", ".txt"))
+    return (", " + ", ".join(others)) if others else ""
+
+
+def _formats() -> list[str]:
+    from governance.report import FORMATS
+
+    return list(FORMATS)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="mlgov")
+def cli() -> None:
+    """ML supply-chain governance: SBOMs, policy gates and GPU-stack checks.
+
+    \b
+    The three jobs:
+      CI gate      mlgov scan . --policy production --stage production --report mlgov.md
+      SBOM         mlgov sbom . -o sbom.cdx.json      (then: mlgov check sbom.cdx.json)
+      promotion    mlgov scan . --python .venv        (a readable summary of what to fix)
+
+    Exit codes: 0 pass, 1 the policy failed, 2 bad usage or input, 3 internal error.
+    """
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@click.option("--python", "python", type=click.Path(path_type=Path),
+              help="Installed environment to scan: a venv folder or an interpreter. Default: DIR/.venv if present.")
+@click.option("--policy", default="baseline", show_default=True,
+              help="A shipped policy name (baseline, production, ...) or a policy TOML file.")
+@click.option("--stage", default=None, help="Promotion stage whose gates apply (default: the policy's own).")
+@click.option("--sbom", "sbom_path", type=click.Path(path_type=Path),
+              help="Also write the validated CycloneDX SBOM here (.json or .xml).")
+@click.option("--spec-version", type=click.Choice(["1.5", "1.6", "1.7"]), default="1.6", show_default=True,
+              help="CycloneDX version of --sbom.")
+@click.option("--report", "reports", multiple=True, type=click.Path(path_type=Path),
+              help="Write a report; the format comes from the extension. Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "md", "json"]), default="terminal",
+              show_default=True, help="What goes to standard output.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone (terminal format).")
+@click.option("--reproducible", is_flag=True,
+              help="Byte-identical SBOM for the same inputs (fixed time and serial; SOURCE_DATE_EPOCH also works).")
+@click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+def scan(directory: Path, python: Path | None, policy: str, stage: str | None, sbom_path: Path | None,
+         spec_version: str, reports: tuple[Path, ...], fmt: str, quiet: bool, reproducible: bool,
+         verbose: bool) -> None:
+    """Scan a project, judge it against a policy, and exit 0 (pass) or 1 (fail).
+
+    Reads DIR's requirements files and lockfiles and, with --python (or DIR/.venv),
+    the installed environment, without importing or running anything from them.
+
+    \b
+    Examples:
+      mlgov scan sample_projects/pytorch-train --policy production
+      mlgov scan . --policy production --stage production \\
+          --sbom sbom.cdx.json --report mlgov.md --report mlgov.json
+      mlgov scan . --python .venv --format json
+    """
+    from governance.collect import ScanOptions
+    from governance.output import write_atomic
+    from governance.pipeline import SbomRequest, scan as run_scan
+
+    request = None
+    if sbom_path is not None:
+        request = SbomRequest(fmt="xml" if sbom_path.suffix.lower() == ".xml" else "json",
+                              spec_version=spec_version, reproducible=reproducible)
+    result = run_scan(ScanOptions(project=directory, python=python), policy, stage, request,
+                      progress=_progress(_want_progress(verbose)))
+    if sbom_path is not None and result.sbom is not None:
+        write_atomic(sbom_path, result.sbom)
+    _emit_reports(result.evaluation, fmt, reports, quiet)
+    sys.exit(EXIT_FAIL if result.evaluation.failed else EXIT_PASS)
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write here (default: standard output).")
+@click.option("--python", "python", type=click.Path(path_type=Path),
+              help="Installed environment to include: a venv folder or an interpreter. Default: DIR/.venv if present.")
+@click.option("--format", "fmt", type=click.Choice(["json", "xml"]), default=None,
+              help="Default: from the output's extension, else json.")
+@click.option("--spec-version", type=click.Choice(["1.5", "1.6", "1.7"]), default="1.6", show_default=True)
+@click.option("--reproducible", is_flag=True, help="Byte-identical output for the same inputs.")
+@click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | None, spec_version: str,
+         reproducible: bool, verbose: bool) -> None:
+    """Write a validated CycloneDX SBOM of a project (and its environment).
+
+    The SBOM is validated against the official CycloneDX schema before it is
+    written; an invalid or partial SBOM is never written.
+
+    \b
+    Examples:
+      mlgov sbom sample_projects/pytorch-train -o sbom.cdx.json
+      mlgov sbom . --python .venv --format xml -o sbom.cdx.xml
+      mlgov sbom . --spec-version 1.5 --reproducible > sbom.json
+    """
+    from governance.collect import ScanOptions, collect
+    from governance.output import write_atomic
+    from governance.pipeline import SbomRequest, make_sbom
+
+    if fmt is None:
+        fmt = "xml" if output is not None and output.suffix.lower() == ".xml" else "json"
+    progress = _progress(_want_progress(verbose))
+    inventory = collect(ScanOptions(project=directory, python=python), progress)
+    text = make_sbom(inventory, SbomRequest(fmt=fmt, spec_version=spec_version, reproducible=reproducible),
+                     progress)
+    if output is None:
+        click.echo(text)
+    else:
+        write_atomic(output, text)
+        progress(f"wrote {output} ({len(inventory.packages)} components)")
+
+
+@cli.command()
+@click.argument("sbom_file", type=click.Path(path_type=Path))
+@click.option("--policy", default="baseline", show_default=True, help="A shipped policy name or a policy file.")
+@click.option("--stage", default=None, help="Promotion stage whose gates apply.")
+@click.option("--report", "reports", multiple=True, type=click.Path(path_type=Path),
+              help="Write a report; the format comes from the extension. Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "md", "json"]), default="terminal",
+              show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone.")
+def check(sbom_file: Path, policy: str, stage: str | None, reports: tuple[Path, ...], fmt: str,
+          quiet: bool) -> None:
+    """Judge an existing CycloneDX SBOM against a policy.
+
+    An SBOM written by mlgov carries everything its rules need, so this gives the
+    same findings as the scan that wrote it.
+
+    \b
+    Examples:
+      mlgov check sbom.cdx.json --policy production
+      mlgov check sbom.cdx.xml --policy policies/team.toml --format json
+    """
+    from governance.pipeline import check_sbom
+
+    evaluation = check_sbom(sbom_file, policy, stage)
+    _emit_reports(evaluation, fmt, reports, quiet)
+    sys.exit(EXIT_FAIL if evaluation.failed else EXIT_PASS)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"mlgov: error: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: maps errors to DESIGN.md's exit codes, never a traceback for bad input."""
+    try:
+        cli.main(args=argv, prog_name="mlgov", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("aborted", EXIT_INPUT)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_INPUT)
+    except MlgovError as exc:
+        _fail(str(exc), exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the contract is exit 3, not a traceback
+        if os.environ.get("MLGOV_DEBUG"):
+            raise
+        from governance.sbom.validate import SchemaViolation
+
+        if isinstance(exc, SchemaViolation):
+            _fail(f"the SBOM did not validate, nothing was written: {exc}", EXIT_INTERNAL)
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set MLGOV_DEBUG=1 for a traceback)",
+              EXIT_INTERNAL)
+    sys.exit(EXIT_PASS)

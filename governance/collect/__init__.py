@@ -1,0 +1,84 @@
+"""collect: read a project, its installed environment and its hosts into an Inventory.
+
+Only reads. Nothing from the scanned project or environment is imported, built
+or run (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from governance.collect import environment as env_mod
+from governance.collect.declared import Declaration, merge
+from governance.collect.project import project_name
+from governance.collect.requirements import find_requirements_files, read_requirements
+from governance.errors import InputError
+from governance.model import GpuStack, Inventory, Package, Project
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    project: Path
+    python: Path | None = None  # a venv folder or an interpreter; None: DIR/.venv when present
+    markers: dict[str, str] | None = None  # the target's marker values; None: the scanned interpreter's
+    target: str | None = None  # a label for the chosen target, e.g. "linux-x86_64/py3.11"
+    hosts: tuple[GpuStack, ...] = field(default=())
+    include_environment: bool = True
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
+    root = options.project
+    if not root.exists():
+        raise InputError("no such project folder", file=root)
+    if not root.is_dir():
+        raise InputError("not a folder (give the project's folder)", file=root)
+    name, version = project_name(root)
+
+    python = options.python
+    if python is None and options.include_environment and (root / ".venv").is_dir():
+        python = root / ".venv"
+    installed: list[Package] = []
+    sources: list[str] = []
+    markers = env_mod.host_markers()
+    if python is not None:
+        progress(f"reading the environment {python}")
+        environment = env_mod.locate(python)
+        markers = environment.markers
+        installed = env_mod.read_environment(environment)
+        sources.append(env_mod.ENVIRONMENT)
+    if options.markers is not None:
+        markers = options.markers
+
+    declarations: list[Declaration] = []
+    notes: list[str] = []
+    requirement_files = find_requirements_files(root)
+    if requirement_files:
+        progress(f"reading {len(requirement_files)} requirements file(s)")
+        found = read_requirements(requirement_files, root, markers)
+        declarations.extend(found.declarations)
+        sources.extend(found.files)
+
+    from governance.collect import lockfiles
+
+    for lock in lockfiles.find(root):
+        progress(f"reading {lock.name}")
+        result = lockfiles.read(lock, root, markers)
+        declarations.extend(result.declarations)
+        sources.append(result.file)
+        notes.extend(result.notes)
+    notes.extend(lockfiles.unknown(root))
+
+    packages = merge(installed, declarations)
+    return Inventory(
+        project=Project(name=name, version=version),
+        packages=packages, hosts=options.hosts, sources=tuple(sources), notes=tuple(notes),
+        target=options.target,
+    )

@@ -1,0 +1,96 @@
+"""Licences from core metadata, mapped to SPDX where that can be done honestly.
+
+Order of trust (PEP 639): License-Expression, else the free-text License field
+when it is a known name, else the Trove classifiers. What cannot be mapped is
+kept as text so that a rule can say "unknown licence" rather than guess.
+"""
+
+from __future__ import annotations
+
+# Trove classifiers that name exactly one SPDX licence. Ambiguous ones
+# ("BSD License", "Apache Software License" without a version) map to the
+# identifier most projects mean by them, as cyclonedx-py and pip-licenses do,
+# except where the difference matters for policy (GPL/LGPL without version).
+CLASSIFIERS: dict[str, str] = {
+    "License :: OSI Approved :: MIT License": "MIT",
+    "License :: OSI Approved :: MIT No Attribution License (MIT-0)": "MIT-0",
+    "License :: OSI Approved :: BSD License": "BSD-3-Clause",
+    "License :: OSI Approved :: Apache Software License": "Apache-2.0",
+    "License :: OSI Approved :: ISC License (ISCL)": "ISC",
+    "License :: OSI Approved :: Python Software Foundation License": "PSF-2.0",
+    "License :: OSI Approved :: Mozilla Public License 2.0 (MPL 2.0)": "MPL-2.0",
+    "License :: OSI Approved :: Mozilla Public License 1.1 (MPL 1.1)": "MPL-1.1",
+    "License :: OSI Approved :: GNU General Public License v2 (GPLv2)": "GPL-2.0-only",
+    "License :: OSI Approved :: GNU General Public License v2 or later (GPLv2+)": "GPL-2.0-or-later",
+    "License :: OSI Approved :: GNU General Public License v3 (GPLv3)": "GPL-3.0-only",
+    "License :: OSI Approved :: GNU General Public License v3 or later (GPLv3+)": "GPL-3.0-or-later",
+    "License :: OSI Approved :: GNU Lesser General Public License v2 (LGPLv2)": "LGPL-2.0-only",
+    "License :: OSI Approved :: GNU Lesser General Public License v2 or later (LGPLv2+)": "LGPL-2.0-or-later",
+    "License :: OSI Approved :: GNU Lesser General Public License v3 (LGPLv3)": "LGPL-3.0-only",
+    "License :: OSI Approved :: GNU Lesser General Public License v3 or later (LGPLv3+)": "LGPL-3.0-or-later",
+    "License :: OSI Approved :: GNU Affero General Public License v3": "AGPL-3.0-only",
+    "License :: OSI Approved :: GNU Affero General Public License v3 or later (AGPLv3+)": "AGPL-3.0-or-later",
+    "License :: OSI Approved :: Eclipse Public License 2.0 (EPL-2.0)": "EPL-2.0",
+    "License :: OSI Approved :: Eclipse Public License 1.0 (EPL-1.0)": "EPL-1.0",
+    "License :: OSI Approved :: Boost Software License 1.0 (BSL-1.0)": "BSL-1.0",
+    "License :: OSI Approved :: The Unlicense (Unlicense)": "Unlicense",
+    "License :: OSI Approved :: zlib/libpng License": "Zlib",
+    "License :: OSI Approved :: Universal Permissive License (UPL)": "UPL-1.0",
+    "License :: OSI Approved :: Historical Permission Notice and Disclaimer (HPND)": "HPND",
+    "License :: OSI Approved :: Academic Free License (AFL)": "AFL-3.0",
+    "License :: OSI Approved :: Artistic License": "Artistic-2.0",
+    "License :: OSI Approved :: European Union Public Licence 1.2 (EUPL 1.2)": "EUPL-1.2",
+    "License :: CC0 1.0 Universal (CC0 1.0) Public Domain Dedication": "CC0-1.0",
+    "License :: Public Domain": "LicenseRef-Public-Domain",
+}
+
+# Free-text License fields seen in the wild, lower-cased, to their SPDX id.
+NAMES: dict[str, str] = {
+    "mit": "MIT", "mit license": "MIT", "the mit license": "MIT", "mit-0": "MIT-0",
+    "bsd": "BSD-3-Clause", "bsd license": "BSD-3-Clause", "new bsd": "BSD-3-Clause",
+    "new bsd license": "BSD-3-Clause", "bsd-3-clause": "BSD-3-Clause", "3-clause bsd": "BSD-3-Clause",
+    "bsd 3-clause": "BSD-3-Clause", "bsd 3-clause license": "BSD-3-Clause", "modified bsd": "BSD-3-Clause",
+    "bsd-2-clause": "BSD-2-Clause", "simplified bsd": "BSD-2-Clause", "bsd 2-clause": "BSD-2-Clause",
+    "apache": "Apache-2.0", "apache 2": "Apache-2.0", "apache 2.0": "Apache-2.0", "apache-2.0": "Apache-2.0",
+    "apache license 2.0": "Apache-2.0", "apache license, version 2.0": "Apache-2.0",
+    "apache software license": "Apache-2.0", "apache license version 2.0": "Apache-2.0",
+    "apache software license 2.0": "Apache-2.0", "apache 2.0 license": "Apache-2.0",
+    "isc": "ISC", "isc license": "ISC", "psf": "PSF-2.0", "psf-2.0": "PSF-2.0",
+    "python software foundation license": "PSF-2.0", "mpl-2.0": "MPL-2.0", "mpl 2.0": "MPL-2.0",
+    "mozilla public license 2.0 (mpl 2.0)": "MPL-2.0", "lgpl-3.0": "LGPL-3.0-only",
+    "gpl-3.0": "GPL-3.0-only", "gplv3": "GPL-3.0-only", "gpl-2.0": "GPL-2.0-only", "gplv2": "GPL-2.0-only",
+    "gpl-3.0-only": "GPL-3.0-only", "gpl-3.0-or-later": "GPL-3.0-or-later",
+    "gpl-2.0-only": "GPL-2.0-only", "gpl-2.0-or-later": "GPL-2.0-or-later",
+    "lgpl-2.1": "LGPL-2.1-only", "lgpl-2.1-or-later": "LGPL-2.1-or-later", "lgplv3": "LGPL-3.0-only",
+    "agpl-3.0": "AGPL-3.0-only", "agpl-3.0-only": "AGPL-3.0-only", "unlicense": "Unlicense",
+    "the unlicense": "Unlicense", "zlib": "Zlib", "cc0-1.0": "CC0-1.0", "cc0": "CC0-1.0",
+    "hpnd": "HPND", "epl-2.0": "EPL-2.0", "bsl-1.0": "BSL-1.0", "0bsd": "0BSD",
+    "python-2.0": "Python-2.0", "upl-1.0": "UPL-1.0",
+}
+
+
+def license_from_metadata(expression: str | None, license_field: str | None,
+                          classifiers: list[str]) -> tuple[str | None, str | None]:
+    """Return (spdx_expression, text) for one distribution.
+
+    text is set when the metadata said something that could not be mapped,
+    so that the SBOM keeps it as a named licence and a rule can flag it.
+    """
+    if expression and expression.strip():
+        return expression.strip(), None
+    text = (license_field or "").strip()
+    if text:
+        mapped = NAMES.get(text.lower())
+        if mapped:
+            return mapped, None
+    mapped_ids = sorted({CLASSIFIERS[c] for c in classifiers if c in CLASSIFIERS})
+    if mapped_ids:
+        return " OR ".join(mapped_ids) if len(mapped_ids) > 1 else mapped_ids[0], None
+    # The License field sometimes holds the whole licence text: keep its first line.
+    if text:
+        first = text.splitlines()[0].strip()
+        return None, first[:200] if first else None
+    unmapped = [c.rsplit("::", 1)[-1].strip() for c in classifiers if c.startswith("License ::")]
+    if unmapped:
+        return None, unmapped[0]
+    return None, None

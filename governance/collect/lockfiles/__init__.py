@@ -1,0 +1,57 @@
+"""Lockfile readers, one module per format.
+
+Each reader module exposes `matches(path) -> bool` and
+`read(path, root, markers) -> LockResult`; READERS lists them in the order
+they are tried. A file that looks like a lockfile but that no reader takes is
+mentioned in the inventory's notes, never guessed at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from governance.collect.declared import Declaration
+
+
+@dataclass(frozen=True)
+class LockResult:
+    file: str  # relative to the project
+    declarations: list[Declaration] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _readers() -> list[ModuleType]:
+    # Imported here so that a scan without lockfiles pays nothing for them.
+    return []
+
+
+# Names that are lockfiles of some tool, read or not.
+_LOCK_LIKE = ("*.lock", "pylock*.toml", "conda-lock*.yml", "*.lock.json")
+
+
+def find(root: Path) -> list[Path]:
+    found = []
+    for path in sorted(p for p in root.iterdir() if p.is_file()):
+        if any(reader.matches(path) for reader in _readers()):
+            found.append(path)
+    return found
+
+
+def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
+    for reader in _readers():
+        if reader.matches(path):
+            result: LockResult = reader.read(path, root, markers)
+            return result
+    raise LookupError(path)
+
+
+def unknown(root: Path) -> list[str]:
+    """Files that look like lockfiles and that no reader takes."""
+    notes = []
+    for pattern in _LOCK_LIKE:
+        for path in sorted(root.glob(pattern)):
+            if path.is_file() and not any(reader.matches(path) for reader in _readers()):
+                notes.append(f"{path.name}: lockfile format not read by this version of mlgov")
+    return notes

@@ -1,0 +1,40 @@
+"""The scanned project itself: its name and version for the SBOM's root."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from governance.errors import InputError
+
+
+def read_pyproject(root: Path) -> dict[str, object] | None:
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib says "... (at line 3, column 7)"; keep the line in our form.
+        line = _line_of(str(exc))
+        raise InputError(f"invalid TOML: {exc}", file=path, line=line) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+
+
+def _line_of(message: str) -> int | None:
+    import re
+
+    match = re.search(r"at line (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+def project_name(root: Path) -> tuple[str, str | None]:
+    """(name, version) from pyproject.toml's [project] or [tool.poetry], else the folder's name."""
+    data = read_pyproject(root) or {}
+    for table in (data.get("project"), (data.get("tool") or {}).get("poetry") if isinstance(data.get("tool"), dict) else None):
+        if isinstance(table, dict) and isinstance(table.get("name"), str):
+            version = table.get("version")
+            return table["name"], version if isinstance(version, str) else None
+    return root.resolve().name, None

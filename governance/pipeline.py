@@ -1,0 +1,75 @@
+"""The scan pipeline as functions the CLI (and tests) call: collect, SBOM, evaluate."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from governance.collect import ScanOptions, collect
+from governance.model import Evaluation, Inventory
+from governance.policy.evaluate import evaluate
+from governance.policy.load import load_policy
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class SbomRequest:
+    fmt: str = "json"  # "json" | "xml"
+    spec_version: str = "1.6"
+    reproducible: bool = False
+
+
+def make_sbom(inventory: Inventory, request: SbomRequest, progress: Progress = _quiet) -> str:
+    """Serialise and validate; raises SchemaViolation rather than return an invalid SBOM."""
+    from governance.sbom.build import serialise
+    from governance.sbom.validate import validate
+
+    progress(f"building the CycloneDX {request.spec_version} SBOM ({len(inventory.packages)} components)")
+    text = serialise(inventory, request.fmt, request.spec_version, request.reproducible)
+    progress("validating the SBOM against the CycloneDX schema")
+    validate(text, request.fmt, request.spec_version)
+    return text
+
+
+def now_utc() -> datetime:
+    from governance.sbom.build import fixed_time
+
+    return fixed_time() or datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    inventory: Inventory
+    evaluation: Evaluation
+    sbom: str | None
+
+
+def scan(options: ScanOptions, policy_name: str, stage: str | None, sbom: SbomRequest | None,
+         progress: Progress = _quiet, now: datetime | None = None) -> ScanResult:
+    policy = load_policy(policy_name, stage)  # a bad policy fails before any work is done
+    inventory = collect(options, progress)
+    text = make_sbom(inventory, sbom, progress) if sbom is not None else None
+    digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None
+    progress(f"evaluating policy {policy.name} (stage {policy.stage})")
+    evaluation = evaluate(inventory, policy, now or now_utc(), sbom_digest=digest)
+    return ScanResult(inventory=inventory, evaluation=evaluation, sbom=text)
+
+
+def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | None = None) -> Evaluation:
+    from governance.sbom.read import read_sbom
+
+    policy = load_policy(policy_name, stage)
+    inventory = read_sbom(path)
+    digest = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return evaluate(inventory, policy, now or now_utc(), sbom_digest=digest)
+
+
+__all__ = ["scan", "make_sbom", "check_sbom", "SbomRequest", "ScanResult", "ScanOptions", "replace"]

@@ -1,0 +1,1 @@
+"""Policy: load a policy file, evaluate an inventory against it."""

@@ -1,0 +1,28 @@
+"""evaluate(inventory, policy, now) -> Evaluation. Pure: no disk, no network.
+
+The clock is passed in so that waiver expiry is testable and a re-run of
+`mlgov check` on an old SBOM can be judged as of a chosen day.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from governance.model import Evaluation, Finding, Inventory
+from governance.policy.context import RuleContext
+from governance.policy.load import Policy
+from governance.policy.rules import families
+
+
+def evaluate(inventory: Inventory, policy: Policy, now: datetime, sbom_digest: str | None = None) -> Evaluation:
+    ctx = RuleContext(inventory=inventory, policy=policy, now=now)
+    findings: list[Finding] = []
+    for family in families():
+        findings.extend(f for f in family.check(ctx) if f is not None)
+    # One finding per (rule, place, message): two files can agree on a problem
+    # but one requirement line should not be reported twice.
+    unique = {(f.rule_id, f.component, f.file, f.line, f.host, f.vulnerability, f.message): f for f in findings}
+    ordered = tuple(sorted(unique.values(), key=Finding.sort_key))
+    return Evaluation(findings=ordered, policy_name=policy.name, policy_digest=policy.digest,
+                      stage=policy.stage, inventory=inventory, generated_at=now.isoformat(),
+                      sbom_digest=sbom_digest)

@@ -1,0 +1,12 @@
+"""Rule families, one module per family; each has `check(ctx) -> Iterable[Finding]`."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+FAMILY_MODULES: tuple[str, ...] = ("pins", "packages")
+
+
+def families() -> list[ModuleType]:
+    return [importlib.import_module(f"governance.policy.rules.{name}") for name in FAMILY_MODULES]
