@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from governance.errors import PolicyError
+from governance.policy.waiver import Waiver, parse_waivers
 from governance.resources import data_dir
 
 LEVELS = ("error", "warning", "note", "off")
@@ -70,6 +71,25 @@ def _specifier(value: Any) -> str | None:
     return None
 
 
+def _one_of(*choices: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value in choices else f"expected one of {', '.join(choices)}, got {value!r}"
+    return check
+
+
+def _date(value: Any) -> str | None:
+    import datetime as dt
+
+    if isinstance(value, dt.datetime) or not isinstance(value, (dt.date, str)):
+        return "expected a date such as 2026-12-31"
+    if isinstance(value, str):
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return f"invalid date {value!r} (expected YYYY-MM-DD)"
+    return None
+
+
 _STR = _type(str, "a string")
 _BOOL = _type(bool, "true or false")
 _INT = _type(int, "an integer")
@@ -85,13 +105,27 @@ GATES: dict[str, Any] = {
         "*": {"allowed": _specifier, "reason": _STR},
     },
     "rules": {"*": _level},
+    "gpu": {
+        "driver": _specifier, "cuda": _specifier, "cudnn": _specifier,
+        "require_gpu_build": _list_of_str, "require_host_profile": _BOOL,
+    },
+    "vulnerabilities": {
+        "fail_on": _one_of("critical", "high", "medium", "low", "unknown", "none"),
+    },
+    "licenses": {"allow": _list_of_str, "deny": _list_of_str, "review": _list_of_str},
+}
+# A list holding one table's schema stands for an array of tables ([[waivers]]).
+WAIVER: dict[str, Any] = {
+    "id": _STR, "package": _STR, "reason": _STR, "owner": _STR, "ticket": _STR, "expires": _date,
 }
 SCHEMA: dict[str, Any] = {
     "schema": _INT,
     "name": _STR,
     "description": _STR,
     "stage": _STR,
+    "extends": _list_of_str,
     **GATES,
+    "waivers": [WAIVER],
     "stages": {"*": GATES},
 }
 
@@ -105,6 +139,7 @@ class Policy:
     digest: str  # sha256 of the effective settings, shown in reports
     stage: str
     settings: dict[str, Any]  # the effective tables (stage overrides applied)
+    waivers: tuple[Waiver, ...] = ()
 
     def get(self, table: str, key: str, default: Any = None) -> Any:
         section = self.settings.get(table)
@@ -164,7 +199,13 @@ def _validate(data: dict[str, Any], schema: dict[str, Any], path: tuple[str, ...
             known = ", ".join(sorted(k for k in schema if k != "*"))
             raise PolicyError(f"unknown key (known here: {known})", file=file, line=_line_of(text, where),
                               key=".".join(where))
-        if isinstance(spec, dict):
+        if isinstance(spec, list):
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise PolicyError("expected an array of tables ([[%s]])" % ".".join(where), file=file,
+                                  line=_line_of(text, where), key=".".join(where))
+            for item in value:
+                _validate(item, spec[0], where, file, text)
+        elif isinstance(spec, dict):
             if not isinstance(value, dict):
                 raise PolicyError("expected a table", file=file, line=_line_of(text, where), key=".".join(where))
             _validate(value, spec, where, file, text)
@@ -204,7 +245,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def load_policy(name_or_path: str, stage: str | None = None) -> Policy:
     path = resolve(name_or_path)
-    data, _ = read_policy_file(path)
+    data, text = read_policy_file(path)
     stages = data.get("stages", {})
     chosen = stage or data.get("stage") or "default"
     if stage and stage not in stages and stage != "default":
@@ -214,5 +255,6 @@ def load_policy(name_or_path: str, stage: str | None = None) -> Policy:
     if chosen in stages:
         settings = _merge(settings, stages[chosen])
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+    waivers = parse_waivers(data.get("waivers", []), str(path), text)
     return Policy(name=str(data.get("name") or path.stem), source=str(path), digest=digest,
-                  stage=chosen, settings=settings)
+                  stage=chosen, settings=settings, waivers=waivers)

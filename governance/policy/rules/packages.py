@@ -11,6 +11,14 @@ from packaging.version import InvalidVersion, Version
 
 from governance.model import Finding
 from governance.policy.context import RuleContext
+from governance.policy.rule import Rule
+
+RULES = (
+    Rule("PKG001", "packages", "error", "A package version is outside the range the policy allows for it.",
+         "Move the package to a version inside `[packages.<name>] allowed`, or change the policy."),
+    Rule("PKG002", "packages", "error", "A package the policy denies is present.",
+         "Remove the package (and whatever requires it), or take it off `[packages] deny`."),
+)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding | None]:

@@ -7,6 +7,15 @@ from collections.abc import Iterator
 
 from governance.model import Finding, Package, Provenance
 from governance.policy.context import RuleContext
+from governance.policy.rule import Rule
+
+RULES = (
+    Rule("PIN001", "pins", "error", "A requirement is not pinned to one exact version (== or ===).",
+         "Pin the requirement with `==X.Y.Z` (pip-compile, uv lock or poetry lock produce exact pins)."),
+    Rule("PIN002", "pins", "error", "A pinned requirement has no hashes while the policy requires them.",
+         "Regenerate the requirements with `pip-compile --generate-hashes` "
+         "(or use a lockfile that records hashes)."),
+)
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
