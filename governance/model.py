@@ -111,7 +111,7 @@ class Package:
         object.__setattr__(self, "requires", tuple(sorted(set(self.requires))))
         object.__setattr__(self, "urls", tuple(sorted(set(self.urls))))
         object.__setattr__(self, "properties", tuple(sorted(set(self.properties))))
-        object.__setattr__(self, "provenance", tuple(sorted(self.provenance, key=Provenance.sort_key)))
+        object.__setattr__(self, "provenance", tuple(sorted(set(self.provenance), key=Provenance.sort_key)))
 
     @property
     def key(self) -> str:
