@@ -47,7 +47,7 @@ def _emit_reports(evaluation: Any, fmt: str, reports: tuple[Path, ...], quiet: b
         from governance.report.terminal import render
 
         click.echo(render(evaluation, colour=sys.stdout.isatty(), quiet=quiet), nl=False)
-    elif not quiet or fmt != "terminal":
+    else:
         click.echo(renderer(fmt)(evaluation), nl=False)
 
 

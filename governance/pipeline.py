@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -72,4 +72,4 @@ def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | 
     return evaluate(inventory, policy, now or now_utc(), sbom_digest=digest)
 
 
-__all__ = ["scan", "make_sbom", "check_sbom", "SbomRequest", "ScanResult", "ScanOptions", "replace"]
+__all__ = ["scan", "make_sbom", "check_sbom", "SbomRequest", "ScanResult", "ScanOptions"]

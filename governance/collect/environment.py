@@ -198,7 +198,7 @@ def read_distribution(path: Path, markers: dict[str, str]) -> Package | None:
         (headers.get("license") or [None])[0],
         headers.get("classifier", []),
     )
-    requires = _requires(headers.get("requires-dist", []), markers, path)
+    requires = _requires(headers.get("requires-dist", []), markers)
     if not requires and path.is_dir() and path.name.endswith(".egg-info"):
         requires = _egg_requires(path / "requires.txt", markers)
     urls: list[tuple[str, str]] = []
@@ -230,7 +230,7 @@ def read_distribution(path: Path, markers: dict[str, str]) -> Package | None:
     )
 
 
-def _requires(lines: list[str], markers: dict[str, str], where: Path) -> tuple[str, ...]:
+def _requires(lines: list[str], markers: dict[str, str]) -> tuple[str, ...]:
     names: set[str] = set()
     for line in lines:
         try:
@@ -254,7 +254,7 @@ def _egg_requires(path: Path, markers: dict[str, str]) -> tuple[str, ...]:
             break  # sections name extras or conditional requirements
         if line and not line.startswith("#"):
             lines.append(line)
-    return _requires(lines, markers, path)
+    return _requires(lines, markers)
 
 
 def marker_applies(marker: Marker, markers: dict[str, str], extras: tuple[str, ...] = ()) -> bool:
