@@ -57,7 +57,7 @@ def host_markers() -> dict[str, str]:
     """Marker values of the interpreter running mlgov."""
     from packaging.markers import default_environment
 
-    return dict(default_environment())
+    return {key: str(value) for key, value in default_environment().items()}
 
 
 def locate(python: str | Path) -> Environment:
@@ -189,20 +189,25 @@ def read_distribution(path: Path, markers: dict[str, str]) -> Package | None:
     if text is None:
         return None
     headers, _ = parse_metadata(text)
-    name = (headers.get("name") or [""])[0]
-    version = (headers.get("version") or [""])[0]
+
+    def first(key: str) -> str | None:
+        values = headers.get(key)
+        return values[0] if values else None
+
+    name = first("name") or ""
+    version = first("version") or ""
     if not name or not version:
         return None
     expression, license_text = license_from_metadata(
-        (headers.get("license-expression") or [None])[0],
-        (headers.get("license") or [None])[0],
+        first("license-expression"),
+        first("license"),
         headers.get("classifier", []),
     )
     requires = _requires(headers.get("requires-dist", []), markers)
     if not requires and path.is_dir() and path.name.endswith(".egg-info"):
         requires = _egg_requires(path / "requires.txt", markers)
     urls: list[tuple[str, str]] = []
-    home = (headers.get("home-page") or [None])[0]
+    home = first("home-page")
     if home and home.upper() != "UNKNOWN":
         urls.append(("Homepage", home))
     for entry in headers.get("project-url", []):
@@ -219,7 +224,7 @@ def read_distribution(path: Path, markers: dict[str, str]) -> Package | None:
         record = _read_text(path / "RECORD")
         if record is not None:
             properties.append(("mlgov:record-files", str(_count_record(record))))
-    summary = (headers.get("summary") or [None])[0]
+    summary = first("summary")
     provenance = Provenance(file=ENVIRONMENT, kind="environment", specifier=f"=={version}",
                             source=source)
     return Package(

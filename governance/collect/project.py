@@ -33,7 +33,9 @@ def _line_of(message: str) -> int | None:
 def project_name(root: Path) -> tuple[str, str | None]:
     """(name, version) from pyproject.toml's [project] or [tool.poetry], else the folder's name."""
     data = read_pyproject(root) or {}
-    for table in (data.get("project"), (data.get("tool") or {}).get("poetry") if isinstance(data.get("tool"), dict) else None):
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    for table in (data.get("project"), poetry):
         if isinstance(table, dict) and isinstance(table.get("name"), str):
             version = table.get("version")
             return table["name"], version if isinstance(version, str) else None

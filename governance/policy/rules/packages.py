@@ -23,7 +23,7 @@ RULES = (
 
 def check(ctx: RuleContext) -> Iterator[Finding | None]:
     tables = ctx.policy.settings.get("packages", {}) or {}
-    allowed = {canonicalize_name(name): table for name, table in tables.items()
+    allowed: dict[str, dict[str, str]] = {canonicalize_name(name): table for name, table in tables.items()
                if isinstance(table, dict) and "allowed" in table}
     denied = [Requirement(entry) for entry in tables.get("deny", [])]
     for package in ctx.inventory.packages:
