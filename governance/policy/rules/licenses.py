@@ -126,7 +126,15 @@ def _walk(node: Any, lists: Lists, unknown: frozenset[str]) -> tuple[Verdict, st
 
 
 def _expression(package: Package) -> str | None:
-    return package.license_expression
+    """The SPDX expression; else a Trove classifier or a known name that another tool kept as text."""
+    if package.license_expression:
+        return package.license_expression
+    if package.license_text:
+        from governance.collect.licenses import CLASSIFIERS, NAMES
+
+        text = package.license_text.strip()
+        return CLASSIFIERS.get(text) or NAMES.get(text.lower())
+    return None
 
 
 def licence_known_from(package: Package) -> bool:
