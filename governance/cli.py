@@ -197,6 +197,77 @@ def check(sbom_file: Path, policy: str, stage: str | None, reports: tuple[Path, 
     sys.exit(EXIT_FAIL if evaluation.failed else EXIT_PASS)
 
 
+@cli.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text", show_default=True,
+              help="md is docs/rules.md exactly.")
+def rules_command(fmt: str) -> None:
+    """List every rule: id, family, default level and what it checks.
+
+    \b
+    Examples:
+      mlgov rules
+      mlgov rules --format json
+      mlgov rules --format md > docs/rules.md
+    """
+    from governance.policy.catalogue import RULES
+    from governance.policy.render import catalogue_text
+
+    click.echo(catalogue_text(RULES, fmt), nl=False)
+
+
+@cli.group("policy")
+def policy_group() -> None:
+    """Check a policy file, or print the effective policy after inheritance and stages.
+
+    \b
+    Examples:
+      mlgov policy validate policies/team.toml
+      mlgov policy show production --stage prototype
+      mlgov policy show policies/team.toml --format json
+    """
+
+
+@policy_group.command("validate")
+@click.argument("policy_file", nargs=-1, required=True)
+def policy_validate(policy_file: tuple[str, ...]) -> None:
+    """Validate policy files (and every base they extend); exit 2 naming file, line and key on error.
+
+    \b
+    Examples:
+      mlgov policy validate policies/team.toml
+      mlgov policy validate production prototype
+    """
+    from governance.policy.load import load_policy
+
+    for name in policy_file:
+        policy = load_policy(name)
+        for stage in policy.stages:
+            load_policy(name, stage)
+        stages = ", ".join(policy.stages) or "none"
+        click.echo(f"{name}: valid (name {policy.name}, default stage {policy.stage}, stages: {stages}, "
+                   f"{len(policy.waivers)} waivers, {len(policy.files)} files)")
+
+
+@policy_group.command("show")
+@click.argument("policy_file")
+@click.option("--stage", default=None, help="Apply this stage (default: the policy's own).")
+@click.option("--format", "fmt", type=click.Choice(["toml", "json"]), default="toml", show_default=True)
+def policy_show(policy_file: str, stage: str | None, fmt: str) -> None:
+    """Print the effective policy: bases merged, the stage applied, waivers gathered.
+
+    The TOML output is itself a valid policy with the same settings.
+
+    \b
+    Examples:
+      mlgov policy show production
+      mlgov policy show policies/team.toml --stage production --format json
+    """
+    from governance.policy.load import load_policy
+    from governance.policy.render import policy_text
+
+    click.echo(policy_text(load_policy(policy_file, stage).effective(), fmt), nl=False)
+
+
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"mlgov: error: {message}", err=True)
     sys.exit(code)

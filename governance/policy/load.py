@@ -7,6 +7,8 @@ line and the key path, never silently ignored.
 
 from __future__ import annotations
 
+import difflib
+import fnmatch
 import hashlib
 import json
 import re
@@ -16,10 +18,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 from governance.errors import PolicyError
-from governance.policy.waiver import Waiver, parse_waivers
+from governance.policy.positions import PathKey, dotted, key_lines, line_of
+from governance.policy.waiver import Waiver, parse_waiver
 from governance.resources import data_dir
 
 LEVELS = ("error", "warning", "note", "off")
+# The promotion gates, in order. A fixed list, so that [stages.prodution] is a typo, not a new stage.
+STAGES = ("prototype", "stabilization", "production")
+# In a schema table, the check that every key itself must pass (rule ids, stage names).
+KEYS = "<keys>"
 
 Check = Callable[[Any], str | None]  # returns a complaint, or None when the value is fine
 
@@ -90,6 +97,33 @@ def _date(value: Any) -> str | None:
     return None
 
 
+def _positive_int(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return "expected a whole number of days, 1 or more"
+    return None
+
+
+def _rule_key(key: str) -> str | None:
+    """A [rules] key: a rule id from the catalogue, or a pattern ("GPU*", "*") that matches one."""
+    from governance.policy.catalogue import BY_ID  # the catalogue imports the rule modules
+
+    if key in BY_ID:
+        return None
+    if any(c in key for c in "*?[") and any(fnmatch.fnmatchcase(rule, key) for rule in BY_ID):
+        return None
+    close = difflib.get_close_matches(key, list(BY_ID), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else " (`mlgov rules` lists them)"
+    return f"unknown rule {key!r}{hint}"
+
+
+def _stage_key(key: str) -> str | None:
+    if key in STAGES:
+        return None
+    close = difflib.get_close_matches(key, STAGES, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"unknown stage {key!r} ({hint}stages are {', '.join(STAGES)})"
+
+
 _STR = _type(str, "a string")
 _BOOL = _type(bool, "true or false")
 _INT = _type(int, "an integer")
@@ -104,7 +138,7 @@ GATES: dict[str, Any] = {
         "deny": _requirement_list,
         "*": {"allowed": _specifier, "reason": _STR},
     },
-    "rules": {"*": _level},
+    "rules": {"*": _level, KEYS: _rule_key},
     "gpu": {
         "driver": _specifier, "cuda": _specifier, "cudnn": _specifier,
         "require_gpu_build": _list_of_str, "require_host_profile": _BOOL,
@@ -113,6 +147,7 @@ GATES: dict[str, Any] = {
         "fail_on": _one_of("critical", "high", "medium", "low", "unknown", "none"),
     },
     "licenses": {"allow": _list_of_str, "deny": _list_of_str, "review": _list_of_str},
+    "waiver_limits": {"max_days": _positive_int, "require_expiry": _BOOL, "require_owner": _BOOL},
 }
 # A list holding one table's schema stands for an array of tables ([[waivers]]).
 WAIVER: dict[str, Any] = {
@@ -122,11 +157,11 @@ SCHEMA: dict[str, Any] = {
     "schema": _INT,
     "name": _STR,
     "description": _STR,
-    "stage": _STR,
+    "stage": _one_of(*STAGES),
     "extends": _list_of_str,
     **GATES,
     "waivers": [WAIVER],
-    "stages": {"*": GATES},
+    "stages": {"*": GATES, KEYS: _stage_key},
 }
 
 
@@ -140,6 +175,9 @@ class Policy:
     stage: str
     settings: dict[str, Any]  # the effective tables (stage overrides applied)
     waivers: tuple[Waiver, ...] = ()
+    description: str | None = None
+    files: tuple[str, ...] = ()  # every file merged, bases first, this one last
+    stages: tuple[str, ...] = ()  # the stages the policy (or a base) configures
 
     def get(self, table: str, key: str, default: Any = None) -> Any:
         section = self.settings.get(table)
@@ -148,13 +186,48 @@ class Policy:
         return default
 
     def level(self, rule_id: str, default: str) -> str:
-        return str(self.get("rules", rule_id, default))
+        """An exact rule id wins over a pattern; among patterns, the longest."""
+        rules = self.settings.get("rules") or {}
+        if rule_id in rules:
+            return str(rules[rule_id])
+        patterns = [p for p in rules if _is_pattern(p) and fnmatch.fnmatchcase(rule_id, p)]
+        if patterns:
+            return str(rules[max(patterns, key=lambda p: (len(p), p))])
+        return default
+
+    def effective(self) -> dict[str, Any]:
+        """The merged policy as one document: what `mlgov policy show` prints."""
+        document: dict[str, Any] = {"schema": 1, "name": self.name}
+        if self.description:
+            document["description"] = self.description
+        document["stage"] = self.stage
+        document["files"] = list(self.files)
+        document.update(_sorted_tables(self.settings))
+        if self.waivers:
+            document["waivers"] = [w.as_table() for w in self.waivers]
+        return document
 
 
-def resolve(name_or_path: str) -> Path:
-    """A shipped policy's name ("production") or a file path."""
+def _is_pattern(key: str) -> bool:
+    return any(c in key for c in "*?[")
+
+
+def _sorted_tables(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: _sorted_tables(v) if isinstance(v, dict) else v for k, v in sorted(settings.items())}
+
+
+
+
+def resolve(name_or_path: str, relative_to: Path | None = None) -> Path:
+    """A shipped policy's name ("production") or a file path.
+
+    Inside a policy's `extends`, paths are relative to the file that names them.
+    """
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists() or "/" in name_or_path:
+    if path.suffix == ".toml" or "/" in name_or_path or "\\" in name_or_path or \
+            (relative_to is None and path.exists()):
+        if relative_to is not None and not path.is_absolute():
+            path = relative_to.parent / path
         if not path.is_file():
             raise PolicyError("policy file not found", file=path)
         return path
@@ -165,57 +238,51 @@ def resolve(name_or_path: str) -> Path:
     return shipped
 
 
-def _line_of(text: str, path: tuple[str, ...]) -> int | None:
-    """The line where a key path is set, found in the text (tomllib gives no positions)."""
-    lines = text.splitlines()
-    tables, key = path[:-1], path[-1]
-    start = 0
-    if tables:
-        header = re.compile(r"^\s*\[\[?\s*" + r"\s*\.\s*".join(re.escape(t) for t in tables) + r"\s*\]\]?\s*(#.*)?$")
-        for index, line in enumerate(lines):
-            if header.match(line):
-                start = index + 1
-                break
-        else:
-            dotted = ".".join(tables + (key,))
-            for index, line in enumerate(lines):
-                if re.match(r"^\s*" + re.escape(dotted) + r"\s*=", line):
-                    return index + 1
-            return None
-    pattern = re.compile(r"^\s*[\"']?" + re.escape(key) + r"[\"']?\s*=")
-    for index in range(start, len(lines)):
-        if index > start and re.match(r"^\s*\[", lines[index]):
-            break
-        if pattern.match(lines[index]):
-            return index + 1
-    return None
+def _validate(data: Any, schema: dict[str, Any], path: PathKey, file: str, lines: dict[PathKey, int]) -> None:
+    def fail(message: str, where: PathKey) -> PolicyError:
+        return PolicyError(message, file=file, line=line_of(lines, where), key=dotted(where))
 
-
-def _validate(data: dict[str, Any], schema: dict[str, Any], path: tuple[str, ...], file: str, text: str) -> None:
     for key, value in data.items():
-        spec = schema.get(key, schema.get("*"))
         where = path + (key,)
+        key_check = schema.get(KEYS)
+        if key_check is not None:
+            complaint = key_check(key)
+            if complaint:
+                raise fail(complaint, where)
+        spec = schema.get(key, schema.get("*"))
         if spec is None:
-            known = ", ".join(sorted(k for k in schema if k != "*"))
-            raise PolicyError(f"unknown key (known here: {known})", file=file, line=_line_of(text, where),
-                              key=".".join(where))
+            known = [k for k in schema if k not in ("*", KEYS)]
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise fail(f"unknown key ({hint}known here: {', '.join(sorted(known))})", where)
         if isinstance(spec, list):
             if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-                raise PolicyError("expected an array of tables ([[%s]])" % ".".join(where), file=file,
-                                  line=_line_of(text, where), key=".".join(where))
-            for item in value:
-                _validate(item, spec[0], where, file, text)
+                raise fail(f"expected an array of tables ([[{dotted(where)}]])", where)
+            for index, item in enumerate(value):
+                _validate(item, spec[0], where + (index,), file, lines)
         elif isinstance(spec, dict):
             if not isinstance(value, dict):
-                raise PolicyError("expected a table", file=file, line=_line_of(text, where), key=".".join(where))
-            _validate(value, spec, where, file, text)
+                raise fail("expected a table", where)
+            _validate(value, spec, where, file, lines)
         else:
             complaint = spec(value)
             if complaint:
-                raise PolicyError(complaint, file=file, line=_line_of(text, where), key=".".join(where))
+                raise fail(complaint, where)
 
 
-def read_policy_file(path: Path) -> tuple[dict[str, Any], str]:
+@dataclass(frozen=True)
+class PolicyFile:
+    """One policy file as written: validated, with the line of every key."""
+
+    path: Path
+    data: dict[str, Any]
+    lines: dict[PathKey, int]
+
+    def line(self, *path: str | int) -> int | None:
+        return line_of(self.lines, tuple(path))
+
+
+def read_policy(path: Path) -> PolicyFile:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -225,18 +292,56 @@ def read_policy_file(path: Path) -> tuple[dict[str, Any], str]:
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
         raise PolicyError(f"invalid TOML: {exc}", file=path, line=int(match.group(1)) if match else None) from None
+    lines = key_lines(text)
     if data.get("schema") != 1:
         raise PolicyError("a policy starts with `schema = 1`" if "schema" not in data
                           else f"unsupported schema {data.get('schema')!r} (this mlgov reads schema 1)",
-                          file=path, line=_line_of(text, ("schema",)), key="schema")
-    _validate(data, SCHEMA, (), str(path), text)
-    return data, text
+                          file=path, line=line_of(lines, ("schema",)), key="schema")
+    _validate(data, SCHEMA, (), str(path), lines)
+    for index, entry in enumerate(data.get("waivers", [])):
+        parse_waiver(entry, str(path), line_of(lines, ("waivers", index)), f"waivers[{index}]")
+    return PolicyFile(path=path, data=data, lines=lines)
+
+
+def read_policy_file(path: Path) -> tuple[dict[str, Any], str]:
+    """Kept for callers that want the raw validated table and its text."""
+    policy = read_policy(path)
+    return policy.data, path.read_text(encoding="utf-8")
+
+
+def _chain(path: Path, stack: tuple[Path, ...], seen: dict[Path, PolicyFile]) -> list[PolicyFile]:
+    """The files to merge, bases first (depth first, in `extends` order), each once."""
+    policy = read_policy(path)
+    key = path.resolve()
+    seen[key] = policy
+    ordered: list[PolicyFile] = []
+    for index, entry in enumerate(policy.data.get("extends", [])):
+        try:
+            base = resolve(entry, relative_to=path)
+        except PolicyError as exc:
+            raise PolicyError(f"cannot extend {entry!r}: {exc}", file=path,
+                              line=policy.line("extends", index), key=f"extends[{index}]") from None
+        base_key = base.resolve()
+        if base_key in stack or base_key == key:
+            cycle = " -> ".join(str(p) for p in (*stack, key, base_key))
+            raise PolicyError(f"policy inheritance cycle: {cycle}", file=path,
+                              line=policy.line("extends", index), key=f"extends[{index}]")
+        if base_key in seen:
+            continue  # a diamond: the shared base is merged once, first time it is reached
+        ordered.extend(_chain(base, (*stack, key), seen))
+    ordered.append(policy)
+    return ordered
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge; in a `rules` table a later pattern replaces what it matches."""
     merged = dict(base)
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if key == "rules" and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            kept = {rule: level for rule, level in merged[key].items()
+                    if not any(_is_pattern(p) and fnmatch.fnmatchcase(rule, p) and p != rule for p in value)}
+            merged[key] = {**kept, **value}
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value
@@ -245,16 +350,27 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def load_policy(name_or_path: str, stage: str | None = None) -> Policy:
     path = resolve(name_or_path)
-    data, text = read_policy_file(path)
-    stages = data.get("stages", {})
-    chosen = stage or data.get("stage") or "default"
-    if stage and stage not in stages and stage != "default":
-        known = ", ".join(sorted(stages)) or "none"
-        raise PolicyError(f"the policy has no stage {stage!r} (stages: {known})", file=path)
-    settings = {k: v for k, v in data.items() if k in GATES}
-    if chosen in stages:
-        settings = _merge(settings, stages[chosen])
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
-    waivers = parse_waivers(data.get("waivers", []), str(path), text)
-    return Policy(name=str(data.get("name") or path.stem), source=str(path), digest=digest,
-                  stage=chosen, settings=settings, waivers=waivers)
+    files = _chain(path, (), {})
+    own = files[-1].data
+    merged: dict[str, Any] = {}
+    waivers: list[Waiver] = []
+    default_stage: str | None = None
+    for policy in files:
+        merged = _merge(merged, {k: v for k, v in policy.data.items() if k in GATES or k == "stages"})
+        default_stage = policy.data.get("stage", default_stage)
+        for index, entry in enumerate(policy.data.get("waivers", [])):
+            waivers.append(parse_waiver(entry, str(policy.path), policy.line("waivers", index),
+                                        f"waivers[{index}]"))
+    if stage is not None and stage not in STAGES and stage != "default":
+        raise PolicyError(f"unknown stage {stage!r} (stages are {', '.join(STAGES)})", file=path)
+    chosen = stage or default_stage or "default"
+    stages = merged.pop("stages", {})
+    settings = _merge(merged, stages[chosen]) if chosen in stages else merged
+    # The digest covers what decides findings: settings and waivers, not where they came from.
+    decisive = {"settings": settings, "waivers": [{k: v for k, v in w.as_table().items() if k != "from"}
+                                                  for w in waivers]}
+    digest = hashlib.sha256(json.dumps(decisive, sort_keys=True, default=str).encode()).hexdigest()
+    return Policy(name=str(own.get("name") or path.stem), source=str(path), digest=digest,
+                  stage=chosen, settings=settings, waivers=tuple(waivers),
+                  description=own.get("description"), files=tuple(str(p.path) for p in files),
+                  stages=tuple(s for s in STAGES if s in stages))

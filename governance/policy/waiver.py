@@ -7,7 +7,6 @@ error (exit 2), never a silent waiver.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,44 +24,58 @@ class Waiver:
     file: str | None = None  # the policy file that holds it
     line: int | None = None
 
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else str(self.file or "<policy>")
 
-def _line(text: str, index: int) -> int | None:
-    count = -1
-    for number, line in enumerate(text.splitlines(), 1):
-        if re.match(r"^\s*\[\[\s*waivers\s*\]\]", line):
-            count += 1
-            if count == index:
-                return number
-    return None
+    def as_table(self) -> dict[str, Any]:
+        """The waiver as TOML/JSON would write it, with the file it came from."""
+        table: dict[str, Any] = {}
+        for name in ("id", "package", "reason", "owner", "ticket", "expires"):
+            value = getattr(self, name)
+            if value is not None:
+                table[name] = value
+        if self.file:
+            table["from"] = self.location
+        return table
+
+
+def parse_waiver(entry: dict[str, Any], file: str, line: int | None, key: str = "waivers") -> Waiver:
+    """One [[waivers]] table, already type-checked by the schema."""
+    reason = entry.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise PolicyError("a waiver needs a reason", file=file, line=line, key=f"{key}.reason")
+    if not entry.get("id") and not entry.get("package"):
+        raise PolicyError("a waiver names an id, a package, or both", file=file, line=line, key=key)
+    package = entry.get("package")
+    if package:
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        try:
+            Requirement(package)
+        except InvalidRequirement:
+            raise PolicyError(f"invalid package {package!r} (e.g. \"pillow\" or \"pillow<9.3\")",
+                              file=file, line=line, key=f"{key}.package") from None
+    expires = entry.get("expires")
+    if isinstance(expires, str):
+        try:
+            expires = dt.date.fromisoformat(expires)
+        except ValueError:
+            raise PolicyError(f"invalid date {expires!r} (expected YYYY-MM-DD)", file=file, line=line,
+                              key=f"{key}.expires") from None
+    return Waiver(id=entry.get("id"), package=package, reason=reason.strip(),
+                  owner=entry.get("owner"), ticket=entry.get("ticket"), expires=expires,
+                  file=file, line=line)
 
 
 def parse_waivers(entries: list[dict[str, Any]], file: str, text: str) -> tuple[Waiver, ...]:
-    waivers = []
-    for index, entry in enumerate(entries):
-        line = _line(text, index)
-        reason = entry.get("reason")
-        if not isinstance(reason, str) or not reason.strip():
-            raise PolicyError("a waiver needs a reason", file=file, line=line, key=f"waivers[{index}].reason")
-        if not entry.get("id") and not entry.get("package"):
-            raise PolicyError("a waiver names an id, a package, or both", file=file, line=line,
-                              key=f"waivers[{index}]")
-        package = entry.get("package")
-        if package:
-            from packaging.requirements import InvalidRequirement, Requirement
+    from governance.policy.positions import key_lines, line_of
 
-            try:
-                Requirement(package)
-            except InvalidRequirement:
-                raise PolicyError(f"invalid package {package!r} (e.g. \"pillow\" or \"pillow<9.3\")",
-                                  file=file, line=line, key=f"waivers[{index}].package") from None
-        expires = entry.get("expires")
-        if isinstance(expires, str):
-            try:
-                expires = dt.date.fromisoformat(expires)
-            except ValueError:
-                raise PolicyError(f"invalid date {expires!r} (expected YYYY-MM-DD)", file=file, line=line,
-                                  key=f"waivers[{index}].expires") from None
-        waivers.append(Waiver(id=entry.get("id"), package=package, reason=reason.strip(),
-                              owner=entry.get("owner"), ticket=entry.get("ticket"), expires=expires,
-                              file=file, line=line))
-    return tuple(waivers)
+    lines = key_lines(text)
+    return tuple(parse_waiver(entry, file, line_of(lines, ("waivers", index)), f"waivers[{index}]")
+                 for index, entry in enumerate(entries))
+
+
+def days_left(waiver: Waiver, today: dt.date) -> int | None:
+    """Days from today to the waiver's expiry (negative once expired); None without expiry."""
+    return None if waiver.expires is None else (waiver.expires - today).days

@@ -1,0 +1,53 @@
+"""COV001: what the policy asks but the input cannot answer is said, never passed.
+
+An SBOM from another tool (cyclonedx-py, Syft) lists components without the
+requirements files or lockfiles that pinned them, so pin rules have nothing
+to judge; a project scanned without its environment has no licence metadata.
+Silence would read as "passed": this family reports each gap once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from governance.model import Finding
+from governance.policy.context import RuleContext
+from governance.policy.rule import Rule
+
+RULES = (
+    Rule("COV001", "coverage", "warning",
+         "Part of the policy could not be judged from the input (e.g. pins from an SBOM without provenance).",
+         "Judge the project itself (`mlgov scan`), or an SBOM written by `mlgov sbom`, which records "
+         "where every package was declared, pinned and installed."),
+)
+
+
+def check(ctx: RuleContext) -> Iterator[Finding | None]:
+    packages = ctx.inventory.packages
+    if not packages:
+        return
+    pins_asked = [rule for rule, asked in (
+        ("PIN001", ctx.policy.get("pins", "require_exact", True)),
+        ("PIN002", ctx.policy.get("pins", "require_hashes", False)),
+    ) if asked and ctx.enabled(rule)]
+    if pins_asked and not any(p.provenance for p in packages):
+        yield ctx.finding(
+            "COV001",
+            f"no provenance in this input ({len(packages)} components, none says which requirements file "
+            f"or lockfile pinned it): pin rules {', '.join(pins_asked)} could not be judged",
+            fix="judge the project with `mlgov scan`, or an SBOM written by `mlgov sbom`",
+        )
+    licenses = ctx.policy.settings.get("licenses")
+    if isinstance(licenses, dict) and licenses and any(ctx.enabled(r) for r in ("LIC001", "LIC002", "LIC003")):
+        from governance.policy.rules.licenses import licence_known_from
+
+        unjudged = sorted(p.name for p in packages if not licence_known_from(p)
+                          and any(q.applies for q in p.provenance))
+        if unjudged:
+            shown = ", ".join(unjudged[:5]) + (f" and {len(unjudged) - 5} more" if len(unjudged) > 5 else "")
+            yield ctx.finding(
+                "COV001",
+                f"licences of {len(unjudged)} declared but not installed packages could not be judged "
+                f"({shown}): scan with --python pointing at the installed environment",
+                fix="scan with --python .venv",
+            )

@@ -1,0 +1,115 @@
+"""`mlgov check` on an SBOM reaches the verdict of the scan that wrote it; a third-party
+SBOM is judged as far as it can be, and what it cannot answer is reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from governance.cli import cli
+
+# (project, scan options beyond the project, policy, stage). Policies are relative
+# to the repository root. Other cases (a host profile, a vulnerability database)
+# add their options here.
+CASES = [
+    ("sample_projects/pytorch-train", [], "production", None),
+    ("sample_projects/pytorch-train", [], "baseline", "prototype"),
+    ("sample_projects/onnx-serving", [], "stabilization", None),
+    ("sample_projects/onnx-serving", [], "production", None),
+    ("sample_projects/tensorflow-keras", [], "sample_projects/tensorflow-keras/policy.toml", None),
+    ("sample_projects/tensorflow-keras", [], "production", "production"),
+]
+FIXED_TIME = {"SOURCE_DATE_EPOCH": "1780000000"}  # 2026-05-28: waiver limits count days from the check
+
+
+def run(args: list[str]) -> tuple[int, dict]:
+    result = CliRunner().invoke(cli, args, env=FIXED_TIME, catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.output)
+
+
+def scan_then_check(project: Path, options: list[str], policy: str, stage: str | None, sbom: Path) -> None:
+    staging = ["--stage", stage] if stage else []
+    scan_code, scanned = run(["scan", str(project), *options, "--policy", policy, *staging,
+                              "--sbom", str(sbom), "--format", "json"])
+    check_code, checked = run(["check", str(sbom), "--policy", policy, *staging, "--format", "json"])
+    assert checked["findings"] == scanned["findings"]
+    assert (check_code, checked["verdict"]) == (scan_code, scanned["verdict"])
+    assert checked["policy"] == scanned["policy"]
+
+
+@pytest.mark.parametrize(("project", "options", "policy", "stage"), CASES)
+def test_check_agrees_with_scan_on_sample_projects(repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   project: str, options: list[str], policy: str,
+                                                   stage: str | None) -> None:
+    if not (repo_root / project / "requirements.txt").is_file():
+        pytest.skip(f"{project} is not in this checkout")
+    monkeypatch.chdir(repo_root)
+    scan_then_check(Path(project), options, policy, stage, tmp_path / "sbom.cdx.json")
+
+
+def _distribution(site: Path, name: str, version: str, license_line: str) -> None:
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    info.joinpath("METADATA").write_text(f"Metadata-Version: 2.4\nName: {name}\nVersion: {version}\n{license_line}\n")
+    info.joinpath("INSTALLER").write_text("pip\n")
+
+
+@pytest.fixture
+def governed_project(tmp_path: Path) -> Path:
+    """A project with every kind of finding this branch's rules make, and waivers."""
+    project = tmp_path / "project"
+    site = project / ".venv" / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    (project / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n")
+    _distribution(site, "torch", "2.5.1", "License-Expression: BSD-3-Clause")
+    _distribution(site, "gplthing", "1.0", "License-Expression: GPL-3.0-only")
+    _distribution(site, "dual", "2.0", "License-Expression: MIT OR GPL-3.0-only")
+    _distribution(site, "mystery", "0.1", "License: Proprietary-ish")
+    _distribution(site, "pickle5", "0.0.11", "License-Expression: PSF-2.0")
+    (project / "requirements.txt").write_text("torch==2.5.1\ngplthing>=1\ndual==2.0\nmystery\npickle5==0.0.11\n")
+    (project / "policy.toml").write_text(
+        "schema = 1\nextends = ['production']\n"
+        "[[waivers]]\nid = 'PIN001'\npackage = 'mystery'\nreason = 'vendored'\nexpires = 2026-12-31\n"
+        "[[waivers]]\nid = 'LIC003'\nreason = 'reviewed by legal'\n")
+    return project
+
+
+@pytest.mark.parametrize("stage", ["prototype", "stabilization", "production"])
+def test_check_agrees_with_scan_on_a_governed_project(governed_project: Path, tmp_path: Path, stage: str) -> None:
+    scan_then_check(governed_project, [], str(governed_project / "policy.toml"), stage, tmp_path / "sbom.json")
+
+
+def test_governed_project_production_findings(governed_project: Path) -> None:
+    code, report = run(["scan", str(governed_project), "--policy", str(governed_project / "policy.toml"),
+                        "--format", "json"])
+    found = {(f["rule_id"], f.get("package")) for f in report["findings"]}
+    assert code == 1
+    assert {("LIC001", "gplthing"), ("LIC003", "mystery"), ("PIN001", "gplthing"), ("PKG001", "torch"),
+            ("PKG002", "pickle5"), ("POL001", None), ("POL002", None)} <= found
+    assert not any(rule == "LIC001" and package == "dual" for rule, package in found)  # MIT OR GPL: MIT
+
+
+def test_third_party_sbom_reports_what_it_cannot_judge(data_dir: Path) -> None:
+    sbom = data_dir / "sboms" / "cyclonedx-py-environment.cdx.json"
+    code, report = run(["check", str(sbom), "--policy", "production", "--format", "json"])
+    coverage = [f for f in report["findings"] if f["rule_id"] == "COV001"]
+    assert len(coverage) == 1
+    assert "PIN001, PIN002 could not be judged" in coverage[0]["message"]
+    # Licences it does carry are judged: classifiers kept as names are mapped, not "unknown".
+    assert not [f for f in report["findings"] if f["rule_id"].startswith("LIC")]
+    assert (code, report["verdict"]) == (0, "pass")
+
+
+def test_third_party_sbom_fails_closed_when_the_policy_says_so(data_dir: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "closed.toml"
+    policy.write_text("schema = 1\nextends = ['production']\n[rules]\nCOV001 = 'error'\n"
+                      "[licenses]\nallow = ['MIT']\n")
+    code, report = run(["check", str(data_dir / "sboms" / "cyclonedx-py-environment.cdx.json"),
+                        "--policy", str(policy), "--format", "json"])
+    assert code == 1
+    rules = sorted({f["rule_id"] for f in report["findings"]})
+    assert rules == ["COV001", "LIC002"]  # BSD-3-Clause and LGPL-2.0-or-later are not on the allow list
