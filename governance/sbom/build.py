@@ -102,6 +102,8 @@ def build_bom(inventory: Inventory, reproducible: bool = False) -> Any:
         direct = [c for c, d in zip(components, declared) if d]
     else:
         direct = [c for p, c in zip(inventory.packages, components) if p.key not in required]
+    if not direct:
+        direct = components  # a dependency cycle covers everything: the root still needs edges
     dependencies = [Dependency(ref=root.bom_ref, dependencies=[Dependency(ref=c.bom_ref) for c in direct])]
     for package, component in zip(inventory.packages, components):
         targets = [t for name in package.requires for t in by_key.get(name, [])[:1]]
