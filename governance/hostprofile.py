@@ -165,3 +165,40 @@ def write_profile(path: Path, stack: GpuStack) -> None:
     from governance.output import write_atomic
 
     write_atomic(path, dumps(stack))
+
+
+def read_profiles(paths: tuple[Path, ...] | list[Path]) -> tuple[GpuStack, ...]:
+    """A fleet: one GpuStack per profile, in the order given."""
+    stacks = tuple(read_profile(path) for path in paths)
+    names = [s.name for s in stacks]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate is not None:
+        raise InputError(f"two host profiles are named {duplicate!r}; give each host its own \"host\" name",
+                         file=paths[names.index(duplicate, names.index(duplicate) + 1)])
+    return stacks
+
+
+def summary(stack: GpuStack) -> str:
+    """What `mlgov probe` prints without -o."""
+    lines = [f"host: {stack.name}"]
+    if stack.driver_version is None:
+        lines.append(f"NVIDIA driver: none ({stack.no_driver_reason or 'no reason given'})")
+    else:
+        lines.append(f"NVIDIA driver: {stack.driver_version}"
+                     + (f"  (CUDA driver API {stack.cuda_driver_version})" if stack.cuda_driver_version else "")
+                     + (f"  NVML {stack.nvml_version}" if stack.nvml_version else ""))
+        for gpu in stack.gpus:
+            facts = [f"compute capability {gpu.compute_capability}" if gpu.compute_capability else None,
+                     f"{gpu.memory_total_bytes / 2**30:.1f} GiB" if gpu.memory_total_bytes else None,
+                     f"MIG {gpu.mig_mode}" if gpu.mig_mode else None,
+                     f"ECC {gpu.ecc_mode}" if gpu.ecc_mode else None,
+                     f"VBIOS {gpu.vbios_version}" if gpu.vbios_version else None]
+            lines.append(f"  GPU {gpu.index}: {gpu.name}" + "".join(f", {f}" for f in facts if f)
+                         + (f"\n         {gpu.uuid}" if gpu.uuid else ""))
+    for label, copies in (("CUDA runtimes", stack.cuda_runtimes), ("cuDNN copies", stack.cudnn)):
+        lines.append(f"{label}: {len(copies) or 'none found'}")
+        for copy in copies:
+            what = f" {copy.package}" if copy.package else ""
+            lines.append(f"  {copy.version:<12} {copy.origin}{what}  {copy.path or ''}"
+                         + (f"  [{copy.detected_by}]" if copy.detected_by else ""))
+    return "\n".join(lines) + "\n"

@@ -270,11 +270,14 @@ def _toolkit_version(folder: Path, root: Path, load_libraries: bool, run_tools: 
             if library.is_symlink():
                 continue
             version = _soname_version(library, "libcudart")
+            method = "libcudart soname"
             if version and version.count(".") < 2 and load_libraries:
-                version = _library_version(library, "cudaRuntimeGetVersion", decode_cudart_version) or version
+                loaded = _library_version(library, "cudaRuntimeGetVersion", decode_cudart_version)
+                if loaded is not None:
+                    version, method = loaded, "cudaRuntimeGetVersion"
             if version:
                 versions.append(version)
-                methods.append("libcudart soname")
+                methods.append(method)
                 break
         if versions:
             break
@@ -301,7 +304,10 @@ def _toolkit_version(folder: Path, root: Path, load_libraries: bool, run_tools: 
             methods.append("nvcc --version")
     if not versions:
         return None
-    return _Found(versions[0], _shown(root, folder), methods)
+    # The most precise answer wins (cudaRuntimeGetVersion says "13.0", nvcc "13.0.88");
+    # on a tie, the runtime's own.
+    best = max(range(len(versions)), key=lambda i: (versions[i].count("."), -i))
+    return _Found(versions[best], _shown(root, folder), methods)
 
 
 def system_cuda_runtimes(root: Path, load_libraries: bool, run_tools: bool) -> list[LibraryCopy]:
