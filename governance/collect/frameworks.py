@@ -189,7 +189,7 @@ def _tensorflow(package: Package, index: _Index, site: Sequence[Path], markers: 
     if build is None:
         return {}
     and_cuda = any("and-cuda" in p.extras for p in package.provenance)
-    evidence = f"{name}{'[and-cuda]' if and_cuda else ''} {package.version} (knowledge base)"
+    evidence = ("the and-cuda extra; " if and_cuda else "") + "tested build of this version (knowledge base)"
     cudnn = cudnn_wheel[1] if cudnn_wheel else build.cudnn
     return _props("cuda", build.cuda, cudnn, evidence)
 
@@ -232,7 +232,7 @@ def _onnxruntime(package: Package, site: Sequence[Path]) -> dict[str, str]:
     build = knowledge.onnxruntime_build(package.version.split("+")[0]) if package.version else None
     if build is None:
         return _props("cuda", evidence="the onnxruntime-gpu package")
-    return _props("cuda", build.cuda, evidence=f"onnxruntime-gpu {package.version} (knowledge base)",
+    return _props("cuda", build.cuda, evidence="default build of this version (knowledge base)",
                   cudnn_major=build.cudnn)
 
 

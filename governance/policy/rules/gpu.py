@@ -86,10 +86,9 @@ def _copies(host: GpuStack | None, ctx: RuleContext, kind: str) -> list[LibraryC
         owned = {canonicalize_name(c.package or "") for c in own}
         # The project's environment is what runs there: its wheels replace the
         # profile's copies of the same distributions (matched by name).
+        same = {(canonicalize_name(c.package or ""), c.version): c for c in listed if c.origin == "wheel"}
         hosted = [c for c in listed if not (c.origin == "wheel" and canonicalize_name(c.package or "") in owned)]
-        listed = hosted + [c for c in own if not any(
-            h.origin == "wheel" and canonicalize_name(h.package or "") == canonicalize_name(c.package or "")
-            and h.version == c.version for h in hosted)]
+        listed = hosted + [same.get((canonicalize_name(c.package or ""), c.version), c) for c in own]
     return listed
 
 
