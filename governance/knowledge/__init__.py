@@ -71,6 +71,10 @@ def driver_floor(cuda: str) -> DriverFloor | None:
         return None
     minimum = toolkit_minimum(cuda) if "." in cuda else None
     floor = compat_floor(major)
+    if minimum and floor and driver_tuple(minimum) < driver_tuple(floor):
+        # CUDA 11.0 GA (450.36.06) predates 11.x's compatibility floor (450.80.02):
+        # its own minimum is what it needs.
+        floor = minimum
     if minimum is None and floor is None:
         return None
     return DriverFloor(cuda=cuda, minimum=minimum, floor=floor)
