@@ -98,9 +98,12 @@ def cli() -> None:
 @click.option("--reproducible", is_flag=True,
               help="Byte-identical SBOM for the same inputs (fixed time and serial; SOURCE_DATE_EPOCH also works).")
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+@click.option("--host", "host_profiles", multiple=True, type=click.Path(path_type=Path),
+              help="Judge the GPU stack against this host profile (from `mlgov probe -o`). Repeatable: a fleet, "
+                   "every host must pass. Default: this machine when it has an NVIDIA driver.")
 def scan(directory: Path, python: Path | None, policy: str, stage: str | None, sbom_path: Path | None,
          spec_version: str, reports: tuple[Path, ...], fmt: str, quiet: bool, reproducible: bool,
-         verbose: bool) -> None:
+         verbose: bool, host_profiles: tuple[Path, ...] = ()) -> None:
     """Scan a project, judge it against a policy, and exit 0 (pass) or 1 (fail).
 
     Reads DIR's requirements files and lockfiles and, with --python (or DIR/.venv),
@@ -112,6 +115,7 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
       mlgov scan . --policy production --stage production \\
           --sbom sbom.cdx.json --report mlgov.md --report mlgov.json
       mlgov scan . --python .venv --format json
+      mlgov scan . --host fleet/a100-node.json --host fleet/h100-node.json
     """
     from governance.collect import ScanOptions
     from governance.output import write_atomic
@@ -121,7 +125,11 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
     if sbom_path is not None:
         request = SbomRequest(fmt="xml" if sbom_path.suffix.lower() == ".xml" else "json",
                               spec_version=spec_version, reproducible=reproducible)
-    result = run_scan(ScanOptions(project=directory, python=python), policy, stage, request,
+    from governance.hostprofile import read_profiles
+
+    options = ScanOptions(project=directory, python=python, hosts=read_profiles(host_profiles),
+                          probe_host=not host_profiles)
+    result = run_scan(options, policy, stage, request,
                       progress=_progress(_want_progress(verbose)))
     if sbom_path is not None and result.sbom is not None:
         write_atomic(sbom_path, result.sbom)
@@ -266,6 +274,38 @@ def policy_show(policy_file: str, stage: str | None, fmt: str) -> None:
     from governance.policy.render import policy_text
 
     click.echo(policy_text(load_policy(policy_file, stage).effective(), fmt), nl=False)
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write the host profile (JSON) here; without it, print a readable summary.")
+@click.option("--python", "python", type=click.Path(path_type=Path),
+              help="Environment whose nvidia-* wheels to include: a venv folder or an interpreter. "
+                   "Default: DIR/.venv in the current folder if present, else mlgov's own interpreter.")
+@click.option("--name", default=None, help="The host's name in the profile (default: this machine's hostname).")
+def probe(output: Path | None, python: Path | None, name: str | None) -> None:
+    """Read this machine's GPU stack: NVIDIA driver, GPUs, CUDA runtimes, cuDNN copies.
+
+    Uses NVML (nvidia-ml-py) and the files and libraries of the CUDA toolkit and
+    cuDNN. On a machine without a driver the profile says `"nvidia": null` and
+    why; that is not an error (exit 0).
+
+    \b
+    Examples:
+      mlgov probe                          # a readable summary
+      mlgov probe -o fleet/h100-node.json  # a host profile for `mlgov scan --host`
+      mlgov probe --python /opt/venv -o host.json
+    """
+    from governance.collect.host import probe as read_host, scanned_site_packages
+    from governance.hostprofile import summary, write_profile
+
+    if python is None and Path(".venv").is_dir():
+        python = Path(".venv")
+    stack = read_host(site_packages=scanned_site_packages(python), name=name)
+    if output is None:
+        click.echo(summary(stack), nl=False)
+    else:
+        write_profile(output, stack)
 
 
 def _fail(message: str, code: int) -> NoReturn:

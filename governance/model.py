@@ -159,6 +159,7 @@ class LibraryCopy:
     origin: str  # "system" | "wheel" | "conda" | "toolkit"
     path: str | None = None
     detected_by: str | None = None  # "cudnn_version.h", "cudnnGetVersion", "dist-info", ...
+    package: str | None = None  # the distribution that ships it (nvidia-cudnn-cu13), for wheel/conda copies
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class ScanOptions:
     target: str | None = None  # a label for the chosen target, e.g. "linux-x86_64/py3.11"
     hosts: tuple[GpuStack, ...] = field(default=())
     include_environment: bool = True
+    probe_host: bool = False  # with no hosts given, judge against this machine when NVML works
 
 
 def _noop(_: str) -> None:
@@ -48,11 +49,13 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     installed: list[Package] = []
     sources: list[str] = []
     markers = env_mod.host_markers()
+    site_packages: tuple[Path, ...] = ()
     if python is not None:
         progress(f"reading the environment {python}")
         environment = env_mod.locate(python)
         markers = environment.markers
         installed = env_mod.read_environment(environment)
+        site_packages = environment.site_packages
         sources.append(env_mod.ENVIRONMENT)
     if options.markers is not None:
         markers = options.markers
@@ -77,8 +80,12 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     notes.extend(lockfiles.unknown(root))
 
     packages = merge(installed, declarations)
+    from governance.collect import frameworks, host
+
+    packages = frameworks.annotate(packages, site_packages, root, markers)
+    hosts = options.hosts or (host.hosts_for_scan((), site_packages) if options.probe_host else ())
     return Inventory(
         project=Project(name=name, version=version),
-        packages=packages, hosts=options.hosts, sources=tuple(sources), notes=tuple(notes),
+        packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),
         target=options.target,
     )

@@ -110,6 +110,9 @@ def build_bom(inventory: Inventory, reproducible: bool = False) -> Any:
         dependencies.append(Dependency(ref=component.bom_ref,
                                        dependencies=[Dependency(ref=t.bom_ref) for t in targets]))
     bom.dependencies.update(dependencies)
+    from governance.sbom import gpu
+
+    gpu.add(bom, inventory)  # the hosts' GPU stacks the verdict is made against
 
     stamp = fixed_time()
     if reproducible and stamp is None:

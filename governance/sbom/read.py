@@ -15,7 +15,7 @@ from typing import Any
 
 from governance.errors import InputError
 from governance.model import Hash, Inventory, Package, Project
-from governance.sbom import codec
+from governance.sbom import codec, gpu
 
 _ALGORITHMS = {"SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512", "MD5": "md5", "SHA-1": "sha1"}
 MAX_SBOM_BYTES = 256 * 1024 * 1024
@@ -109,7 +109,7 @@ def from_dict(document: dict[str, Any]) -> Inventory:
 
     components = [c for c in document.get("components", []) or []
                   if c.get("type", "library") in ("library", "framework", "application")
-                  and _ecosystem(c.get("purl")) in ("pypi", "conda")]
+                  and _ecosystem(c.get("purl")) in ("pypi", "conda") and not gpu.is_gpu_component(c)]
     from packaging.utils import canonicalize_name
 
     key_of: dict[str, str] = {}
@@ -129,7 +129,7 @@ def from_dict(document: dict[str, Any]) -> Inventory:
         project=project, packages=packages,
         sources=tuple(json.loads(meta_properties[codec.SOURCES])) if codec.SOURCES in meta_properties else (),
         notes=tuple(json.loads(meta_properties[codec.NOTES])) if codec.NOTES in meta_properties else (),
-        target=meta_properties.get(codec.TARGET),
+        target=meta_properties.get(codec.TARGET), hosts=gpu.read(document),
     )
 
 

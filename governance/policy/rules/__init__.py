@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-FAMILY_MODULES: tuple[str, ...] = ("pins", "packages", "licenses", "waiver_limits", "coverage")
+FAMILY_MODULES: tuple[str, ...] = ("pins", "packages", "licenses", "waiver_limits", "coverage", "gpu")
 
 
 def families() -> list[ModuleType]:

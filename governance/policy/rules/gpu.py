@@ -1,0 +1,312 @@
+"""GPU001-GPU006: will the frameworks' CUDA and cuDNN builds run on the hosts they are meant for?
+
+The frameworks' builds come from collect.frameworks (package properties); the
+hosts from `--host` profiles or a live probe (Inventory.hosts); the driver
+floors from the knowledge base. Every host of a fleet is judged on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from governance import knowledge
+from governance.collect.frameworks import CUDA, CUDNN, CUDNN_MAJOR, EVIDENCE, GPU_BUILD
+from governance.model import Finding, GpuStack, LibraryCopy, Level, Package
+from governance.policy.context import RuleContext
+from governance.policy.rule import Rule
+
+RULES = (
+    Rule("GPU001", "gpu", "error",
+         "The host's NVIDIA driver is below the floor of the CUDA major a framework was built for.",
+         "Upgrade the host's driver to at least the toolkit's minimum, or install the framework's build for an "
+         "older CUDA (e.g. torch==2.5.1+cu118 from https://download.pytorch.org/whl/cu118)."),
+    Rule("GPU002", "gpu", "warning",
+         "A framework runs on the host's driver only under CUDA minor-version compatibility.",
+         "Upgrade the driver to the toolkit's own minimum for full support (PTX JIT, every API), or use the "
+         "framework's build for a CUDA the driver fully supports."),
+    Rule("GPU003", "gpu", "error",
+         "A framework was built for a cuDNN major other than the one it will load.",
+         "Install the framework's build for the cuDNN that is there (onnxruntime-gpu>=1.18.1 for cuDNN 9), "
+         "or install the cuDNN major it needs (nvidia-cudnn-cu11/cu12)."),
+    Rule("GPU004", "gpu", "warning",
+         "Several CUDA runtime or cuDNN copies with different versions; frameworks may load different ones.",
+         "Keep one copy, or check that each framework loads the one you expect (torch preloads its wheel's)."),
+    Rule("GPU005", "gpu", "error",
+         "The driver, CUDA, cuDNN or framework build breaks the policy's [gpu] pins.",
+         "Bring the host or the framework build within `[gpu] driver`, `cuda`, `cudnn` and `require_gpu_build`."),
+    Rule("GPU006", "gpu", "note",
+         "No host profile: the driver and cuDNN rules could not be judged.",
+         "Pass --host PROFILE.json (from `mlgov probe -o`) for each host the project runs on, or scan on the GPU "
+         "host; `[gpu] require_host_profile = true` makes this an error."),
+)
+
+_PRELOADS_WHEELS = ("torch", "tensorflow", "jax", "jaxlib")  # they find site-packages/nvidia/*/lib first
+_CUDNN_WHEEL = re.compile(r"^nvidia-cudnn(-cu\d+)?$")
+_RUNTIME_WHEEL = re.compile(r"^nvidia-cuda-runtime(-cu\d+)?$")
+
+
+def _applies(package: Package) -> bool:
+    return not package.provenance or any(p.applies for p in package.provenance)
+
+
+def _cuda_frameworks(ctx: RuleContext) -> list[Package]:
+    return [p for p in ctx.inventory.packages
+            if p.property(GPU_BUILD) == "cuda" and _applies(p) and p.key != "keras"]
+
+
+def _dv(version: str) -> tuple[int, ...]:
+    return knowledge.driver_tuple(version)
+
+
+def _release(version: str, parts: int) -> tuple[int, ...]:
+    return knowledge.driver_tuple(version)[:parts]
+
+
+def _base(version: str | None) -> str:
+    return (version or "").split("+", 1)[0]
+
+
+def _describe(package: Package) -> str:
+    evidence = package.property(EVIDENCE)
+    return f"{package.name} {package.version}" + (f" ({evidence})" if evidence else "")
+
+
+def _copies(host: GpuStack | None, ctx: RuleContext, kind: str) -> list[LibraryCopy]:
+    """The host's copies, with the project's own nvidia-* wheels in place of the host's wheel copies."""
+    pattern = _CUDNN_WHEEL if kind == "cudnn" else _RUNTIME_WHEEL
+    own = [LibraryCopy(version=p.version, origin="wheel", detected_by="the project's packages", package=p.name)
+           for p in ctx.inventory.packages if pattern.match(p.key) and p.version and _applies(p)]
+    listed = list(host.cudnn if kind == "cudnn" else host.cuda_runtimes) if host is not None else []
+    if own:
+        owned = {canonicalize_name(c.package or "") for c in own}
+        # The project's environment is what runs there: its wheels replace the
+        # profile's copies of the same distributions (matched by name).
+        same = {(canonicalize_name(c.package or ""), c.version): c for c in listed if c.origin == "wheel"}
+        hosted = [c for c in listed if not (c.origin == "wheel" and canonicalize_name(c.package or "") in owned)]
+        listed = hosted + [same.get((canonicalize_name(c.package or ""), c.version), c) for c in own]
+    return listed
+
+
+def _label(copy: LibraryCopy) -> str:
+    where = copy.package if copy.origin == "wheel" and copy.package else copy.path
+    if copy.origin == "wheel" and copy.package and copy.path:
+        where = f"{copy.package} at {copy.path}"
+    return f"{copy.version} ({copy.origin}{', ' + where if where else ''})"
+
+
+def loaded_copy(framework: Package, copies: Sequence[LibraryCopy], major: str | None) -> LibraryCopy | None:
+    """The copy a framework's process loads: the dynamic loader asks for libcudnn.so.<major>;
+    torch, TensorFlow and JAX look in site-packages/nvidia first (torch preloads it)."""
+    candidates = [c for c in copies if major is None or c.version.split(".")[0] == major]
+    if not candidates:
+        return None
+    wheels = [c for c in candidates if c.origin == "wheel"]
+    others = [c for c in candidates if c.origin != "wheel"]
+    order = wheels + others if framework.key in _PRELOADS_WHEELS else others + wheels
+    return order[0]
+
+
+def _loads_phrase(framework: Package, copy: LibraryCopy) -> str:
+    why = ""
+    if copy.origin == "wheel" and framework.key == "torch":
+        why = ", the wheel's copy, which torch preloads"
+    elif copy.origin == "wheel":
+        why = ", the wheel's copy"
+    return f"{framework.name} loads {copy.version}{why}"
+
+
+def _alternative(package: Package, driver: str, full_only: bool) -> str | None:
+    """A torch build for an older CUDA that this driver runs, e.g. "torch==2.5.1+cu118"."""
+    if package.key != "torch" or not package.version:
+        return None
+    series = knowledge.torch_series(package.version)
+    if series is None:
+        return None
+    current = package.property(CUDA) or ""
+    for variant in sorted(series.variants, key=_dv, reverse=True):
+        if variant == current:
+            continue
+        floor = knowledge.driver_floor(variant)
+        if floor is None:
+            continue
+        bound = floor.minimum if full_only else floor.floor
+        if bound and _dv(driver) >= _dv(bound):
+            tag = "cu" + variant.replace(".", "")
+            how = "fully supported" if floor.minimum and _dv(driver) >= _dv(floor.minimum) else \
+                "runs under minor-version compatibility"
+            return (f"pin torch=={_base(package.version)}+{tag} (CUDA {variant}, {how} on this driver; "
+                    f"index https://download.pytorch.org/whl/{tag})")
+    return None
+
+
+def _driver_findings(ctx: RuleContext, host: GpuStack, package: Package) -> Iterator[Finding | None]:
+    cuda = package.property(CUDA)
+    if not cuda:
+        return
+    floor = knowledge.driver_floor(cuda)
+    if floor is None:
+        return
+    need = floor.minimum or floor.floor
+    if host.driver_version is None:
+        reason = f" ({host.no_driver_reason})" if host.no_driver_reason else ""
+        yield ctx.finding(
+            "GPU001",
+            f"{_describe(package)} is built for CUDA {cuda}, but host {host.name!r} has no NVIDIA driver{reason}: "
+            f"it will not use the GPU there. Install NVIDIA driver ≥ {need} on {host.name!r}, "
+            f"or use a CPU build if the host is not meant to run it on a GPU.",
+            package=package, host=host.name, fix=f"install driver ≥ {need}")
+        return
+    driver = host.driver_version
+    if floor.floor and _dv(driver) < _dv(floor.floor):
+        alternative = _alternative(package, driver, full_only=True) or _alternative(package, driver, full_only=False)
+        todo = f"upgrade the driver to ≥ {need}" + (f", or {alternative}" if alternative else "")
+        yield ctx.finding(
+            "GPU001",
+            f"{_describe(package)} is built for CUDA {cuda}, which needs NVIDIA driver ≥ {floor.floor} "
+            f"(≥ {need} for full support); host {host.name!r} has driver {driver}, so it cannot use the GPU "
+            f"there. To fix: {todo}.",
+            package=package, host=host.name, fix=todo)
+    elif floor.minimum and _dv(driver) < _dv(floor.minimum):
+        alternative = _alternative(package, driver, full_only=True)
+        todo = f"upgrade the driver to ≥ {floor.minimum}" + (f", or {alternative}" if alternative else "")
+        yield ctx.finding(
+            "GPU002",
+            f"{_describe(package)} is built for CUDA {cuda}, whose toolkit needs driver ≥ {floor.minimum}; "
+            f"host {host.name!r} has driver {driver}, so it runs only under CUDA minor-version compatibility "
+            f"(no JIT of newer PTX, some APIs fail). To fix: {todo}.",
+            package=package, host=host.name, fix=todo)
+
+
+def _cudnn_major(package: Package) -> str | None:
+    return package.property(CUDNN_MAJOR) or (package.property(CUDNN) or "").split(".")[0] or None
+
+
+def _cudnn_findings(ctx: RuleContext, host: GpuStack, package: Package,
+                    copies: Sequence[LibraryCopy]) -> Iterator[Finding | None]:
+    major = _cudnn_major(package)
+    if major is None or not copies:
+        return  # nothing known on either side: nothing to compare
+    if loaded_copy(package, copies, major) is not None:
+        return
+    present = ", ".join(_label(c) for c in copies)
+    todo = f"install cuDNN {major} (e.g. nvidia-cudnn-cu{package.property(CUDA).split('.')[0] if package.property(CUDA) else '12'})"
+    if package.key == "onnxruntime-gpu" and major == "8" and any(c.version.startswith("9.") for c in copies):
+        todo = "use onnxruntime-gpu>=1.18.1 (built for cuDNN 9), or " + todo
+    yield ctx.finding(
+        "GPU003",
+        f"{_describe(package)} is built for cuDNN {major}, but host {host.name!r} has only cuDNN {present}: "
+        f"its GPU code will fail to load libcudnn.so.{major}. To fix: {todo}.",
+        package=package, host=host.name, fix=todo)
+
+
+def _normalise(version: str, kind: str) -> tuple[int, ...]:
+    # cuDNN 9.19.0 (header) and 9.19.0.56 (wheel) are one release; CUDA 13.0.88
+    # (nvcc) and 13.0.96 (libcudart) are one toolkit.
+    return _release(version, 3 if kind == "cudnn" else 2)
+
+
+def _copies_findings(ctx: RuleContext, host: GpuStack | None, kind: str,
+                     frameworks: Sequence[Package]) -> Iterator[Finding | None]:
+    copies = _copies(host, ctx, kind)
+    versions = {_normalise(c.version, kind) for c in copies}
+    if len(versions) < 2:
+        return
+    label = "cuDNN" if kind == "cudnn" else "CUDA runtime"
+    where = f"host {host.name!r}" if host is not None else "the environment"
+    listed = "; ".join(_label(c) for c in copies)
+    loads = []
+    for framework in frameworks:
+        major = _cudnn_major(framework) if kind == "cudnn" else (framework.property(CUDA) or "").split(".")[0] or None
+        copy = loaded_copy(framework, copies, major)
+        if copy is not None:
+            loads.append(_loads_phrase(framework, copy))
+    said = (" " + "; ".join(loads) + ".") if loads else ""
+    yield ctx.finding(
+        "GPU004",
+        f"{where} has {len(copies)} {label} copies with different versions: {listed}.{said} "
+        f"Tools that look only at the system libraries (PyTorch's collect_env) report the wrong one; "
+        f"keep one copy, or pin the wheel to the version you test with.",
+        host=host.name if host is not None else None,
+        fix=f"keep one {label} copy")
+
+
+def _in(spec: str, version: str) -> bool:
+    try:
+        return SpecifierSet(spec).contains(Version(version), prereleases=True)
+    except InvalidVersion:
+        return False
+
+
+def _pins(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding | None]:
+    driver_spec = ctx.policy.get("gpu", "driver")
+    cuda_spec = ctx.policy.get("gpu", "cuda")
+    cudnn_spec = ctx.policy.get("gpu", "cudnn")
+    for host in ctx.inventory.hosts:
+        if driver_spec and (host.driver_version is None or not _in(driver_spec, host.driver_version)):
+            have = f"driver {host.driver_version}" if host.driver_version else "no NVIDIA driver"
+            yield ctx.finding("GPU005", f"host {host.name!r} has {have}; the policy requires driver {driver_spec}: "
+                              f"upgrade the host's driver to match {driver_spec}.",
+                              host=host.name, fix=f"driver {driver_spec}")
+    for package in frameworks:
+        cuda = package.property(CUDA)
+        if cuda_spec and cuda and not _in(cuda_spec, cuda):
+            yield ctx.finding("GPU005", f"{_describe(package)} is built for CUDA {cuda}; the policy requires cuda "
+                              f"{cuda_spec}: install the framework's build for a CUDA matching {cuda_spec}.",
+                              package=package, fix=f"a {package.name} build for CUDA {cuda_spec}")
+        if not cudnn_spec:
+            continue
+        judged: list[tuple[str, str | None]] = []
+        for host in ctx.inventory.hosts:
+            copy = loaded_copy(package, _copies(host, ctx, "cudnn"), _cudnn_major(package))
+            if copy is not None:
+                judged.append((copy.version, host.name))
+        if not ctx.inventory.hosts and package.property(CUDNN):
+            judged.append((package.property(CUDNN) or "", None))
+        for version, host_name in judged:
+            if not _in(cudnn_spec, version):
+                where = f" on host {host_name!r}" if host_name else ""
+                yield ctx.finding("GPU005", f"{package.name} {package.version} loads cuDNN {version}{where}; the policy "
+                                  f"requires cudnn {cudnn_spec}: install a cuDNN matching {cudnn_spec}.",
+                                  package=package, host=host_name, fix=f"cuDNN {cudnn_spec}")
+    for name in ctx.policy.get("gpu", "require_gpu_build", []) or []:
+        for package in ctx.inventory.by_key(canonicalize_name(name)):
+            if not _applies(package):
+                continue
+            build = package.property(GPU_BUILD)
+            if build in ("cuda", "rocm"):
+                continue
+            why = f"a {build} build ({package.property(EVIDENCE)})" if build else "a build mlgov cannot identify"
+            todo = (f"install a CUDA build, e.g. torch=={_base(package.version)}+cu124 from "
+                    f"https://download.pytorch.org/whl/cu124") if package.key == "torch" else \
+                f"install the GPU build of {package.name}"
+            yield ctx.finding("GPU005", f"{package.name} {package.version} is {why}; the policy requires a GPU build "
+                              f"of {package.name}: {todo}.", package=package, fix=todo)
+
+
+def check(ctx: RuleContext) -> Iterator[Finding | None]:
+    frameworks = _cuda_frameworks(ctx)
+    hosts = ctx.inventory.hosts
+    if not hosts:
+        required = bool(ctx.policy.get("gpu", "require_host_profile", False))
+        if frameworks or required:
+            names = ", ".join(sorted({p.name for p in frameworks})) or "the project"
+            yield ctx.finding(
+                "GPU006",
+                f"no host profile: whether the hosts' NVIDIA driver and cuDNN can run {names} was not judged; "
+                "pass --host PROFILE.json (written by `mlgov probe -o`) for each host, or scan on the GPU host.",
+                level=Level.ERROR if required else None, fix="pass --host PROFILE.json")
+        yield from _copies_findings(ctx, None, "cudnn", frameworks)
+        yield from _copies_findings(ctx, None, "cuda_runtime", frameworks)
+    for host in hosts:
+        cudnn_copies = _copies(host, ctx, "cudnn")
+        for package in frameworks:
+            yield from _driver_findings(ctx, host, package)
+            yield from _cudnn_findings(ctx, host, package, cudnn_copies)
+        yield from _copies_findings(ctx, host, "cudnn", frameworks)
+        yield from _copies_findings(ctx, host, "cuda_runtime", frameworks)
+    yield from _pins(ctx, frameworks)

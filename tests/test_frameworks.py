@@ -1,0 +1,122 @@
+"""collect/frameworks.py: which CUDA/cuDNN build each framework is, from files only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from governance.collect import ScanOptions, collect
+from governance.collect.frameworks import CUDA, CUDNN, CUDNN_MAJOR, EVIDENCE, GPU_BUILD, KERAS_BACKEND
+from governance.model import Inventory, Package
+from tests.gpu_layout import dist, h100_site, torch_version_py, venv, write
+
+LINUX = {"sys_platform": "linux", "platform_machine": "x86_64", "platform_system": "Linux",
+         "python_version": "3.12", "python_full_version": "3.12.3", "os_name": "posix",
+         "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+
+
+def scan(tmp_path: Path, requirements: str = "", python: Path | None = None,
+         markers: dict[str, str] | None = None) -> Inventory:
+    project = tmp_path / "project"
+    project.mkdir(exist_ok=True)
+    if requirements:
+        write(project / "requirements.txt", requirements)
+    return collect(ScanOptions(project=project, python=python, markers=markers or LINUX))
+
+
+def one(inventory: Inventory, key: str) -> Package:
+    (package,) = inventory.by_key(key)
+    return package
+
+
+@pytest.mark.parametrize(("line", "build", "cuda", "cudnn_major", "evidence"), [
+    ("torch==2.5.1", "cuda", "12.4", "9", "PyPI's default build of torch 2.5"),
+    ("torch==2.5.1+cu118", "cuda", "11.8", "9", "local version +cu118"),
+    ("torch==2.3.1+cu121", "cuda", "12.1", "8", "local version +cu121"),
+    ("torch==2.7.1", "cuda", "12.6", "9", "PyPI's default build of torch 2.7"),
+    ("torch==2.5.1+cpu", "cpu", None, None, "local version +cpu"),
+    ("torch==2.5.1+rocm6.2", "rocm", None, None, "local version +rocm6.2"),
+    ("tensorflow==2.15.1", "cuda", "12.2", "8", "tested build of this version"),
+    ("tensorflow[and-cuda]==2.18.0", "cuda", "12.5", "9", "the and-cuda extra; tested build"),
+    ("tensorflow-cpu==2.18.0", "cpu", None, None, "tensorflow-cpu"),
+    ("onnxruntime-gpu==1.17.1", "cuda", "11.8", "8", "default build of this version"),
+    ("onnxruntime-gpu==1.18.0", "cuda", "12", "8", "default build of this version"),
+    ("onnxruntime-gpu==1.20.1", "cuda", "12", "9", "default build of this version"),
+    ("onnxruntime==1.20.1", "cpu", None, None, "onnxruntime package"),
+    ("jax[cuda12]==0.4.35", "cuda", "12", "9", "jax-cuda12-plugin 0.4.35"),
+    ("jax==0.4.35", "cpu", None, None, "no jax-cuda plugin"),
+])
+def test_build_from_a_lockfile_alone(tmp_path: Path, line: str, build: str, cuda: str | None,
+                                     cudnn_major: str | None, evidence: str) -> None:
+    inventory = scan(tmp_path, line + "\n")
+    key = line.split("==")[0].split("[")[0]
+    package = one(inventory, key)
+    assert package.property(GPU_BUILD) == build
+    assert package.property(CUDA) == cuda
+    assert package.property(CUDNN_MAJOR) == cudnn_major
+    assert evidence in (package.property(EVIDENCE) or "")
+
+
+def test_torch_on_macos_from_pypi_is_a_cpu_build(tmp_path: Path) -> None:
+    mac = dict(LINUX, sys_platform="darwin", platform_system="Darwin", platform_machine="arm64")
+    assert one(scan(tmp_path, "torch==2.5.1\n", markers=mac), "torch").property(GPU_BUILD) == "cpu"
+
+
+def test_installed_torch_is_read_from_version_py_not_its_metadata(tmp_path: Path) -> None:
+    # The real H100 host: metadata says plain 2.11.0, torch/version.py says CUDA 13.0.
+    site = venv(tmp_path / "venv")
+    h100_site(site)
+    torch = one(scan(tmp_path, python=tmp_path / "venv"), "torch")
+    assert (torch.property(GPU_BUILD), torch.property(CUDA)) == ("cuda", "13.0")
+    assert torch.property(CUDNN) == "9.19.0.56"  # the wheel beside it, not the knowledge base's guess
+    assert torch.property(EVIDENCE) == "torch/version.py"
+
+
+@pytest.mark.parametrize(("cuda", "hip", "build"), [(None, None, "cpu"), (None, "6.2.41133", "rocm"),
+                                                    ("12.4", None, "cuda")])
+def test_version_py_variants(tmp_path: Path, cuda: str | None, hip: str | None, build: str) -> None:
+    site = venv(tmp_path / "venv")
+    dist(site, "torch", "2.5.1")
+    torch_version_py(site, "2.5.1", cuda, hip)
+    torch = one(scan(tmp_path, python=tmp_path / "venv"), "torch")
+    assert torch.property(GPU_BUILD) == build
+
+
+def test_torch_cuda_from_its_nvidia_runtime_wheel(tmp_path: Path) -> None:
+    site = venv(tmp_path / "venv")
+    dist(site, "torch", "2.4.1", ("nvidia-cuda-runtime-cu12==12.4.127",))
+    dist(site, "nvidia-cuda-runtime-cu12", "12.4.127")
+    torch = one(scan(tmp_path, python=tmp_path / "venv"), "torch")
+    assert torch.property(CUDA) == "12.4" and "nvidia-cuda-runtime-cu12 12.4.127" in (torch.property(EVIDENCE) or "")
+
+
+def test_installed_onnxruntime_gpu_build_info_wins(tmp_path: Path) -> None:
+    site = venv(tmp_path / "venv")
+    dist(site, "onnxruntime-gpu", "1.19.2")
+    write(site / "onnxruntime" / "capi" / "build_and_package_info.py",
+          "package_name = 'onnxruntime-gpu'\n__version__ = '1.19.2'\ncuda_version = '12.2'\ncudnn_version = '9.1'\n")
+    package = one(scan(tmp_path, python=tmp_path / "venv"), "onnxruntime-gpu")
+    assert (package.property(CUDA), package.property(CUDNN), package.property(CUDNN_MAJOR)) == ("12.2", "9.1", "9")
+
+
+def test_jaxlib_local_version_names_cuda_and_cudnn(tmp_path: Path) -> None:
+    inventory = scan(tmp_path, "jax==0.3.25\njaxlib==0.3.25+cuda11.cudnn82\n")
+    for key in ("jax", "jaxlib"):
+        package = one(inventory, key)
+        assert (package.property(CUDA), package.property(CUDNN_MAJOR)) == ("11", "8")
+
+
+@pytest.mark.parametrize(("setup", "backend"), [
+    ({"env": "jax"}, "jax"),
+    ({"keras.json": '{"backend": "torch", "floatx": "float32"}'}, "torch"),
+    ({}, "tensorflow"),
+])
+def test_keras_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setup: dict[str, str], backend: str) -> None:
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    if "env" in setup:
+        monkeypatch.setenv("KERAS_BACKEND", setup["env"])
+    if "keras.json" in setup:
+        write(tmp_path / "project" / ".keras" / "keras.json", setup["keras.json"])
+    keras = one(scan(tmp_path, "keras==3.9.0\ntensorflow==2.18.0\ntorch==2.5.1\n"), "keras")
+    assert keras.property(KERAS_BACKEND) == backend

@@ -1,0 +1,168 @@
+"""policy/rules/gpu.py: GPU001-GPU006 on real-looking projects, environments and host profiles."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from governance.collect import ScanOptions, collect
+from governance.collect.host import probe
+from governance.hostprofile import read_profile
+from governance.model import Evaluation, Finding, GpuStack, LibraryCopy
+from governance.policy.evaluate import evaluate
+from governance.policy.load import load_policy
+from tests.gpu_layout import dist, h100_root, h100_site, profile, venv, write
+
+LINUX = {"sys_platform": "linux", "platform_machine": "x86_64", "platform_system": "Linux",
+         "python_version": "3.12", "python_full_version": "3.12.3", "os_name": "posix",
+         "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+
+
+def judge(tmp_path: Path, requirements: str = "", hosts: tuple[GpuStack, ...] = (), python: Path | None = None,
+          policy: str = "baseline") -> Evaluation:
+    project = tmp_path / "project"
+    project.mkdir(exist_ok=True)
+    if requirements:
+        write(project / "requirements.txt", requirements)
+    inventory = collect(ScanOptions(project=project, python=python, markers=LINUX, hosts=hosts))
+    return evaluate(inventory, load_policy(policy), NOW)
+
+
+def gpu(evaluation: Evaluation) -> list[Finding]:
+    return [f for f in evaluation.findings if f.rule_id.startswith("GPU")]
+
+
+def host_with(tmp_path: Path, driver: str | None, name: str = "fleet", **extra: object) -> GpuStack:
+    return read_profile(profile(tmp_path / f"{name}.json", driver, host=name, **extra))
+
+
+def test_torch_251_on_driver_470_cannot_run(tmp_path: Path) -> None:
+    evaluation = judge(tmp_path, "torch==2.5.1\n", (host_with(tmp_path, "470.82.01"),))
+    (finding,) = gpu(evaluation)
+    assert (finding.rule_id, finding.level.value, finding.host) == ("GPU001", "error", "fleet")
+    assert "CUDA 12.4" in finding.message and "470.82.01" in finding.message
+    assert "upgrade the driver to ≥ 550.54.14, or pin torch==2.5.1+cu118" in finding.message
+    assert (finding.file, finding.line) == ("requirements.txt", 1)
+    assert evaluation.failed
+
+
+def test_torch_251_on_driver_525_runs_under_minor_version_compatibility(tmp_path: Path) -> None:
+    evaluation = judge(tmp_path, "torch==2.5.1\n", (host_with(tmp_path, "525.60.13"),))
+    (finding,) = gpu(evaluation)
+    assert (finding.rule_id, finding.level.value) == ("GPU002", "warning")
+    assert "minor-version compatibility" in finding.message
+    assert "upgrade the driver to ≥ 550.54.14, or pin torch==2.5.1+cu118" in finding.message
+    assert not evaluation.failed
+
+
+def test_torch_251_on_driver_550_is_clean(tmp_path: Path) -> None:
+    assert gpu(judge(tmp_path, "torch==2.5.1\n", (host_with(tmp_path, "550.54.14"),))) == []
+
+
+def test_a_fleet_fails_when_one_host_fails(tmp_path: Path) -> None:
+    hosts = (host_with(tmp_path, "580.65.06", "new"), host_with(tmp_path, "470.82.01", "old"))
+    findings = gpu(judge(tmp_path, "torch==2.5.1\n", hosts))
+    assert [(f.rule_id, f.host) for f in findings] == [("GPU001", "old")]
+
+
+def test_a_host_without_a_driver_cannot_run_a_cuda_build(tmp_path: Path) -> None:
+    stack = host_with(tmp_path, None, no_driver_reason="no NVIDIA driver")
+    (finding,) = gpu(judge(tmp_path, "torch==2.5.1\n", (stack,)))
+    assert finding.rule_id == "GPU001" and "has no NVIDIA driver" in finding.message
+
+
+def test_cpu_build_is_never_judged_against_the_driver(tmp_path: Path) -> None:
+    assert gpu(judge(tmp_path, "torch==2.5.1+cpu\n", (host_with(tmp_path, "470.82.01"),))) == []
+
+
+def test_onnxruntime_gpu_117_needs_cudnn_8_where_only_9_exists(tmp_path: Path) -> None:
+    stack = host_with(tmp_path, "550.54.14", cudnn=[
+        {"version": "9.1.0", "origin": "system", "path": "/usr/lib/x86_64-linux-gnu/libcudnn.so.9.1.0"}])
+    findings = gpu(judge(tmp_path, "onnxruntime-gpu==1.17.1\n", (stack,)))
+    (finding,) = [f for f in findings if f.rule_id == "GPU003"]
+    assert finding.level.value == "error" and finding.package == "onnxruntime-gpu"
+    assert "built for cuDNN 8" in finding.message and "9.1.0 (system" in finding.message
+    assert "onnxruntime-gpu>=1.18.1" in finding.message
+
+
+def test_onnxruntime_gpu_120_with_cudnn_9_is_fine(tmp_path: Path) -> None:
+    stack = host_with(tmp_path, "550.54.14", cudnn=[{"version": "9.1.0", "origin": "system"}])
+    assert [f.rule_id for f in gpu(judge(tmp_path, "onnxruntime-gpu==1.20.1\n", (stack,)))] == []
+
+
+def test_the_h100_layout_names_both_cudnn_copies_and_which_one_torch_loads(tmp_path: Path, shared_dir: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.gpu_layout import FakeNvml, h100_reading
+
+    FakeNvml(h100_reading(shared_dir)).install(monkeypatch)
+    site = venv(tmp_path / "venv")
+    h100_site(site)
+    stack = probe(root=h100_root(tmp_path / "root"), site_packages=(site,), name="h100")
+    evaluation = judge(tmp_path, hosts=(stack,), python=tmp_path / "venv")
+    findings = gpu(evaluation)
+    assert [f.rule_id for f in findings] == ["GPU004"]
+    message = findings[0].message
+    assert "2 cuDNN copies" in message
+    assert "9.14.0 (system, /usr/lib/x86_64-linux-gnu/libcudnn.so.9.14.0)" in message
+    assert "9.19.0.56 (wheel, nvidia-cudnn-cu13" in message
+    assert "torch loads 9.19.0.56, the wheel's copy, which torch preloads" in message
+
+
+def policy_file(tmp_path: Path, gpu_table: str) -> str:
+    path = write(tmp_path / "policy.toml", f"schema = 1\nname = \"gpu-pins\"\n[gpu]\n{gpu_table}\n")
+    return str(path)
+
+
+@pytest.mark.parametrize(("table", "requirements", "driver", "expected"), [
+    ('driver = ">=550"', "torch==2.5.1\n", "535.104.05", "the policy requires driver >=550"),
+    ('cuda = "==12.1.*"', "torch==2.5.1\n", "550.54.14", "the policy requires cuda ==12.1.*"),
+    ('cudnn = "==9.5.*"', "torch==2.5.1\n", "550.54.14", "loads cuDNN 9.1.0.70"),
+    ('require_gpu_build = ["torch"]', "torch==2.5.1+cpu\n", "550.54.14", "torch==2.5.1+cu124"),
+])
+def test_policy_pins(tmp_path: Path, table: str, requirements: str, driver: str, expected: str) -> None:
+    stack = host_with(tmp_path, driver, cudnn=[{"version": "9.1.0.70", "origin": "wheel",
+                                                "package": "nvidia-cudnn-cu12"}])
+    findings = [f for f in gpu(judge(tmp_path, requirements, (stack,), policy=policy_file(tmp_path, table)))
+                if f.rule_id == "GPU005"]
+    assert len(findings) == 1 and expected in findings[0].message, findings
+
+
+def test_policy_pins_that_hold_give_nothing(tmp_path: Path) -> None:
+    table = 'driver = ">=550"\ncuda = "==12.4.*"\nrequire_gpu_build = ["torch"]'
+    stack = host_with(tmp_path, "550.54.14")
+    assert gpu(judge(tmp_path, "torch==2.5.1\n", (stack,), policy=policy_file(tmp_path, table))) == []
+
+
+def test_no_host_profile_is_a_note_and_an_error_when_required(tmp_path: Path) -> None:
+    (note,) = gpu(judge(tmp_path, "torch==2.5.1\n"))
+    assert (note.rule_id, note.level.value) == ("GPU006", "note") and "no host profile" in note.message
+    required = judge(tmp_path, "torch==2.5.1\n", policy=policy_file(tmp_path, "require_host_profile = true"))
+    (error,) = gpu(required)
+    assert (error.rule_id, error.level.value) == ("GPU006", "error") and required.failed
+
+
+def test_no_gpu_framework_and_no_host_says_nothing(tmp_path: Path) -> None:
+    assert gpu(judge(tmp_path, "requests==2.32.3\n")) == []
+
+
+def test_two_cudnn_wheels_in_one_environment_without_a_host(tmp_path: Path) -> None:
+    site = venv(tmp_path / "venv")
+    dist(site, "nvidia-cudnn-cu12", "9.1.0.70")
+    dist(site, "nvidia-cudnn-cu13", "9.19.0.56")
+    findings = gpu(judge(tmp_path, python=tmp_path / "venv"))
+    assert [f.rule_id for f in findings] == ["GPU004"]
+    assert "the environment has 2 cuDNN copies" in findings[0].message
+
+
+def test_loaded_copy_prefers_the_wheel_for_torch_and_the_system_for_onnxruntime() -> None:
+    from governance.model import Package
+    from governance.policy.rules.gpu import loaded_copy
+
+    copies = [LibraryCopy("9.14.0", "system", "/usr/lib/libcudnn.so.9.14.0"),
+              LibraryCopy("9.19.0.56", "wheel", package="nvidia-cudnn-cu13")]
+    assert loaded_copy(Package("torch", "2.11.0"), copies, "9").version == "9.19.0.56"
+    assert loaded_copy(Package("onnxruntime-gpu", "1.20.1"), copies, "9").version == "9.14.0"
+    assert loaded_copy(Package("onnxruntime-gpu", "1.17.1"), copies, "8") is None
