@@ -24,7 +24,9 @@ class LockResult:
 
 def _readers() -> list[ModuleType]:
     # Imported here so that a scan without lockfiles pays nothing for them.
-    return []
+    from governance.collect.lockfiles import conda, pdm, pipfile, poetry, pylock, pyproject, uv
+
+    return [uv, poetry, pdm, pipfile, pylock, conda, pyproject]
 
 
 # Names that are lockfiles of some tool, read or not.
