@@ -77,6 +77,10 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     notes.extend(lockfiles.unknown(root))
 
     packages = merge(installed, declarations)
+    from governance.collect.lockfiles import installable
+
+    packages, left_out = installable(packages)
+    notes.extend(left_out)
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=options.hosts, sources=tuple(sources), notes=tuple(notes),

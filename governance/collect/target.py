@@ -77,3 +77,22 @@ def label(markers: dict[str, str]) -> str:
 def conda_subdir(markers: dict[str, str]) -> str | None:
     platform = platform_of(markers)
     return CONDA_SUBDIRS.get(platform) if platform else None
+
+
+def resolve(platform: str | None, python: str | None, interpreter: object = None) -> tuple[dict[str, str] | None, str | None]:
+    """(markers, label) for ScanOptions from --target-platform/--target-python.
+
+    (None, None) when neither is given: the scanned interpreter's (or the host's)
+    own values are used. Whatever is not given comes from the scanned
+    environment when there is one, else from the host.
+    """
+    if platform is None and python is None:
+        return None, None
+    from pathlib import Path
+
+    from governance.collect import environment
+
+    base = environment.locate(Path(str(interpreter))).markers if interpreter is not None \
+        else environment.host_markers()
+    markers = target_markers(platform, python, base)
+    return markers, label(markers)
