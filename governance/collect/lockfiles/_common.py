@@ -54,8 +54,10 @@ def load_toml(text: str, shown: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
-        raise InputError(f"invalid TOML: {exc}", file=shown,
-                         line=int(match.group(1)) if match else None) from None
+        line = int(match.group(1)) if match else None
+        if line is None and "end of document" in str(exc):
+            line = text.count("\n") + (0 if text.endswith("\n") else 1)
+        raise InputError(f"invalid TOML: {exc}", file=shown, line=line) from None
 
 
 def load_json(text: str, shown: str) -> Any:

@@ -41,7 +41,7 @@ def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
     data = c.load_toml(text, shown)
-    metadata = c.expect(data.get("metadata"), dict, "[metadata] (missing: a truncated pdm.lock?)", shown)
+    metadata = c.expect(data.get("metadata"), dict, "[metadata] (missing: not a pdm.lock?)", shown, 1)
     c.check_version(metadata.get("lock_version", "0"), KNOWN_VERSION, "pdm.lock lock_version", shown,
                     c.line_of(text, "lock_version"))
     entries = c.expect(data.get("package", []), list, "[[package]]", shown)

@@ -74,7 +74,11 @@ def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
     data = c.load_toml(text, shown)
-    metadata = c.expect(data.get("metadata"), dict, "[metadata] (missing: a truncated poetry.lock?)", shown)
+    if not isinstance(data.get("metadata"), dict):
+        # poetry writes [metadata] last: a file cut short loses it first.
+        raise c.fail("no [metadata] table at the end: the file is truncated, or not a poetry.lock", shown,
+                     text.count("\n") or 1)
+    metadata = data["metadata"]
     lock_version = metadata.get("lock-version", "1.0")
     c.check_version(lock_version, KNOWN_VERSION, "poetry.lock lock-version", shown, c.line_of(text, "lock-version"))
     entries = c.expect(data.get("package", []), list, "[[package]]", shown)
