@@ -117,3 +117,13 @@ def test_pip_compiled_requirements_count_as_a_lock(data_dir: Path, tmp_path: Pat
     code, findings = scan(project, make_venv(tmp_path / "venv", packages))
     assert [(f["rule_id"], f["package"]) for f in findings] == [("DRIFT001", "numpy")]
     assert "pip-sync requirements.txt" in findings[0]["message"]
+
+
+def test_pyproject_range_pinned_by_a_requirements_file_is_not_pin001(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\ndependencies = ["numpy>=1.26"]\n')
+    (tmp_path / "requirements.txt").write_text("numpy==2.0.2\n")
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json"])
+    assert json.loads(result.output)["findings"] == []
+    (tmp_path / "requirements.txt").unlink()
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json"])
+    assert [f["rule_id"] for f in json.loads(result.output)["findings"]] == ["PIN001"]
