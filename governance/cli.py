@@ -97,13 +97,18 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone (terminal format).")
 @click.option("--reproducible", is_flag=True,
               help="Byte-identical SBOM for the same inputs (fixed time and serial; SOURCE_DATE_EPOCH also works).")
+@click.option("--target-platform", type=click.Choice(["linux-x86_64", "linux-aarch64", "macos-arm64", "windows-amd64"]),
+              default=None, help="Evaluate lockfile markers for this platform (default: the scanned interpreter's, else this host's).")
+@click.option("--target-python", default=None, metavar="X.Y",
+              help="Evaluate lockfile markers for this Python version, e.g. 3.11 (default: as for --target-platform).")
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
 @click.option("--host", "host_profiles", multiple=True, type=click.Path(path_type=Path),
               help="Judge the GPU stack against this host profile (from `mlgov probe -o`). Repeatable: a fleet, "
                    "every host must pass. Default: this machine when it has an NVIDIA driver.")
 def scan(directory: Path, python: Path | None, policy: str, stage: str | None, sbom_path: Path | None,
          spec_version: str, reports: tuple[Path, ...], fmt: str, quiet: bool, reproducible: bool,
-         verbose: bool, host_profiles: tuple[Path, ...] = ()) -> None:
+         verbose: bool, host_profiles: tuple[Path, ...] = (), target_platform: str | None = None,
+         target_python: str | None = None) -> None:
     """Scan a project, judge it against a policy, and exit 0 (pass) or 1 (fail).
 
     Reads DIR's requirements files and lockfiles and, with --python (or DIR/.venv),
@@ -116,6 +121,7 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
           --sbom sbom.cdx.json --report mlgov.md --report mlgov.json
       mlgov scan . --python .venv --format json
       mlgov scan . --host fleet/a100-node.json --host fleet/h100-node.json
+      mlgov scan . --target-platform linux-x86_64 --target-python 3.11
     """
     from governance.collect import ScanOptions
     from governance.output import write_atomic
@@ -125,10 +131,12 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
     if sbom_path is not None:
         request = SbomRequest(fmt="xml" if sbom_path.suffix.lower() == ".xml" else "json",
                               spec_version=spec_version, reproducible=reproducible)
+    from governance.collect.target import resolve
     from governance.hostprofile import read_profiles
 
+    markers, target = resolve(target_platform, target_python, python)
     options = ScanOptions(project=directory, python=python, hosts=read_profiles(host_profiles),
-                          probe_host=not host_profiles)
+                          probe_host=not host_profiles, markers=markers, target=target)
     result = run_scan(options, policy, stage, request,
                       progress=_progress(_want_progress(verbose)))
     if sbom_path is not None and result.sbom is not None:
@@ -146,9 +154,14 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
               help="Default: from the output's extension, else json.")
 @click.option("--spec-version", type=click.Choice(["1.5", "1.6", "1.7"]), default="1.6", show_default=True)
 @click.option("--reproducible", is_flag=True, help="Byte-identical output for the same inputs.")
+@click.option("--target-platform", type=click.Choice(["linux-x86_64", "linux-aarch64", "macos-arm64", "windows-amd64"]),
+              default=None, help="Evaluate lockfile markers for this platform (default: the scanned interpreter's, else this host's).")
+@click.option("--target-python", default=None, metavar="X.Y",
+              help="Evaluate lockfile markers for this Python version, e.g. 3.11 (default: as for --target-platform).")
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
 def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | None, spec_version: str,
-         reproducible: bool, verbose: bool) -> None:
+         reproducible: bool, verbose: bool, target_platform: str | None = None,
+         target_python: str | None = None) -> None:
     """Write a validated CycloneDX SBOM of a project (and its environment).
 
     The SBOM is validated against the official CycloneDX schema before it is
@@ -159,6 +172,7 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
       mlgov sbom sample_projects/pytorch-train -o sbom.cdx.json
       mlgov sbom . --python .venv --format xml -o sbom.cdx.xml
       mlgov sbom . --spec-version 1.5 --reproducible > sbom.json
+      mlgov sbom . --target-platform linux-x86_64 --target-python 3.11 -o sbom.cdx.json
     """
     from governance.collect import ScanOptions, collect
     from governance.output import write_atomic
@@ -167,7 +181,10 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
     if fmt is None:
         fmt = "xml" if output is not None and output.suffix.lower() == ".xml" else "json"
     progress = _progress(_want_progress(verbose))
-    inventory = collect(ScanOptions(project=directory, python=python), progress)
+    from governance.collect.target import resolve
+
+    markers, target = resolve(target_platform, target_python, python)
+    inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target), progress)
     text = make_sbom(inventory, SbomRequest(fmt=fmt, spec_version=spec_version, reproducible=reproducible),
                      progress)
     if output is None:

@@ -81,7 +81,12 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
 
     packages = merge(installed, declarations)
     from governance.collect import frameworks, host
+    from governance.collect.lockfiles import installable
 
+    # Only what installs on the target becomes a component; framework builds
+    # are then read for exactly those packages.
+    packages, left_out = installable(packages)
+    notes.extend(left_out)
     packages = frameworks.annotate(packages, site_packages, root, markers)
     hosts = options.hosts or (host.hosts_for_scan((), site_packages) if options.probe_host else ())
     return Inventory(

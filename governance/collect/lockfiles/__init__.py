@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 from governance.collect.declared import Declaration
+from governance.model import Package
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,9 @@ class LockResult:
 
 def _readers() -> list[ModuleType]:
     # Imported here so that a scan without lockfiles pays nothing for them.
-    return []
+    from governance.collect.lockfiles import conda, pdm, pipfile, poetry, pylock, pyproject, uv
+
+    return [uv, poetry, pdm, pipfile, pylock, conda, pyproject]
 
 
 # Names that are lockfiles of some tool, read or not.
@@ -55,3 +58,18 @@ def unknown(root: Path) -> list[str]:
             if path.is_file() and not any(reader.matches(path) for reader in _readers()):
                 notes.append(f"{path.name}: lockfile format not read by this version of mlgov")
     return notes
+
+
+def installable(packages: tuple[Package, ...]) -> tuple[tuple[Package, ...], list[str]]:
+    """Packages the target installs; those that only files for other targets name are left out.
+
+    A requirement whose marker is false for the target, or an extra nobody asked
+    for, must not become an SBOM component: the SBOM lists what is installed.
+    """
+    kept = tuple(p for p in packages if not p.provenance or any(pr.applies for pr in p.provenance))
+    dropped = sorted({p.name for p in packages if p.provenance and not any(pr.applies for pr in p.provenance)},
+                     key=str.lower)
+    if not dropped:
+        return kept, []
+    shown = ", ".join(dropped[:10]) + (f" and {len(dropped) - 10} more" if len(dropped) > 10 else "")
+    return kept, [f"not installed on this target, left out of the inventory: {shown}"]

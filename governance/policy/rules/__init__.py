@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-FAMILY_MODULES: tuple[str, ...] = ("pins", "packages", "licenses", "waiver_limits", "coverage", "gpu")
+FAMILY_MODULES: tuple[str, ...] = ("pins", "packages", "licenses", "waiver_limits", "coverage", "gpu",
+                                   "lockfiles")
 
 
 def families() -> list[ModuleType]:

@@ -39,7 +39,8 @@ def _judged(package: Package, provenance: Provenance) -> bool:
         return True
     if provenance.kind == "manifest":
         # A manifest's ranges are fine when a lockfile pins the package.
-        return not any(p.kind == "lockfile" for p in package.provenance)
+        return not any(p.kind == "lockfile" or (p.kind == "requirements" and p.applies and p.is_exact_pin)
+                       for p in package.provenance)
     return False
 
 

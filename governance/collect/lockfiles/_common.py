@@ -1,0 +1,225 @@
+"""What every lockfile reader needs: bounded reading, parse errors with lines,
+entry lines found by scanning text, hashes, markers, and the walk of a
+universal lock's dependency graph for one target.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.utils import canonicalize_name
+
+from governance.collect.environment import marker_applies
+from governance.errors import InputError
+from governance.model import Hash
+
+# A lockfile of a few thousand packages is a few MB; anything far larger is
+# not a lockfile a scanner should load into memory.
+MAX_BYTES = 64 * 1024 * 1024
+
+_HASH = re.compile(r"^(sha256|sha384|sha512|md5)[:=]([0-9a-fA-F]{32,128})$")
+
+
+def relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def read_text(path: Path, shown: str) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise InputError(f"file is {size} bytes, more than the {MAX_BYTES} a lockfile may have", file=shown)
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", file=shown) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: {exc.reason}", file=shown) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=shown) from None
+
+
+def load_toml(text: str, shown: str) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"at line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        if line is None and "end of document" in str(exc):
+            line = text.count("\n") + (0 if text.endswith("\n") else 1)
+        raise InputError(f"invalid TOML: {exc}", file=shown, line=line) from None
+
+
+def load_json(text: str, shown: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", file=shown, line=exc.lineno) from None
+
+
+def load_yaml(text: str, shown: str) -> Any:
+    import yaml
+
+    try:
+        # safe_load builds plain data only: no tags that construct objects.
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+        raise InputError(f"invalid YAML: {exc.problem}", file=shown, line=line) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", file=shown) from None
+
+
+def fail(message: str, shown: str, line: int | None = None) -> InputError:
+    return InputError(message, file=shown, line=line)
+
+
+def expect(value: Any, kind: type | tuple[type, ...], what: str, shown: str, line: int | None = None) -> Any:
+    if not isinstance(value, kind):
+        raise InputError(f"{what} is not what the format allows (a truncated or hand-edited file?)",
+                         file=shown, line=line)
+    return value
+
+
+def check_version(found: Any, known: tuple[int, ...], what: str, shown: str, line: int | None = None) -> None:
+    """Refuse a format newer than this reader knows: reading it as the old one could miss packages."""
+    text = str(found).strip()
+    try:
+        parts = tuple(int(x) for x in text.split("."))
+    except ValueError:
+        raise InputError(f"{what} {text!r} is not a version this reader understands", file=shown, line=line) from None
+    width = max(len(parts), len(known))
+    if parts + (0,) * (width - len(parts)) > known + (0,) * (width - len(known)):
+        shown_known = ".".join(str(x) for x in known)
+        raise InputError(f"{what} {text} is newer than this version of mlgov reads (up to {shown_known}); "
+                         "upgrade mlgov", file=shown, line=line)
+
+
+def line_of(text: str, needle: str) -> int | None:
+    position = text.find(needle)
+    return text.count("\n", 0, position) + 1 if position >= 0 else None
+
+
+def table_lines(text: str, header: str = "[[package]]") -> list[int]:
+    """Line numbers of each `[[package]]` header, in file order: the i-th one is the
+    i-th entry tomllib returns (TOML parsers give no positions). One pass."""
+    lines = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        if raw.startswith(header) and raw.strip() == header:
+            lines.append(number)
+    return lines
+
+
+def hash_of(value: Any) -> Hash | None:
+    if not isinstance(value, str):
+        return None
+    match = _HASH.match(value.strip())
+    return Hash(match.group(1), match.group(2).lower()) if match else None
+
+
+def hashes(values: Iterable[Any]) -> tuple[Hash, ...]:
+    return tuple(sorted({h for h in (hash_of(v) for v in values) if h is not None}))
+
+
+@lru_cache(maxsize=4096)
+def _marker(text: str) -> Marker:
+    return Marker(text)
+
+
+def applies(marker: str | None, markers: dict[str, str], shown: str = "", line: int | None = None,
+            extras: tuple[str, ...] = ()) -> bool:
+    if not marker or not marker.strip():
+        return True
+    try:
+        parsed = _marker(marker)
+    except InvalidMarker as exc:
+        raise InputError(f"invalid marker {marker!r}: {str(exc).splitlines()[0]}", file=shown, line=line) from None
+    return marker_applies(parsed, markers, extras)
+
+
+def key(name: str) -> str:
+    return canonicalize_name(name)
+
+
+@dataclass
+class Edge:
+    """One dependency as a lock records it."""
+
+    name: str  # canonical
+    marker: str | None = None
+    extras: tuple[str, ...] = ()
+    version: str | None = None  # uv names the version when a name has several
+
+
+@dataclass
+class Node:
+    name: str  # canonical
+    version: str | None
+    index: int  # position of the entry in the lock
+    edges: list[Edge] = field(default_factory=list)
+    extras: dict[str, list[Edge]] = field(default_factory=dict)
+
+
+def walk(nodes: list[Node], roots: dict[str, list[Edge]], markers: dict[str, str], shown: str) -> dict[int, str]:
+    """Entries a target installs, each with the first group (in roots' order) that reaches it.
+
+    roots maps a group ("main", "dev", ...) to its direct dependencies. An edge
+    whose marker is false for the target is not followed; an edge that asks for
+    extras also follows the package's optional dependencies of those extras.
+    """
+    by_name: dict[str, list[Node]] = {}
+    for node in nodes:
+        by_name.setdefault(node.name, []).append(node)
+    reached: dict[int, str] = {}
+    done: set[tuple[int, str]] = set()
+    for group, edges in roots.items():
+        stack: list[Edge] = list(reversed(edges))
+        while stack:
+            edge = stack.pop()
+            if not applies(edge.marker, markers, shown):
+                continue
+            candidates = by_name.get(edge.name, [])
+            if edge.version is not None:
+                candidates = [n for n in candidates if n.version == edge.version] or candidates
+            for node in candidates[:1] if edge.version is not None else _one(candidates):
+                reached.setdefault(node.index, group)
+                for extra in ("",) + edge.extras:
+                    if (node.index, extra) in done:
+                        continue
+                    done.add((node.index, extra))
+                    stack.extend(node.edges if extra == "" else node.extras.get(extra, []))
+    return reached
+
+
+def _one(candidates: list[Node]) -> Iterator[Node]:
+    # A name with several versions and no version on the edge: the lock left the
+    # choice to markers elsewhere; take the first, as the lock's order is stable.
+    if candidates:
+        yield candidates[0]
+
+
+def requirement_edge(text: str, shown: str, line: int | None = None) -> Edge:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as exc:
+        raise InputError(f"invalid requirement {text!r}: {str(exc).splitlines()[0]}", file=shown, line=line) from None
+    version = None
+    specs = list(requirement.specifier)
+    if len(specs) == 1 and specs[0].operator in ("==", "===") and not specs[0].version.endswith(".*"):
+        version = specs[0].version
+    return Edge(name=key(requirement.name), marker=str(requirement.marker) if requirement.marker else None,
+                extras=tuple(sorted(requirement.extras)), version=version)

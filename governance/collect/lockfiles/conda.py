@@ -1,0 +1,242 @@
+"""conda: environment.yml, conda-lock.yml and `conda list --explicit` files.
+
+conda packages get ecosystem "conda" (pkg:conda purls with channel, subdir
+and build); the `pip:` section of environment.yml and conda-lock's pip
+entries are PyPI packages. A conda-lock entry or an explicit file applies to
+the target when its platform (subdir) is the target's, or noarch.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from governance.collect.declared import Declaration, exact_version
+from governance.collect.lockfiles import LockResult
+from governance.collect.lockfiles import _common as c
+from governance.collect.lockfiles._declare import locked
+from governance.collect.target import conda_subdir, label
+from governance.model import Hash, Source
+
+KNOWN_LOCK_VERSION = (1,)
+_ENVIRONMENT_NAMES = ("environment.yml", "environment.yaml")
+_LOCK_NAME = re.compile(r"^conda-lock(\.[^.]+)?\.ya?ml$")
+_EXPLICIT_SUFFIXES = (".txt", ".lock", ".explicit")
+_SPEC = re.compile(r"^(?:(?P<channel>[^:\s]+)::)?(?P<name>[A-Za-z0-9_.\-]+)\s*(?P<rest>.*)$")
+
+
+def _is_explicit(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8192).decode("utf-8", "replace")
+    except OSError:
+        return False
+    for raw in head.splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            return line == "@EXPLICIT"
+    return False
+
+
+def matches(path: Path) -> bool:
+    if path.name in _ENVIRONMENT_NAMES or _LOCK_NAME.match(path.name):
+        return True
+    return path.suffix in _EXPLICIT_SUFFIXES and _is_explicit(path)
+
+
+def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
+    shown = c.relative(path, root)
+    text = c.read_text(path, shown)
+    if path.name in _ENVIRONMENT_NAMES:
+        return _environment(text, shown, markers)
+    if _LOCK_NAME.match(path.name):
+        return _conda_lock(text, shown, markers)
+    return _explicit(text, shown, markers)
+
+
+def _conda_properties(channel: str | None, subdir: str | None, build: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple((f"mlgov:conda:{k}", v) for k, v in (("channel", channel), ("subdir", subdir), ("build", build)) if v)
+
+
+def _channel_of(url: str) -> tuple[str | None, str | None, str]:
+    """(channel, subdir, file name) of a package URL such as
+    https://conda.anaconda.org/conda-forge/linux-64/cudnn-9.1.0.70-h87de6fd_1.conda"""
+    parts = [p for p in urlsplit(url).path.split("/") if p]
+    file_name = unquote(parts[-1]) if parts else ""
+    subdir = parts[-2] if len(parts) >= 2 else None
+    channel = parts[-3] if len(parts) >= 3 else None
+    return channel, subdir, file_name
+
+
+def _split_file_name(file_name: str) -> tuple[str, str, str] | None:
+    for suffix in (".conda", ".tar.bz2"):
+        if file_name.endswith(suffix):
+            stem = file_name[: -len(suffix)]
+            pieces = stem.rsplit("-", 2)
+            if len(pieces) == 3:
+                return pieces[0], pieces[1], pieces[2]
+    return None
+
+
+def _environment(text: str, shown: str, markers: dict[str, str]) -> LockResult:
+    data = c.load_yaml(text, shown)
+    c.expect(data, dict, "the document (expected a mapping with `dependencies`)", shown, 1)
+    channels = [str(ch) for ch in data.get("channels", []) or []]
+    result = LockResult(file=shown)
+    lines = text.splitlines()
+    cursor = 0
+
+    def line_for(needle: str) -> int | None:
+        # Entries appear in file order: search forward from the last one found. O(n) overall.
+        nonlocal cursor
+        for number in range(cursor, len(lines)):
+            if needle in lines[number]:
+                cursor = number + 1
+                return number + 1
+        return None
+
+    for item in c.expect(data.get("dependencies", []) or [], list, "`dependencies`", shown):
+        if isinstance(item, dict) and "pip" in item:
+            for requirement in c.expect(item["pip"] or [], list, "the `pip:` section", shown):
+                declaration = _pip_requirement(str(requirement), shown, line_for(str(requirement)), markers)
+                if declaration is not None:
+                    result.declarations.append(declaration)
+            continue
+        spec = str(item).strip()
+        line = line_for(spec)
+        match = _SPEC.match(spec)
+        if not match:
+            raise c.fail(f"cannot read the conda spec {spec!r}", shown, line)
+        name, rest = match.group("name"), match.group("rest").strip()
+        version, build, specifier = _conda_version(rest)
+        channel = match.group("channel") or (channels[0] if channels else None)
+        result.declarations.append(locked(
+            name, version, shown, line, ecosystem="conda", kind="manifest", specifier=specifier,
+            properties=_conda_properties(channel, None, build),
+        ))
+    return result
+
+
+def _conda_version(rest: str) -> tuple[str | None, str | None, str]:
+    """(exact version, build, PEP 440-like specifier) of a conda match spec's version part.
+
+    `=1.26` means 1.26.*; `==1.26.4` and `=1.26.4=py311_0` (with a build) are exact.
+    """
+    rest = rest.replace(" ", "=", 1) if rest and rest[0].isdigit() else rest
+    if not rest:
+        return None, None, ""
+    if rest.startswith("==") and "," not in rest and "*" not in rest:
+        version = rest[2:].split("=")[0]
+        return version, None, f"=={version}"
+    if rest.startswith("=") and not rest.startswith("=="):
+        pieces = rest[1:].split("=")
+        if len(pieces) == 2 and pieces[1]:
+            return pieces[0], pieces[1], f"=={pieces[0]}"
+        version = pieces[0].rstrip("*").rstrip(".")
+        return None, None, f"=={version}.*"
+    return exact_version(rest), None, rest
+
+
+def _pip_requirement(text: str, shown: str, line: int | None, markers: dict[str, str]) -> Declaration | None:
+    edge_text = text.split(" #", 1)[0].strip()
+    if not edge_text or edge_text.startswith("-"):
+        return None  # an option line (-r, --index-url...): pip's business, no package
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        requirement = Requirement(edge_text)
+    except InvalidRequirement as exc:
+        raise c.fail(f"invalid pip requirement {text!r}: {str(exc).splitlines()[0]}", shown, line) from None
+    marker = str(requirement.marker) if requirement.marker else None
+    specifier = str(requirement.specifier)
+    return locked(requirement.name, exact_version(specifier), shown, line, kind="manifest", specifier=specifier,
+                  markers=marker, group="pip", extras=tuple(sorted(requirement.extras)),
+                  source=Source(kind="url", url=requirement.url) if requirement.url else None,
+                  applies=c.applies(marker, markers, shown, line))
+
+
+def _conda_lock(text: str, shown: str, markers: dict[str, str]) -> LockResult:
+    data = c.load_yaml(text, shown)
+    c.expect(data, dict, "the document (expected a mapping with `package`)", shown, 1)
+    if "version" not in data:
+        raise c.fail("no `version`: not a conda-lock file, or a truncated one", shown, 1)
+    c.check_version(data["version"], KNOWN_LOCK_VERSION, "conda-lock version", shown, c.line_of(text, "version:"))
+    subdir = conda_subdir(markers)
+    entries = c.expect(data.get("package", []) or [], list, "`package`", shown)
+    starts = [n for n, raw in enumerate(text.splitlines(), 1) if re.match(r"^\s*- name:", raw)]
+    use_lines = len(starts) == len(entries)
+    result = LockResult(file=shown)
+    left_out = 0
+    for index, entry in enumerate(entries):
+        line = starts[index] if use_lines else None
+        c.expect(entry, dict, "a package entry", shown, line)
+        name = c.expect(entry.get("name"), str, "`name`", shown, line)
+        platform = str(entry.get("platform", ""))
+        if entry.get("optional") or (subdir is not None and platform not in (subdir, "noarch")):
+            left_out += 1
+            continue
+        hash_table = entry.get("hash") or {}
+        hashes = c.hashes(f"{k}:{v}" for k, v in hash_table.items()) if isinstance(hash_table, dict) else ()
+        url = str(entry.get("url", ""))
+        requires = tuple(sorted(c.key(d) for d in (entry.get("dependencies") or {})))
+        group = str(entry.get("category", "main"))
+        if entry.get("manager") == "pip":
+            result.declarations.append(locked(name, str(entry.get("version")), shown, line, hashes=hashes,
+                                              group=group, requires=requires,
+                                              source=Source(kind="url", url=url) if url else None))
+            continue
+        channel, url_subdir, file_name = _channel_of(url)
+        parsed = _split_file_name(file_name)
+        build = parsed[2] if parsed else None
+        result.declarations.append(locked(
+            name, str(entry.get("version")), shown, line, hashes=hashes, group=group, ecosystem="conda",
+            requires=tuple(sorted(d.lower() for d in (entry.get("dependencies") or {}))),
+            properties=_conda_properties(channel, url_subdir or platform, build),
+            source=Source(kind="url", url=url) if url else None,
+        ))
+    if left_out:
+        result.notes.append(f"{shown}: {left_out} entries for other platforms than {label(markers)} left out")
+    return result
+
+
+def _explicit(text: str, shown: str, markers: dict[str, str]) -> LockResult:
+    subdir = conda_subdir(markers)
+    result = LockResult(file=shown)
+    left_out = 0
+    seen_marker = False
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line == "@EXPLICIT":
+            seen_marker = True
+            continue
+        if not seen_marker:
+            raise c.fail("an explicit file must start with @EXPLICIT", shown, number)
+        url, _, digest = line.partition("#")
+        channel, url_subdir, file_name = _channel_of(url)
+        parsed = _split_file_name(file_name)
+        if parsed is None:
+            raise c.fail(f"not a conda package URL (name-version-build.conda or .tar.bz2): {url!r}", shown, number)
+        name, version, build = parsed
+        hashes: tuple[Hash, ...] = ()
+        if digest:
+            value = digest.split(":", 1)[-1]
+            algorithm = digest.split(":", 1)[0] if ":" in digest else ("md5" if len(value) == 32 else "sha256")
+            hashes = c.hashes([f"{algorithm}:{value}"])
+            if not hashes:
+                raise c.fail(f"bad package hash {digest!r}", shown, number)
+        if subdir is not None and url_subdir not in (subdir, "noarch"):
+            left_out += 1
+            continue
+        result.declarations.append(locked(
+            name, version, shown, number, hashes=hashes, ecosystem="conda", group="main",
+            properties=_conda_properties(channel, url_subdir, build), source=Source(kind="url", url=url),
+        ))
+    if not seen_marker:
+        raise c.fail("no @EXPLICIT line: not a `conda list --explicit` file", shown)
+    if left_out:
+        result.notes.append(f"{shown}: {left_out} packages for other platforms than {label(markers)} left out")
+    return result

@@ -1,0 +1,115 @@
+"""pdm.lock (lock_version 4.x).
+
+With the inherit_metadata strategy each entry carries its groups and marker;
+without it (pdm in uv mode writes such locks) only the graph is recorded and
+the walk starts from pyproject.toml, as `pdm install` does: the default group
+and every dev dependency group.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from governance.collect.lockfiles import LockResult
+from governance.collect.lockfiles import _common as c
+from governance.collect.lockfiles import pyproject
+from governance.collect.lockfiles._declare import index_source, locked
+from governance.collect.target import label
+from governance.model import Source
+
+KNOWN_VERSION = (4, 5, 999)
+
+
+def matches(path: Path) -> bool:
+    return path.name == "pdm.lock"
+
+
+def _source(entry: dict[str, Any]) -> Source | None:
+    if "git" in entry:
+        return Source(kind="vcs", url=str(entry["git"]), vcs="git",
+                      commit=str(entry.get("revision")) if entry.get("revision") else None)
+    if "path" in entry:
+        editable = bool(entry.get("editable"))
+        return Source(kind="editable" if editable else "path", url=str(entry["path"]), editable=editable)
+    if "url" in entry:
+        return Source(kind="url", url=str(entry["url"]))
+    return None
+
+
+def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
+    shown = c.relative(path, root)
+    text = c.read_text(path, shown)
+    data = c.load_toml(text, shown)
+    metadata = c.expect(data.get("metadata"), dict, "[metadata] (missing: not a pdm.lock?)", shown, 1)
+    c.check_version(metadata.get("lock_version", "0"), KNOWN_VERSION, "pdm.lock lock_version", shown,
+                    c.line_of(text, "lock_version"))
+    entries = c.expect(data.get("package", []), list, "[[package]]", shown)
+    lines = c.table_lines(text)
+    locked_groups = [str(g) for g in metadata.get("groups", ["default"])]
+    inherit = "inherit_metadata" in (metadata.get("strategy") or [])
+
+    manifest = pyproject.load_beside(path, root)
+    wanted: list[str] = []
+    if manifest is not None:
+        dev_groups = set((manifest.get("dependency-groups") or {}).keys()) | set(
+            (((manifest.get("tool") or {}).get("pdm") or {}).get("dev-dependencies") or {}).keys())
+        wanted = [g for g in locked_groups if g in dev_groups]
+
+    nodes: list[c.Node] = []
+    base_of: dict[tuple[str, str | None], c.Node] = {}
+    extra_entries: list[tuple[int, dict[str, Any]]] = []
+    for index, entry in enumerate(entries):
+        line = lines[index] if index < len(lines) else None
+        c.expect(entry, dict, "a [[package]] entry", shown, line)
+        name = c.expect(entry.get("name"), str, "`name`", shown, line)
+        if entry.get("extras"):
+            extra_entries.append((index, entry))  # name[extra]: the extra's dependencies
+            continue
+        node = c.Node(name=c.key(name), version=entry.get("version"), index=index,
+                      edges=[c.requirement_edge(str(d), shown, line) for d in entry.get("dependencies", [])])
+        nodes.append(node)
+        base_of[(node.name, node.version)] = node
+    for index, entry in extra_entries:
+        line = lines[index] if index < len(lines) else None
+        base = base_of.get((c.key(entry["name"]), entry.get("version")))
+        if base is None:
+            continue
+        own = c.key(entry["name"])
+        edges = [e for e in (c.requirement_edge(str(d), shown, line) for d in entry.get("dependencies", []))
+                 if e.name != own]
+        for extra in entry["extras"]:
+            base.extras[str(extra)] = edges
+
+    reached: dict[int, str] = {}
+    if inherit:
+        for node in nodes:
+            entry = entries[node.index]
+            groups = [g for g in entry.get("groups", ["default"]) if g == "default" or g in wanted]
+            if groups and c.applies(entry.get("marker"), markers, shown, lines[node.index]):
+                reached[node.index] = "main" if "default" in groups else groups[0]
+    elif manifest is not None:
+        roots = pyproject.roots(manifest, shown, wanted)
+        reached = c.walk(nodes, roots, markers, shown)
+    else:
+        raise c.fail("this pdm.lock records no markers (no inherit_metadata strategy) and there is no "
+                     "pyproject.toml beside it to start from", shown)
+
+    result = LockResult(file=shown)
+    left_out = 0
+    for node in nodes:
+        entry = entries[node.index]
+        if node.index not in reached:
+            left_out += 1
+            continue
+        files = [f.get("hash") for f in entry.get("files", []) if isinstance(f, dict)]
+        result.declarations.append(locked(
+            entry["name"], entry.get("version"), shown, lines[node.index] if node.index < len(lines) else None,
+            hashes=c.hashes(files), group=reached[node.index], markers=entry.get("marker"),
+            source=_source(entry) or index_source(None),
+            requires=tuple(sorted({e.name for e in node.edges if c.applies(e.marker, markers, shown)})),
+        ))
+    if left_out:
+        result.notes.append(f"{shown}: {left_out} entries not installed on {label(markers)} "
+                            "(other platforms, Pythons or groups) left out")
+    return result

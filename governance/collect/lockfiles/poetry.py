@@ -1,0 +1,150 @@
+"""poetry.lock, lock-version 1.x and 2.x.
+
+Poetry 2 (lock-version 2.1) records on each entry the groups that need it and
+the markers under which it is installed, so an entry applies when one of its
+groups is installed and that group's marker holds. Older locks record only the
+graph: the walk starts from pyproject.toml's dependencies, as `poetry install`
+does. Every non-optional group is installed, as by a plain `poetry install`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from governance.collect.lockfiles import LockResult
+from governance.collect.lockfiles import _common as c
+from governance.collect.lockfiles import pyproject
+from governance.collect.lockfiles._declare import index_source, locked
+from governance.collect.target import label
+from governance.model import Source
+
+KNOWN_VERSION = (2, 1)
+
+
+def matches(path: Path) -> bool:
+    return path.name == "poetry.lock"
+
+
+def _edges(dependencies: Any, shown: str, line: int | None) -> list[c.Edge]:
+    edges = []
+    for name, value in (dependencies or {}).items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                if item.get("optional"):
+                    continue
+                edges.append(c.Edge(name=c.key(name), marker=item.get("markers"),
+                                    extras=tuple(item.get("extras", []) or [])))
+            else:
+                edges.append(c.Edge(name=c.key(name)))
+    return edges
+
+
+_EXTRA_ITEM = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?[^;]*(?:;\s*(.+))?$")
+
+
+def _extra_edges(items: list[Any]) -> list[c.Edge]:
+    # "dep (>=1.0) ; python_version < '3.12'" or "dep[extra] (>=1)"
+    edges = []
+    for item in items:
+        match = _EXTRA_ITEM.match(str(item))
+        if match:
+            extras = tuple(e.strip() for e in (match.group(2) or "").split(",") if e.strip())
+            edges.append(c.Edge(name=c.key(match.group(1)), marker=match.group(3), extras=extras))
+    return edges
+
+
+def _source(source: dict[str, Any]) -> Source | None:
+    kind = source.get("type")
+    url = str(source.get("url", ""))
+    if kind == "git":
+        return Source(kind="vcs", url=url, vcs="git",
+                      commit=source.get("resolved_reference") or source.get("reference"))
+    if kind in ("directory", "file"):
+        return Source(kind="path", url=url)
+    if kind == "url":
+        return Source(kind="url", url=url)
+    if kind == "legacy":
+        return index_source(url)
+    return None
+
+
+def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
+    shown = c.relative(path, root)
+    text = c.read_text(path, shown)
+    data = c.load_toml(text, shown)
+    if not isinstance(data.get("metadata"), dict):
+        # poetry writes [metadata] last: a file cut short loses it first.
+        raise c.fail("no [metadata] table at the end: the file is truncated, or not a poetry.lock", shown,
+                     text.count("\n") or 1)
+    metadata = data["metadata"]
+    lock_version = metadata.get("lock-version", "1.0")
+    c.check_version(lock_version, KNOWN_VERSION, "poetry.lock lock-version", shown, c.line_of(text, "lock-version"))
+    entries = c.expect(data.get("package", []), list, "[[package]]", shown)
+    lines = c.table_lines(text)
+    files_1x = metadata.get("files") if isinstance(metadata.get("files"), dict) else {}
+
+    manifest = pyproject.load_beside(path, root)
+    optional_groups = set()
+    if manifest is not None:
+        groups_table = ((manifest.get("tool") or {}).get("poetry") or {}).get("group") or {}
+        optional_groups = {g for g, body in groups_table.items() if isinstance(body, dict) and body.get("optional")}
+
+    per_entry_groups = all(isinstance(e, dict) and "groups" in e for e in entries) and bool(entries)
+    reached: dict[int, str] = {}
+    if per_entry_groups:
+        for index, entry in enumerate(entries):
+            line = lines[index] if index < len(lines) else None
+            if entry.get("optional"):
+                continue  # installed only through an extra of the project
+            entry_markers = entry.get("markers")
+            for group in sorted(entry["groups"], key=lambda g: (g != "main", g)):
+                if group in optional_groups:
+                    continue
+                marker = entry_markers.get(group) if isinstance(entry_markers, dict) else entry_markers
+                if c.applies(marker, markers, shown, line):
+                    reached[index] = group
+                    break
+    elif manifest is not None:
+        nodes = []
+        for index, entry in enumerate(entries):
+            line = lines[index] if index < len(lines) else None
+            c.expect(entry, dict, "a [[package]] entry", shown, line)
+            node = c.Node(name=c.key(str(entry.get("name", ""))), version=entry.get("version"), index=index,
+                          edges=_edges(entry.get("dependencies"), shown, line))
+            node.extras = {e: _extra_edges(items) for e, items in (entry.get("extras") or {}).items()}
+            nodes.append(node)
+        reached = c.walk(nodes, pyproject.roots(manifest, shown, None), markers, shown)
+    else:
+        # No manifest to start from and no per-entry markers: every entry, by its category.
+        reached = {i: str(e.get("category", "main")) for i, e in enumerate(entries) if isinstance(e, dict)}
+
+    result = LockResult(file=shown)
+    left_out = 0
+    for index, entry in enumerate(entries):
+        line = lines[index] if index < len(lines) else None
+        c.expect(entry, dict, "a [[package]] entry", shown, line)
+        name = c.expect(entry.get("name"), str, "`name`", shown, line)
+        if index not in reached:
+            left_out += 1
+            continue
+        files = entry.get("files")
+        if files is None:
+            files = files_1x.get(name, [])
+        marker = entry.get("markers")
+        group = reached[index]
+        if isinstance(marker, dict):
+            marker = marker.get(group)
+        requires = tuple(sorted({e.name for e in _edges(entry.get("dependencies"), shown, line)
+                                 if c.applies(e.marker, markers, shown, line)}))
+        result.declarations.append(locked(
+            name, entry.get("version"), shown, line,
+            hashes=c.hashes(f.get("hash") for f in files if isinstance(f, dict)),
+            markers=marker if isinstance(marker, str) else None, group=group,
+            source=_source(entry.get("source") or {}), requires=requires,
+        ))
+    if left_out:
+        result.notes.append(f"{shown}: {left_out} entries not installed on {label(markers)} "
+                            "(other platforms, Pythons or groups) left out")
+    return result

@@ -1,0 +1,104 @@
+"""pylock.toml and pylock.<name>.toml (PEP 751, lock-version 1.0).
+
+Each [[packages]] entry carries its own marker, which may test `extras` and
+`dependency_groups`; the groups are the file's `default-groups` and no extras,
+which is what an installer picks by default.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+
+from governance.collect.lockfiles import LockResult
+from governance.collect.lockfiles import _common as c
+from governance.collect.lockfiles._declare import index_source, locked
+from governance.collect.target import label
+from governance.model import Source
+
+KNOWN_VERSION = (1, 0)
+_NAME = re.compile(r"^pylock\.([^.]+\.)?toml$")
+
+
+def matches(path: Path) -> bool:
+    return bool(_NAME.match(path.name))
+
+
+def _applies(marker: str | None, markers: dict[str, str], groups: frozenset[str], shown: str,
+             line: int | None) -> bool:
+    if not marker:
+        return True
+    try:
+        parsed = Marker(marker)
+        environment: dict[str, Any] = {**markers, "extras": frozenset(), "dependency_groups": groups}
+        return bool(parsed.evaluate(environment, context="lock_file"))  # type: ignore[arg-type,call-arg]
+    except InvalidMarker as exc:
+        raise c.fail(f"invalid marker {marker!r}: {str(exc).splitlines()[0]}", shown, line) from None
+    except (UndefinedComparison, UndefinedEnvironmentName):
+        return False
+
+
+def _entry_hashes(entry: dict[str, Any]) -> list[str]:
+    found = []
+    artefacts = [entry.get("sdist"), entry.get("archive")] + list(entry.get("wheels", []) or [])
+    for artefact in artefacts:
+        if isinstance(artefact, dict):
+            for algorithm, value in (artefact.get("hashes") or {}).items():
+                found.append(f"{algorithm}:{value}")
+    return found
+
+
+def _source(entry: dict[str, Any]) -> Source | None:
+    vcs = entry.get("vcs")
+    if isinstance(vcs, dict):
+        return Source(kind="vcs", url=str(vcs.get("url") or vcs.get("path") or ""), vcs=str(vcs.get("type", "git")),
+                      commit=vcs.get("commit-id"))
+    directory = entry.get("directory")
+    if isinstance(directory, dict):
+        editable = bool(directory.get("editable"))
+        return Source(kind="editable" if editable else "path", url=str(directory.get("path", "")), editable=editable)
+    archive = entry.get("archive")
+    if isinstance(archive, dict):
+        return Source(kind="url" if archive.get("url") else "path", url=str(archive.get("url") or archive.get("path")))
+    return index_source(entry.get("index"))
+
+
+_IN_GROUP = re.compile(r"""['"]([^'"]+)['"]\s+in\s+dependency_groups""")
+
+
+def _group(marker: str | None) -> str:
+    match = _IN_GROUP.search(marker or "")
+    return match.group(1) if match else "main"
+
+
+def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
+    shown = c.relative(path, root)
+    text = c.read_text(path, shown)
+    data = c.load_toml(text, shown)
+    if "lock-version" not in data:
+        raise c.fail("no `lock-version`: not a PEP 751 lock, or a truncated one", shown, 1)
+    c.check_version(data["lock-version"], KNOWN_VERSION, "pylock lock-version", shown, c.line_of(text, "lock-version"))
+    groups = frozenset(str(g) for g in data.get("default-groups", []) or [])
+    entries = c.expect(data.get("packages", []), list, "[[packages]]", shown)
+    lines = c.table_lines(text, "[[packages]]")
+    result = LockResult(file=shown)
+    left_out = 0
+    for index, entry in enumerate(entries):
+        line = lines[index] if index < len(lines) else None
+        c.expect(entry, dict, "a [[packages]] entry", shown, line)
+        name = c.expect(entry.get("name"), str, "`name`", shown, line)
+        marker = entry.get("marker")
+        if not _applies(marker, markers, groups, shown, line):
+            left_out += 1
+            continue
+        result.declarations.append(locked(
+            name, entry.get("version"), shown, line, hashes=c.hashes(_entry_hashes(entry)), markers=marker,
+            source=_source(entry),
+            group=_group(marker),
+        ))
+    if left_out:
+        result.notes.append(f"{shown}: {left_out} entries not installed on {label(markers)} left out")
+    return result

@@ -1,0 +1,209 @@
+"""pyproject.toml as a manifest: what the project asks for, in ranges.
+
+[project] dependencies and optional-dependencies, [dependency-groups]
+(PEP 735) and poetry's [tool.poetry] dependencies, dev-dependencies and
+group.<name>.dependencies. Poetry's `^` and `~` constraints are written as
+PEP 440 ranges so that they can be matched against locked versions.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from governance.collect.declared import Declaration, exact_version
+from governance.collect.lockfiles import LockResult
+from governance.collect.lockfiles import _common as c
+from governance.collect.lockfiles._declare import locked
+from governance.model import Source
+
+
+def matches(path: Path) -> bool:
+    return path.name == "pyproject.toml"
+
+
+def _table(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def poetry_constraint(text: str) -> str:
+    """`^1.2.3` -> `>=1.2.3,<2.0.0`, `~1.2` -> `>=1.2,<1.3`, `1.2.3` -> `==1.2.3`, `*` -> ``."""
+    parts = []
+    for piece in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", text.strip()):
+        piece = piece.strip()
+        if not piece or piece == "*":
+            continue
+        if piece.startswith("^"):
+            parts.append(_caret(piece[1:].strip()))
+        elif piece.startswith("~") and not piece.startswith("~="):
+            parts.append(_tilde(piece[1:].strip()))
+        elif piece[0].isdigit():
+            parts.append(f"=={piece}")
+        else:
+            parts.append(piece.replace(" ", ""))
+    return ",".join(parts)
+
+
+def _numbers(version: str) -> list[int]:
+    return [int(x) for x in re.findall(r"\d+", version.split("+")[0])[:3]] or [0]
+
+
+def _caret(version: str) -> str:
+    numbers = _numbers(version)
+    for position, value in enumerate(numbers):
+        if value != 0 or position == len(numbers) - 1:
+            upper = numbers[:position] + [value + 1]
+            break
+    return f">={version},<{'.'.join(str(x) for x in upper)}"
+
+
+def _tilde(version: str) -> str:
+    numbers = _numbers(version)
+    upper = [numbers[0] + 1] if len(numbers) == 1 else [numbers[0], numbers[1] + 1]
+    return f">={version},<{'.'.join(str(x) for x in upper)}"
+
+
+def _poetry_entries(name: str, value: Any) -> list[tuple[str, str | None, Source | None, tuple[str, ...]]]:
+    """(specifier, markers, source, extras) for each constraint poetry allows for one name."""
+    values = value if isinstance(value, list) else [value]
+    out = []
+    for item in values:
+        if isinstance(item, str):
+            out.append((poetry_constraint(item), None, None, ()))
+        elif isinstance(item, dict):
+            if item.get("optional"):
+                continue  # only installed through an extra
+            source = None
+            if "git" in item:
+                source = Source(kind="vcs", url=str(item["git"]), vcs="git",
+                                commit=str(item["rev"]) if item.get("rev") else None)
+            elif "path" in item:
+                source = Source(kind="editable" if item.get("develop") else "path", url=str(item["path"]),
+                                editable=bool(item.get("develop")))
+            elif "url" in item:
+                source = Source(kind="url", url=str(item["url"]))
+            marker = item.get("markers")
+            if item.get("platform"):
+                platform_marker = f"sys_platform == \"{item['platform']}\""
+                marker = f"({marker}) and {platform_marker}" if marker else platform_marker
+            out.append((poetry_constraint(str(item.get("version", ""))), marker, source,
+                        tuple(sorted(item.get("extras", []) or []))))
+    return out
+
+
+def _groups(data: dict[str, Any], shown: str) -> dict[str, list[str]]:
+    """[dependency-groups], with {include-group = "..."} expanded (PEP 735)."""
+    raw = _table(data.get("dependency-groups"))
+
+    def expand(group: str, seen: tuple[str, ...]) -> list[str]:
+        if group in seen:
+            raise c.fail(f"[dependency-groups] {group} includes itself", shown)
+        out: list[str] = []
+        for item in raw.get(group, []) or []:
+            if isinstance(item, str):
+                out.append(item)
+            elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
+                out.extend(expand(item["include-group"], seen + (group,)))
+        return out
+
+    return {group: expand(group, ()) for group in raw}
+
+
+def read_manifest(data: dict[str, Any], shown: str, text: str, markers: dict[str, str]) -> list[Declaration]:
+    declarations: list[Declaration] = []
+
+    def pep508(requirement: str, group: str, extra: str | None = None) -> None:
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        line = c.line_of(text, f'"{requirement}"') or c.line_of(text, f"'{requirement}'")
+        try:
+            parsed = Requirement(requirement)
+        except InvalidRequirement as exc:
+            raise c.fail(f"invalid requirement {requirement!r}: {str(exc).splitlines()[0]}", shown, line) from None
+        marker = str(parsed.marker) if parsed.marker else None
+        specifier = str(parsed.specifier)
+        declarations.append(locked(
+            parsed.name, exact_version(specifier), shown, line, markers=marker, group=group,
+            source=Source(kind="url", url=parsed.url) if parsed.url else None, kind="manifest",
+            specifier=specifier, extras=tuple(sorted(parsed.extras)),
+            applies=c.applies(marker, markers, shown, line) and extra is None,
+        ))
+
+    project = _table(data.get("project"))
+    for requirement in project.get("dependencies", []) or []:
+        pep508(str(requirement), "main")
+    for extra, requirements in _table(project.get("optional-dependencies")).items():
+        for requirement in requirements or []:
+            pep508(str(requirement), extra, extra=extra)
+    for group, requirements in _groups(data, shown).items():
+        for requirement in requirements:
+            pep508(requirement, group)
+
+    poetry = _table(_table(data.get("tool")).get("poetry"))
+    tables: list[tuple[str, dict[str, Any]]] = [("main", _table(poetry.get("dependencies"))),
+                                                ("dev", _table(poetry.get("dev-dependencies")))]
+    tables += [(group, _table(_table(body).get("dependencies")))
+               for group, body in _table(poetry.get("group")).items()]
+    for group, table in tables:
+        for name, value in table.items():
+            if name.lower() == "python":
+                continue
+            line = c.line_of(text, f"\n{name} =") or c.line_of(text, f"\n{name}=")
+            line = line + 1 if line else None  # the match starts at the newline before
+            for specifier, marker, source, extras in _poetry_entries(name, value):
+                declarations.append(locked(
+                    name, exact_version(specifier), shown, line, markers=marker, group=group, source=source,
+                    kind="manifest", specifier=specifier, extras=extras,
+                    applies=c.applies(marker, markers, shown, line),
+                ))
+    return declarations
+
+
+def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
+    shown = c.relative(path, root)
+    text = c.read_text(path, shown)
+    data = c.load_toml(text, shown)
+    return LockResult(file=shown, declarations=read_manifest(data, shown, text, markers))
+
+
+def roots(data: dict[str, Any], shown: str, groups: list[str] | None) -> dict[str, list[c.Edge]]:
+    """The direct dependencies per group, as edges for a lock's graph walk.
+
+    groups: the non-main groups to include; None for every group.
+    """
+    out: dict[str, list[c.Edge]] = {"main": []}
+    project = _table(data.get("project"))
+    for requirement in project.get("dependencies", []) or []:
+        out["main"].append(c.requirement_edge(str(requirement), shown))
+    for group, requirements in _groups(data, shown).items():
+        if groups is None or group in groups:
+            out.setdefault(group, []).extend(c.requirement_edge(r, shown) for r in requirements)
+    poetry = _table(_table(data.get("tool")).get("poetry"))
+    pdm = _table(_table(data.get("tool")).get("pdm"))
+    tables: list[tuple[str, dict[str, Any]]] = [("main", _table(poetry.get("dependencies"))),
+                                                ("dev", _table(poetry.get("dev-dependencies")))]
+    tables += [(group, _table(_table(body).get("dependencies")))
+               for group, body in _table(poetry.get("group")).items() if not _table(body).get("optional")]
+    for group, table in tables:
+        if group != "main" and groups is not None and group not in groups:
+            continue
+        for name, value in table.items():
+            if name.lower() == "python":
+                continue
+            for _, marker, _, extras in _poetry_entries(name, value):
+                out.setdefault(group, []).append(c.Edge(name=c.key(name), marker=marker, extras=extras))
+    for group, requirements in _table(pdm.get("dev-dependencies")).items():
+        if groups is None or group in groups:
+            out.setdefault(group, []).extend(
+                c.requirement_edge(r, shown) for r in requirements if isinstance(r, str) and not r.startswith("-"))
+    return out
+
+
+def load_beside(lock: Path, root: Path) -> dict[str, Any] | None:
+    """The pyproject.toml next to a lockfile, parsed; None when there is none."""
+    path = lock.parent / "pyproject.toml"
+    if not path.is_file():
+        return None
+    shown = c.relative(path, root)
+    return c.load_toml(c.read_text(path, shown), shown)

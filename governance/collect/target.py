@@ -1,0 +1,98 @@
+"""Target platforms: the PEP 508 marker values of the machine a lock is installed on.
+
+A lockfile may list packages for every platform (uv.lock is universal); the
+target says which of them count. `--target-platform linux-x86_64
+--target-python 3.11` gives the full marker environment of such a machine,
+so that the SBOM lists what the lock installs there and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+
+from governance.errors import InputError
+
+# The marker values a CPython on each platform reports (platform_release and
+# platform_version vary per machine; lockfiles do not use them, so they stay empty).
+PLATFORMS: dict[str, dict[str, str]] = {
+    "linux-x86_64": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+                     "platform_machine": "x86_64"},
+    "linux-aarch64": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+                      "platform_machine": "aarch64"},
+    "macos-arm64": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix",
+                    "platform_machine": "arm64"},
+    "windows-amd64": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt",
+                      "platform_machine": "AMD64"},
+}
+
+# conda's name for the same platform (the subdir of a channel).
+CONDA_SUBDIRS = {"linux-x86_64": "linux-64", "linux-aarch64": "linux-aarch64",
+                 "macos-arm64": "osx-arm64", "windows-amd64": "win-64"}
+
+_PYTHON = re.compile(r"^3\.(\d{1,2})(?:\.(\d{1,3}))?$")
+
+
+def python_markers(python: str) -> dict[str, str]:
+    """Marker values for `3.11` (taken as 3.11.0) or `3.11.9`."""
+    match = _PYTHON.match(python.strip())
+    if not match:
+        raise InputError(f"--target-python {python!r}: expected a CPython version such as 3.11 or 3.11.9")
+    minor, micro = match.group(1), match.group(2) or "0"
+    full = f"3.{minor}.{micro}"
+    return {"python_version": f"3.{minor}", "python_full_version": full,
+            "implementation_name": "cpython", "implementation_version": full,
+            "platform_python_implementation": "CPython"}
+
+
+def target_markers(platform: str | None, python: str | None, base: dict[str, str]) -> dict[str, str]:
+    """base (the host's or the scanned interpreter's values) with the target's laid over it."""
+    markers = dict(base)
+    if platform is not None:
+        if platform not in PLATFORMS:
+            raise InputError(f"--target-platform {platform!r}: expected one of {', '.join(PLATFORMS)}")
+        markers.update(PLATFORMS[platform])
+        markers["platform_release"] = ""
+        markers["platform_version"] = ""
+    if python is not None:
+        markers.update(python_markers(python))
+    return markers
+
+
+def platform_of(markers: dict[str, str]) -> str | None:
+    """The PLATFORMS name these markers describe, when they describe one of them."""
+    machine = markers.get("platform_machine", "").lower()
+    system = markers.get("sys_platform", "")
+    for name, values in PLATFORMS.items():
+        if values["sys_platform"] == system and values["platform_machine"].lower() == machine:
+            return name
+    return None
+
+
+def label(markers: dict[str, str]) -> str:
+    """"linux-x86_64/py3.11", the Inventory's target."""
+    platform = platform_of(markers) or f"{markers.get('sys_platform', '?')}-{markers.get('platform_machine', '?')}"
+    return f"{platform}/py{markers.get('python_version', '?')}"
+
+
+def conda_subdir(markers: dict[str, str]) -> str | None:
+    platform = platform_of(markers)
+    return CONDA_SUBDIRS.get(platform) if platform else None
+
+
+def resolve(platform: str | None, python: str | None, interpreter: object = None) -> tuple[dict[str, str] | None, str | None]:
+    """(markers, label) for ScanOptions from --target-platform/--target-python.
+
+    (None, None) when neither is given: the scanned interpreter's (or the host's)
+    own values are used. Whatever is not given comes from the scanned
+    environment when there is one, else from the host.
+    """
+    if platform is None and python is None:
+        return None, None
+    from pathlib import Path
+
+    from governance.collect import environment
+
+    base = environment.locate(Path(str(interpreter))).markers if interpreter is not None \
+        else environment.host_markers()
+    markers = target_markers(platform, python, base)
+    return markers, label(markers)
