@@ -82,7 +82,7 @@ def findings() -> tuple[Finding, ...]:
                 version="2.5.1", host="hosts/old-t4.json", fix="upgrade the driver or use a cu118 build"),
         Finding("GPU004", Level.WARNING, "2 cuDNN copies on host hosts/h100.json (9.14.0 system, 9.19.0 wheel); "
                 "torch loads the wheel's", host="hosts/h100.json"),
-        Finding("PKG001", Level.ERROR, "tensorflow-gpu is denied by the policy (deprecated: use tensorflow)",
+        Finding("PKG002", Level.ERROR, "tensorflow-gpu is denied by the policy (deprecated: use tensorflow)",
                 component="pkg:pypi/tensorflow-gpu@2.10.0", package="tensorflow-gpu", version="2.10.0",
                 file="requirements.txt", line=9, fix="replace tensorflow-gpu with tensorflow"),
         Finding("LIC002", Level.WARNING, f"{HOSTILE_NAME} has licence {HOSTILE_IMG}, which needs review",

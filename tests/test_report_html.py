@@ -163,7 +163,7 @@ def test_browser_filter_and_sort_from_the_fragment(page: Path, tmp_path: Path) -
     visible = [(rule, subject) for level, rule, subject, rest in rows if "hidden" not in rest]
     # Descending by package / host; equal keys keep mlgov's order (PIN001 before VULN001).
     assert visible == [("GPU001", "torch on hosts/old-t4.json"), ("PIN001", "torch"), ("VULN001", "torch"),
-                       ("PKG001", "tensorflow-gpu")]
+                       ("PKG002", "tensorflow-gpu")]
     assert 'aria-sort="descending"' in body
 
 

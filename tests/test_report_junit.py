@@ -22,7 +22,7 @@ def test_one_testcase_per_rule_and_component() -> None:
         ("mlgov.DRIFT001", "numpy"), ("mlgov.GPU001", "torch on hosts/old-t4.json"),
         ("mlgov.GPU004", "host hosts/h100.json"), ("mlgov.LIC002", samples.HOSTILE_NAME),
         ("mlgov.LOCK001", "project"), ("mlgov.PIN001", "torch"), ("mlgov.PIN002", "pillow"),
-        ("mlgov.PKG001", "tensorflow-gpu"), ("mlgov.VULN001", "pillow"), ("mlgov.VULN001", "torch"),
+        ("mlgov.PKG002", "tensorflow-gpu"), ("mlgov.VULN001", "pillow"), ("mlgov.VULN001", "torch"),
         ("mlgov", "verdict"),
     }
 

@@ -62,7 +62,7 @@ def test_rules_carry_id_description_and_help() -> None:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
 
 
-@pytest.mark.parametrize("rule_id, package, line", [("PIN001", "torch", 3), ("PKG001", "tensorflow-gpu", 9),
+@pytest.mark.parametrize("rule_id, package, line", [("PIN001", "torch", 3), ("PKG002", "tensorflow-gpu", 9),
                                                     ("DRIFT001", "numpy", 120)])
 def test_results_sit_on_the_line_that_pinned_the_package(rule_id: str, package: str, line: int) -> None:
     result = next(r for r in _results(_sarif())
