@@ -121,6 +121,16 @@ def test_passing_report_says_pass_and_has_no_table() -> None:
     assert 'id="findings-table"' in html  # the DRIFT001 note is still listed
 
 
+def test_an_empty_scan_still_renders() -> None:
+    from governance.model import Inventory, Project
+
+    bare = samples.evaluation((), inventory=Inventory(project=Project("empty")), sbom_digest=None)
+    text = " ".join("".join(_parse(render(bare)).text).split())
+    for expected in ("PASS", "No findings outside the waivers.", "No finding is waived.",
+                     "No host profile was given", "No components were found.", "not written"):
+        assert expected in text
+
+
 def test_deterministic() -> None:
     assert render(samples.evaluation()) == render(samples.evaluation())
 

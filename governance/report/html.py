@@ -13,6 +13,7 @@ import base64
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from governance import __version__
@@ -83,6 +84,7 @@ def _gib(size: int | None) -> str:
     return f"{size / 2**30:.1f} GiB" if size else ""
 
 
+@lru_cache(maxsize=1)
 def _environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 

@@ -76,8 +76,8 @@ def render(evaluation: Evaluation) -> str:
         suite = _suite(root, f"{rule_id}: {rule.description}" if rule else rule_id, timestamp)
         tally = {"tests": 0, "failures": 0, "skipped": 0}
         for name in sorted(grouped[rule_id]):
-            for key, value in _testcase(suite, rule_id, name, grouped[rule_id][name]).items():
-                tally[key] += value
+            for key, count in _testcase(suite, rule_id, name, grouped[rule_id][name]).items():
+                tally[key] += count
         _close(suite, tally)
         for key in total:
             total[key] += tally[key]
@@ -96,7 +96,5 @@ def render(evaluation: Evaluation) -> str:
     total["tests"] += 1
     total["failures"] += int(evaluation.failed)
     _close(root, total)
-    root.attrib.pop("errors", None)
-    root.set("errors", "0")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
