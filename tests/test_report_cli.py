@@ -82,7 +82,7 @@ def test_one_scan_writes_all_five_reports(project: Path, tmp_path: Path) -> None
     if browser:
         done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                               "--disable-quic", f"--user-data-dir={tmp_path / 'profile'}",
+                               "--disable-quic", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
                                "--enable-logging=stderr", "--v=0", "--dump-dom", (out / "mlgov.html").as_uri()],
                               capture_output=True, text=True, timeout=120, check=False)
         assert 'data-report="ready"' in done.stdout
