@@ -91,8 +91,8 @@ def cli() -> None:
 @click.option("--spec-version", type=click.Choice(["1.5", "1.6", "1.7"]), default="1.6", show_default=True,
               help="CycloneDX version of --sbom.")
 @click.option("--report", "reports", multiple=True, type=click.Path(path_type=Path),
-              help="Write a report; the format comes from the extension. Repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["terminal", "md", "json"]), default="terminal",
+              help="Write a report; the format comes from the extension: .html, .md, .sarif, .junit.xml or .xml, .json, .txt. Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "md", "html", "json", "sarif", "junit"]), default="terminal",
               show_default=True, help="What goes to standard output.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone (terminal format).")
 @click.option("--reproducible", is_flag=True,
@@ -122,6 +122,7 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
       mlgov scan . --python .venv --format json
       mlgov scan . --host fleet/a100-node.json --host fleet/h100-node.json
       mlgov scan . --target-platform linux-x86_64 --target-python 3.11
+      mlgov scan . --report mlgov.html --report mlgov.sarif --report mlgov.junit.xml --quiet
     """
     from governance.collect import ScanOptions
     from governance.output import write_atomic
@@ -199,8 +200,8 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
 @click.option("--policy", default="baseline", show_default=True, help="A shipped policy name or a policy file.")
 @click.option("--stage", default=None, help="Promotion stage whose gates apply.")
 @click.option("--report", "reports", multiple=True, type=click.Path(path_type=Path),
-              help="Write a report; the format comes from the extension. Repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["terminal", "md", "json"]), default="terminal",
+              help="Write a report; the format comes from the extension: .html, .md, .sarif, .junit.xml or .xml, .json, .txt. Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "md", "html", "json", "sarif", "junit"]), default="terminal",
               show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone.")
 def check(sbom_file: Path, policy: str, stage: str | None, reports: tuple[Path, ...], fmt: str,

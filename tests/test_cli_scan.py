@@ -83,7 +83,7 @@ def test_scan_with_environment_writes_sbom_and_reports(tmp_path: Path) -> None:
     assert result.output.strip().splitlines()[-1].startswith("PASS: proj under policy baseline")
     document = json.loads(sbom.read_text())
     assert {c["purl"] for c in document["components"]} == {"pkg:pypi/torch@2.5.1%2Bcu124", "pkg:pypi/numpy@2.1.3"}
-    assert md.read_text().startswith("## :white_check_mark: mlgov: PASS")
+    assert md.read_text().startswith("## :white_check_mark: mlgov: **PASS**")
     report = json.loads(js.read_text())
     assert report["sbom_digest"].startswith("sha256:") and report["summary"]["warning"] == 1
 

@@ -18,8 +18,13 @@ _RENDERERS: dict[str, str] = {
     "terminal": "governance.report.terminal:render",
     "md": "governance.report.markdown:render",
     "json": "governance.report.json_report:render",
+    "html": "governance.report.html:render",
+    "sarif": "governance.report.sarif:render",
+    "junit": "governance.report.junit:render",
 }
 EXTENSIONS: dict[str, str] = {".md": "md", ".json": "json", ".txt": "terminal"}
+EXTENSIONS.update({".html": "html", ".htm": "html", ".sarif": "sarif", ".sarif.json": "sarif",
+                   ".xml": "junit", ".junit.xml": "junit", ".markdown": "md"})
 FORMATS: tuple[str, ...] = tuple(_RENDERERS)
 
 

@@ -1,4 +1,8 @@
-"""The JSON report (DESIGN.md's contract; docs/report-json.md documents every field)."""
+"""The JSON report (DESIGN.md's contract; docs/report-json.md documents every field).
+
+report.schema.json beside this module is the machine-readable form of that
+document; the tests validate every rendered report against it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 from typing import Any
 
 from governance import __version__
-from governance.model import Evaluation, Finding
+from governance.model import Evaluation, Finding, GpuStack
 from governance.report.common import counts
 
 
@@ -29,6 +33,23 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     return data
 
 
+def host_dict(host: GpuStack) -> dict[str, Any]:
+    def copy(library: Any) -> dict[str, Any]:
+        return {"version": library.version, "origin": library.origin, "path": library.path,
+                "detected_by": library.detected_by}
+
+    return {
+        "name": host.name, "driver_version": host.driver_version,
+        "cuda_driver_version": host.cuda_driver_version, "nvml_version": host.nvml_version,
+        "no_driver_reason": host.no_driver_reason,
+        "gpus": [{"index": g.index, "name": g.name, "uuid": g.uuid, "compute_capability": g.compute_capability,
+                  "memory_total_bytes": g.memory_total_bytes, "mig_mode": g.mig_mode, "ecc_mode": g.ecc_mode}
+                 for g in host.gpus],
+        "cuda_runtimes": [copy(c) for c in host.cuda_runtimes],
+        "cudnn": [copy(c) for c in host.cudnn],
+    }
+
+
 def report_dict(evaluation: Evaluation) -> dict[str, Any]:
     inventory = evaluation.inventory
     return {
@@ -41,6 +62,7 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
                    "stage": evaluation.stage},
         "sbom_digest": evaluation.sbom_digest,
         "sources": list(inventory.sources),
+        "hosts": [host_dict(h) for h in inventory.hosts],
         "notes": list(inventory.notes),
         "summary": {**counts(evaluation), "components": len(inventory.packages)},
         "findings": [finding_dict(f) for f in evaluation.findings],

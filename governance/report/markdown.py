@@ -1,61 +1,152 @@
-"""Markdown for a pull-request comment: the verdict first, then what to fix."""
+"""Markdown for a pull-request comment (docs/reports.md#markdown).
+
+A reviewer reads the verdict in the first line, the findings that block the
+merge in a short table, and everything else in collapsed sections. GitHub
+refuses comments over 65,536 characters, so every section is filled against
+one budget and says how many entries it left out.
+"""
 
 from __future__ import annotations
 
+from itertools import groupby
+
+from governance import __version__
 from governance.model import Evaluation, Finding
-from governance.report.common import counts, verdict_line, where
+from governance.report.common import counts, rule_for, subject, where
 
-# GitHub refuses comments over 65,536 characters; leave room for the footer.
-LIMIT = 60_000
-
-
-def _cell(text: str) -> str:
-    # Metadata is hostile input: no table breaks, no HTML, no mentions.
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("@", "@\u200b").replace("\n", " "))
+GITHUB_LIMIT = 65_536
+# Room for the closing lines and the footer, which are always written.
+LIMIT = GITHUB_LIMIT - 2_000
+TOP = 15  # rows in the first table: enough to act on, short enough to read
+CELL = 300  # characters of one cell before it is clipped
 
 
-def _row(finding: Finding) -> str:
-    place = where(finding)
-    return (f"| {finding.level.value} | `{finding.rule_id}` | {_cell(finding.package or '')} "
-            f"| {_cell(finding.message)} | {_cell(place)} |")
+def _cell(text: str, limit: int = CELL) -> str:
+    # Metadata is hostile input: no table breaks, no HTML, no links, no mentions.
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace("[", "\\[").replace("]", "\\]").replace("@", "@\u200b"))
+
+
+def _code(text: str) -> str:
+    # A code span shows its text literally (no HTML, no links, no mentions);
+    # it cannot escape a backtick, so those are dropped, and a pipe would end the table cell.
+    text = " ".join(text.replace("`", "").split())
+    if len(text) > 120:
+        text = text[:119] + "…"
+    text = text.replace("|", "\\|")
+    return f"`{text}`" if text else ""
+
+
+def _fit(lines: list[str], budget: int) -> tuple[list[str], int]:
+    """The leading lines that fit in `budget` characters, and how many were left out."""
+    size = 0
+    for index, line in enumerate(lines):
+        size += len(line) + 1
+        if size > budget:
+            return lines[:index], len(lines) - index
+    return lines, 0
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
+
+
+def _headline(evaluation: Evaluation) -> list[str]:
+    c = counts(evaluation)
+    inventory = evaluation.inventory
+    word, icon = ("FAIL", ":x:") if evaluation.failed else ("PASS", ":white_check_mark:")
+    parts = [f"**{c['error']} error{'s' if c['error'] != 1 else ''}**" if c["error"] else "0 errors",
+             f"{c['warning']} warning{'s' if c['warning'] != 1 else ''}",
+             f"{c['note']} note{'s' if c['note'] != 1 else ''}", f"{c['waived']} waived",
+             f"{len(inventory.packages)} components"]
+    hosts = ", ".join(_code(h.name) for h in inventory.hosts[:5]) or "no host profile"
+    if len(inventory.hosts) > 5:
+        hosts += f" and {len(inventory.hosts) - 5} more"
+    why = ("the merge is blocked until the errors below are fixed or waived" if evaluation.failed
+           else "nothing blocks the merge")
+    return [f"## {icon} mlgov: **{word}** for {_code(inventory.project.name)} under policy "
+            f"{_code(evaluation.policy_name)}, stage {_code(evaluation.stage)}", "",
+            f"{' · '.join(parts)} · hosts: {hosts}", "", f"{word}: {why}.", ""]
+
+
+def _table_row(finding: Finding) -> str:
+    return (f"| {finding.level.value} | {_code(finding.rule_id)} | {_cell(subject(finding))} "
+            f"| {_cell(finding.message)} | {_code(where(finding))} | {_cell(finding.fix or '')} |")
+
+
+def _details_lines(active: list[Finding]) -> list[str]:
+    lines: list[str] = []
+    for rule_id, group in groupby(sorted(active, key=lambda f: (f.rule_id, f.sort_key())), key=lambda f: f.rule_id):
+        items = list(group)
+        rule = rule_for(rule_id)
+        lines += ["", f"**{rule_id}** ({len(items)}){': ' + _cell(rule.description) if rule else ''}", ""]
+        for finding in items:
+            place = where(finding)
+            lines.append(f"- {finding.level.value}: {_cell(finding.message)}"
+                         + (f" ({_code(place)})" if place and place not in finding.message else ""))
+    return lines
+
+
+def _waived_lines(waived: list[Finding]) -> list[str]:
+    return [f"| {_code(f.rule_id)} | {_cell(subject(f))} | {_cell(f.message)} | {_cell(f.waiver_reason or '')} "
+            f"| {_cell(f.waiver_owner or '—')} | {_cell(f.waiver_expires or 'never')} |" for f in waived]
+
+
+def _scan_lines(evaluation: Evaluation) -> list[str]:
+    inventory = evaluation.inventory
+    lines = [f"- mlgov {__version__}, {evaluation.generated_at}",
+             f"- policy {_code(evaluation.policy_name)} {_code(evaluation.policy_digest)}, "
+             f"stage {_code(evaluation.stage)}",
+             f"- SBOM {_code(evaluation.sbom_digest) if evaluation.sbom_digest else 'not written'}",
+             f"- sources: {', '.join(_code(s) for s in inventory.sources) or 'none'}"]
+    for host in inventory.hosts:
+        gpus = ", ".join(sorted({g.name for g in host.gpus})) or "no GPU"
+        cudnn = ", ".join(f"{c.version} ({c.origin})" for c in host.cudnn) or "none found"
+        lines.append(f"- host {_code(host.name)}: driver {_cell(host.driver_version or 'none')}, "
+                     f"CUDA {_cell(host.cuda_driver_version or 'unknown')}, {_cell(gpus)}; cuDNN {_cell(cudnn)}")
+    lines += [f"- note: {_cell(note)}" for note in inventory.notes]
+    return lines
 
 
 def render(evaluation: Evaluation) -> str:
-    c = counts(evaluation)
-    icon = ":x:" if evaluation.failed else ":white_check_mark:"
-    head = [f"## {icon} mlgov: {_cell(verdict_line(evaluation))}", "",
-            f"| errors | warnings | notes | waived | components |", "|---|---|---|---|---|",
-            f"| {c['error']} | {c['warning']} | {c['note']} | {c['waived']} | {len(evaluation.inventory.packages)} |",
-            ""]
     active = [f for f in evaluation.findings if not f.waived]
-    rows = [_row(f) for f in active]
-    table_head = ["| level | rule | package | finding | where |", "|---|---|---|---|---|"]
-    body: list[str] = []
-    if rows:
-        body += ["### Findings", ""] + table_head
-        size = sum(len(x) + 1 for x in head + body)
-        shown = 0
-        for row in rows:
-            if size + len(row) + 1 > LIMIT:
-                break
-            body.append(row)
-            size += len(row) + 1
-            shown += 1
-        if shown < len(rows):
-            body += ["", f"_{len(rows) - shown} more finding(s) not shown: the full list is in the JSON, "
-                         "SARIF or HTML report._"]
     waived = [f for f in evaluation.findings if f.waived]
+    head = _headline(evaluation)
+    if active:
+        top = active[:TOP]
+        title = "What blocks the merge" if evaluation.failed else "Findings"
+        head += [f"### {title}" + (f" (top {len(top)} of {len(active)})" if len(active) > len(top) else ""), "",
+                 "| level | rule | package / host | finding | where | fix |", "|---|---|---|---|---|---|"]
+        head += [_table_row(f) for f in top] + [""]
+    else:
+        head += ["No findings outside the waivers.", ""]
+    left = LIMIT - _size(head)
+
+    # The smaller sections first, each bounded, so the full list cannot crowd out the scan facts.
+    scan, dropped = _fit(_scan_lines(evaluation), min(6_000, left // 4))
+    scan = ["<details><summary>Scan details</summary>", ""] + scan \
+        + ([f"- … {dropped} more line(s)"] if dropped else []) + ["", "</details>"]
+    left -= _size(scan)
+
+    waived_part: list[str] = []
     if waived:
-        body += ["", "<details><summary>Waived findings ({})</summary>".format(len(waived)), ""]
-        for finding in waived:
-            line = (f"- `{finding.rule_id}` {_cell(finding.message)} — {_cell(finding.waiver_reason or '')}"
-                    + (f" (expires {finding.waiver_expires})" if finding.waiver_expires else ""))
-            if sum(len(x) + 1 for x in head + body) + len(line) > LIMIT:
-                body.append(f"- … and more")
-                break
-            body.append(line)
-        body += ["", "</details>"]
-    footer = ["", f"<sub>policy `{_cell(evaluation.policy_name)}` ({evaluation.policy_digest[:12]}), "
-                  f"stage `{_cell(evaluation.stage)}`, {evaluation.generated_at}</sub>"]
-    return "\n".join(head + body + footer) + "\n"
+        rows, dropped = _fit(_waived_lines(waived), left // 3 if active else left - 200)
+        waived_part = [f"<details><summary>Waived findings ({len(waived)})</summary>", "",
+                       "| rule | package / host | finding | reason | owner | expires |", "|---|---|---|---|---|---|",
+                       *rows] + ([f"", f"_… {dropped} more waived finding(s) not shown._"] if dropped else []) \
+            + ["", "</details>", ""]
+        left -= _size(waived_part)
+
+    details: list[str] = []
+    if active:
+        lines, dropped = _fit(_details_lines(active), left - 300)
+        hidden = len(active) - sum(1 for line in lines if line.startswith("- "))
+        details = [f"<details><summary>All {len(active)} finding(s) by rule</summary>", *lines]
+        if hidden:
+            details += ["", f"_… {hidden} more finding(s) not shown (GitHub's comment limit): "
+                            "the HTML, JSON and SARIF reports list them all._"]
+        details += ["", "</details>", ""]
+    return "\n".join(head + details + waived_part + scan) + "\n"
