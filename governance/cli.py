@@ -98,9 +98,16 @@ def cli() -> None:
 @click.option("--reproducible", is_flag=True,
               help="Byte-identical SBOM for the same inputs (fixed time and serial; SOURCE_DATE_EPOCH also works).")
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+@click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
+              help="Offline vulnerability database: OSV's PyPI all.zip (see `mlgov db update`) or a folder of OSV JSON.")
+@click.option("--vuln-service", "vuln_service", type=click.Choice(["osv", "pypi"]),
+              help="Also ask an online vulnerability service (through pip-audit; needs the network).")
+@click.option("--today", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Judge waiver expiry as of this day (YYYY-MM-DD; default today, or SOURCE_DATE_EPOCH's day).")
 def scan(directory: Path, python: Path | None, policy: str, stage: str | None, sbom_path: Path | None,
          spec_version: str, reports: tuple[Path, ...], fmt: str, quiet: bool, reproducible: bool,
-         verbose: bool) -> None:
+         verbose: bool, vuln_db: Path | None = None, vuln_service: str | None = None,
+         today: Any = None) -> None:
     """Scan a project, judge it against a policy, and exit 0 (pass) or 1 (fail).
 
     Reads DIR's requirements files and lockfiles and, with --python (or DIR/.venv),
@@ -112,8 +119,10 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
       mlgov scan . --policy production --stage production \\
           --sbom sbom.cdx.json --report mlgov.md --report mlgov.json
       mlgov scan . --python .venv --format json
+      mlgov scan . --vuln-db PyPI-all.zip --policy production
     """
     from governance.collect import ScanOptions
+    from governance.vulns import VulnRequest
     from governance.output import write_atomic
     from governance.pipeline import SbomRequest, scan as run_scan
 
@@ -122,7 +131,8 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
         request = SbomRequest(fmt="xml" if sbom_path.suffix.lower() == ".xml" else "json",
                               spec_version=spec_version, reproducible=reproducible)
     result = run_scan(ScanOptions(project=directory, python=python), policy, stage, request,
-                      progress=_progress(_want_progress(verbose)))
+                      progress=_progress(_want_progress(verbose)), now=_day(today),
+                      vulns=VulnRequest(db=vuln_db, service=vuln_service))
     if sbom_path is not None and result.sbom is not None:
         write_atomic(sbom_path, result.sbom)
     _emit_reports(result.evaluation, fmt, reports, quiet)
@@ -178,8 +188,10 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
 @click.option("--format", "fmt", type=click.Choice(["terminal", "md", "json"]), default="terminal",
               show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone.")
+@click.option("--today", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Judge waiver expiry as of this day (YYYY-MM-DD; default today, or SOURCE_DATE_EPOCH's day).")
 def check(sbom_file: Path, policy: str, stage: str | None, reports: tuple[Path, ...], fmt: str,
-          quiet: bool) -> None:
+          quiet: bool, today: Any = None) -> None:
     """Judge an existing CycloneDX SBOM against a policy.
 
     An SBOM written by mlgov carries everything its rules need, so this gives the
@@ -192,9 +204,49 @@ def check(sbom_file: Path, policy: str, stage: str | None, reports: tuple[Path, 
     """
     from governance.pipeline import check_sbom
 
-    evaluation = check_sbom(sbom_file, policy, stage)
+    evaluation = check_sbom(sbom_file, policy, stage, now=_day(today))
     _emit_reports(evaluation, fmt, reports, quiet)
     sys.exit(EXIT_FAIL if evaluation.failed else EXIT_PASS)
+
+
+def _day(today: Any) -> Any:
+    """--today as an aware UTC datetime (None: the pipeline's clock)."""
+    from datetime import timezone
+
+    return today.replace(tzinfo=timezone.utc) if today is not None else None
+
+
+@cli.group()
+def db() -> None:
+    """The offline vulnerability database (OSV's PyPI all.zip).
+
+    \b
+    Examples:
+      mlgov db update                         (into the user cache; prints where)
+      mlgov db update --to ci/osv-pypi.zip    (then: mlgov scan . --vuln-db ci/osv-pypi.zip)
+    """
+
+
+@db.command("update")
+@click.option("--to", "destination", type=click.Path(path_type=Path), default=None,
+              help="Where to keep the zip (default: the mlgov cache folder, MLGOV_CACHE_DIR or ~/.cache/mlgov).")
+@click.option("--url", default=None, help="Download from a mirror instead of OSV's bucket.")
+@click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+def db_update(destination: Path | None, url: str | None, verbose: bool) -> None:
+    """Download OSV's PyPI advisories (all.zip) for offline scans.
+
+    The download is checked (a zip whose advisories all parse) before it
+    replaces the old file; without a network this fails in seconds (exit 2).
+
+    \b
+    Examples:
+      mlgov db update --to /srv/mirror/osv-pypi.zip
+      mlgov db update --url https://mirror.example/osv/PyPI/all.zip --to osv.zip
+    """
+    from governance.vulns.update import OSV_PYPI_URL, update
+
+    result = update(destination, url=url or OSV_PYPI_URL, progress=_progress(_want_progress(verbose)))
+    click.echo(f"{result.path}: {result.advisories} PyPI advisories, {result.size} bytes, sha256 {result.sha256}")
 
 
 def _fail(message: str, code: int) -> NoReturn:

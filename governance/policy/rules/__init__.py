@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-FAMILY_MODULES: tuple[str, ...] = ("pins", "packages")
+FAMILY_MODULES: tuple[str, ...] = ("pins", "packages", "vulns", "waivers")
 
 
 def families() -> list[ModuleType]:
