@@ -53,7 +53,8 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(tmp_path: Path, cache_home: Path
     path = write_zip(tmp_path / "all.zip", ADVISORIES)
     database.load(path)
     (index,) = (cache_home / "osv-index").glob("index-*.json")
-    for damage in (b"{not json", json.dumps({"key": index.stem[6:], "records": [{"id": 1}]}).encode()):
+    intact = index.read_bytes()
+    for damage in (b"{not json", intact[:-10], intact.replace(b"PYSEC-2", b"PYSEC-7")):
         index.write_bytes(damage)
         again = database.load(path)
         assert not again.from_cache and [r["id"] for r in again.records] == ["PYSEC-1", "PYSEC-2"]

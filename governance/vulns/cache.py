@@ -3,12 +3,15 @@
 `MLGOV_CACHE_DIR` wins, then `$XDG_CACHE_HOME/mlgov`, then `~/.cache/mlgov`.
 A cache that cannot be read or written is not an error: the scan just parses
 the database again. An index is JSON (never pickle: the cache folder is not
-trusted to hold code), named after the database's sha256, and a damaged one
-is ignored and rebuilt.
+trusted to hold code), named after the database's sha256, and one whose
+content does not match the digest in its first line is ignored and rebuilt.
+Whoever can write the user's cache folder can already change what the user
+runs, so the index is checked for damage, not defended against its owner.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -31,41 +34,41 @@ def _index_path(key: str) -> Path:
 
 
 def read_index(key: str) -> list[dict[str, Any]] | None:
+    """The records cached under key, or None when there is no intact index.
+
+    The first line holds the key and the sha256 of the rest, so a truncated
+    or damaged file is detected without walking every record.
+    """
     path = _index_path(key)
     try:
-        document = json.loads(path.read_bytes())
+        with open(path, "rb") as stream:
+            header = json.loads(stream.readline())
+            body = stream.read()
     except (OSError, ValueError, RecursionError):
         return None
-    if not isinstance(document, dict) or document.get("key") != key:
+    if not isinstance(header, dict) or header.get("key") != key \
+            or header.get("sha256") != hashlib.sha256(body).hexdigest():
         return None
-    records = document.get("records")
-    if not isinstance(records, list) or not all(_well_formed(r) for r in records):
+    try:
+        records = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         return None
     return records
-
-
-def _well_formed(record: Any) -> bool:
-    return (isinstance(record, dict) and isinstance(record.get("id"), str)
-            and isinstance(record.get("aliases"), list) and isinstance(record.get("affected"), list)
-            and all(isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("versions"), list)
-                    and isinstance(e.get("ranges"), list)
-                    and all(isinstance(r, list) and all(isinstance(ev, list) and len(ev) == 2
-                                                        and all(isinstance(x, str) for x in ev) for ev in r)
-                            for r in e["ranges"])
-                    and all(isinstance(v, str) for v in e["versions"])
-                    for e in record["affected"])
-            and isinstance(record.get("refs"), list) and isinstance(record.get("level"), str))
 
 
 def write_index(key: str, records: list[dict[str, Any]]) -> Path | None:
     """Write atomically; None when the cache folder cannot be written."""
     path = _index_path(key)
+    body = json.dumps(records, separators=(",", ":")).encode("utf-8")
+    header = json.dumps({"key": key, "sha256": hashlib.sha256(body).hexdigest()}).encode("utf-8")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump({"key": key, "records": records}, stream, separators=(",", ":"))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(header + b"\n" + body)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -45,7 +45,7 @@ def _groups(records: Sequence[Record]) -> list[list[Record]]:
     return list(grouped.values())
 
 
-def _fix_versions(group: Sequence[Record], name: str, version: str) -> tuple[str, ...]:
+def _fix_versions(group: Sequence[Record], name: str, version: str, matcher: osv.Matcher) -> tuple[str, ...]:
     """Fixed versions above the current one that no record of the group still affects, lowest first."""
     current = osv.public(version)
     candidates: dict[object, str] = {}
@@ -55,11 +55,11 @@ def _fix_versions(group: Sequence[Record], name: str, version: str) -> tuple[str
             if parsed is not None and (current is None or parsed > current):
                 candidates.setdefault(parsed, value)
     clean = [candidates[v] for v in sorted(candidates)  # type: ignore[type-var]
-             if not any(osv.affects(r, name, candidates[v]) for r in group)]
+             if not any(matcher.affects(r, name, candidates[v]) for r in group)]
     return tuple(clean)
 
 
-def _vulnerability(group: Sequence[Record], package: Package, source: str) -> Vulnerability:
+def _vulnerability(group: Sequence[Record], package: Package, source: str, matcher: osv.Matcher) -> Vulnerability:
     name, version = package.key, package.version or ""
     ids = sorted({i for r in group for i in (r["id"], *r["aliases"])}, key=_preference)
     worst = max(group, key=lambda r: (RANK.get(r["level"], 0), r["score"] or 0.0))
@@ -68,20 +68,21 @@ def _vulnerability(group: Sequence[Record], package: Package, source: str) -> Vu
     return Vulnerability(
         id=ids[0], package=name, version=version, aliases=tuple(sorted(ids[1:])), summary=summary,
         severity=worst["level"], score=worst["score"], vector=worst["vector"],
-        fixed_versions=_fix_versions(group, name, version), references=references, source=source,
+        fixed_versions=_fix_versions(group, name, version, matcher), references=references, source=source,
     )
 
 
 def match(packages: Iterable[Package], index: Mapping[str, Sequence[Record]], source: str) -> tuple[Vulnerability, ...]:
     """Every advisory (aliases merged) that affects a package's version."""
     found: dict[tuple[str, str, str], Vulnerability] = {}
+    matcher = osv.Matcher()
     for package in packages:
         if package.ecosystem != "pypi" or not package.version:
             continue
         candidates = index.get(package.key, ())
-        hits = [r for r in candidates if osv.affects(r, package.key, package.version)]
+        hits = [r for r in candidates if matcher.affects(r, package.key, package.version)]
         for group in _groups(hits):
-            vulnerability = _vulnerability(group, package, source)
+            vulnerability = _vulnerability(group, package, source, matcher)
             found[(vulnerability.package, vulnerability.version, vulnerability.id)] = vulnerability
     return tuple(found[k] for k in sorted(found))
 

@@ -16,6 +16,7 @@ index is small and a warm scan loads it quickly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -30,6 +31,7 @@ _RANGE_TYPES = ("ECOSYSTEM", "SEMVER")
 _EVENTS = ("introduced", "last_affected", "fixed", "limit")
 # Equal versions: open before close, so `introduced: 1.0, fixed: 1.0` affects nothing.
 _ORDER = {"introduced": 0, "last_affected": 1, "fixed": 2}
+_ZERO = Version("0")
 MAX_SUMMARY = 300
 MAX_REFERENCES = 20
 
@@ -113,48 +115,92 @@ def public(version: str) -> Version | None:
     return parse(parsed.public) if parsed.local is not None else parsed
 
 
-def _in_range(version: Version, events: list[list[str]]) -> bool:
-    limits = [value for kind, value in events if kind == "limit"]
-    if limits:
-        bounds = [parse(v) for v in limits if v != "*"]
-        if "*" not in limits and not any(b is not None and version < b for b in bounds):
+@dataclass(frozen=True)
+class Range:
+    """One range's events, parsed and in the order OSV walks them."""
+
+    events: tuple[tuple[str, Version | None], ...]  # (kind, version); None is introduced "0"
+    limits: tuple[Version, ...] | None  # None: no limit
+
+    @classmethod
+    def of(cls, events: list[list[str]]) -> Range:
+        limits = [value for kind, value in events if kind == "limit"]
+        bounds = None
+        if limits and "*" not in limits:
+            bounds = tuple(b for b in (parse(v) for v in limits) if b is not None)
+        ordered = []
+        for kind, value in events:
+            if kind == "limit":
+                continue
+            if kind == "introduced" and value == "0":
+                ordered.append((0, _ZERO, 0, kind, None))
+                continue
+            parsed = parse(value)
+            if parsed is not None:  # an event that is not a PEP 440 version cannot be placed
+                ordered.append((1, parsed, _ORDER[kind], kind, parsed))
+        ordered.sort(key=lambda e: e[:3])
+        return cls(events=tuple((e[3], e[4]) for e in ordered), limits=bounds)
+
+    def contains(self, version: Version) -> bool:
+        if self.limits is not None and not any(version < b for b in self.limits):
             return False
-    ordered = []
-    for kind, value in events:
-        if kind == "limit":
-            continue
-        if kind == "introduced" and value == "0":
-            ordered.append((0, None, 0, kind))
-            continue
-        parsed = parse(value)
-        if parsed is not None:  # an event that is not a PEP 440 version cannot be placed
-            ordered.append((1, parsed, _ORDER[kind], kind))
-    ordered.sort(key=lambda e: (e[0], e[1] or Version("0"), e[2]))
-    affected = False
-    for _, bound, _, kind in ordered:
-        if kind == "introduced":
-            if bound is None or version >= bound:
-                affected = True
-        elif kind == "fixed":
-            if version >= bound:  # type: ignore[operator]
+        affected = False
+        for kind, bound in self.events:
+            if kind == "introduced":
+                if bound is None or version >= bound:
+                    affected = True
+            elif kind == "fixed":
+                if version >= bound:  # type: ignore[operator]
+                    affected = False
+            elif version > bound:  # type: ignore[operator]  # last_affected
                 affected = False
-        elif version > bound:  # last_affected
-            affected = False
-    return affected
+        return affected
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One `affected[]` entry made ready for matching many versions."""
+
+    versions: frozenset[Version]  # PEP 440 equality: 1.0 is 1.0.0
+    raw: frozenset[str]  # listed strings that are not PEP 440, matched as they are
+    ranges: tuple[Range, ...]
+
+    @classmethod
+    def of(cls, entry: Record) -> Entry:
+        parsed = [(v, public(v)) for v in entry["versions"]]
+        return cls(versions=frozenset(p for _, p in parsed if p is not None),
+                   raw=frozenset(v for v, p in parsed if p is None),
+                   ranges=tuple(Range.of(events) for events in entry["ranges"]))
+
+    def affects(self, version: str) -> bool:
+        target = public(version)
+        if target is None:
+            return version in self.raw
+        return target in self.versions or any(r.contains(target) for r in self.ranges)
+
+
+class Matcher:
+    """Decides whether records affect versions; each entry is prepared once, on first use."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[Record, Entry]] = {}  # keyed by id(), the record kept alive with it
+
+    def entry(self, entry: Record) -> Entry:
+        known = self._entries.get(id(entry))
+        if known is None:
+            known = self._entries[id(entry)] = (entry, Entry.of(entry))
+        return known[1]
+
+    def affects(self, record: Record, name: str, version: str) -> bool:
+        return any(e["name"] == name and self.entry(e).affects(version) for e in record["affected"])
 
 
 def entry_affects(entry: Record, version: str) -> bool:
-    target = public(version)
-    if target is None:
-        return version in entry["versions"]
-    for listed in entry["versions"]:
-        if listed == version or public(listed) == target:
-            return True
-    return any(_in_range(target, events) for events in entry["ranges"])
+    return Entry.of(entry).affects(version)
 
 
 def affects(record: Record, name: str, version: str) -> bool:
-    return any(e["name"] == name and entry_affects(e, version) for e in record["affected"])
+    return Matcher().affects(record, name, version)
 
 
 def fixed_events(record: Record, name: str) -> list[str]:
