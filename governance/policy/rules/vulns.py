@@ -37,10 +37,10 @@ def at_or_above(severity: str, threshold: str) -> bool:
     return _RANK[severity] >= _RANK.get(threshold, 0)
 
 
-def _package(ctx: RuleContext, vulnerability: Vulnerability) -> Package | None:
-    candidates = ctx.inventory.by_key(vulnerability.package)
+def _package(by_key: dict[str, list[Package]], vulnerability: Vulnerability) -> Package | None:
+    candidates = by_key.get(vulnerability.package, [])
     exact = [p for p in candidates if p.version == vulnerability.version]
-    return (exact or list(candidates) or [None])[0]
+    return (exact or candidates or [None])[0]
 
 
 def message(vulnerability: Vulnerability, name: str) -> tuple[str, str]:
@@ -60,8 +60,12 @@ def check(ctx: RuleContext) -> Iterator[Finding | None]:
     if configured is None:
         return
     threshold = str(ctx.policy.get("vulnerabilities", "fail_on", DEFAULT_THRESHOLD))
+    by_key: dict[str, list[Package]] = {}
+    if ctx.inventory.vulnerabilities:
+        for candidate in ctx.inventory.packages:
+            by_key.setdefault(candidate.key, []).append(candidate)
     for vulnerability in ctx.inventory.vulnerabilities:
-        package = _package(ctx, vulnerability)
+        package = _package(by_key, vulnerability)
         name = package.name if package is not None else vulnerability.package
         text, fix = message(vulnerability, name)
         level = configured if at_or_above(vulnerability.severity, threshold) else \
