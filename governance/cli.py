@@ -149,8 +149,10 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
 @click.option("--spec-version", type=click.Choice(["1.5", "1.6", "1.7"]), default="1.6", show_default=True)
 @click.option("--reproducible", is_flag=True, help="Byte-identical output for the same inputs.")
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+@click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
+              help="Add the known vulnerabilities from an OSV all.zip or folder (CycloneDX vulnerabilities[]).")
 def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | None, spec_version: str,
-         reproducible: bool, verbose: bool) -> None:
+         reproducible: bool, verbose: bool, vuln_db: Path | None = None) -> None:
     """Write a validated CycloneDX SBOM of a project (and its environment).
 
     The SBOM is validated against the official CycloneDX schema before it is
@@ -170,6 +172,10 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
         fmt = "xml" if output is not None and output.suffix.lower() == ".xml" else "json"
     progress = _progress(_want_progress(verbose))
     inventory = collect(ScanOptions(project=directory, python=python), progress)
+    if vuln_db is not None:
+        from governance.vulns import VulnRequest, attach
+
+        inventory = attach(inventory, VulnRequest(db=vuln_db), progress)
     text = make_sbom(inventory, SbomRequest(fmt=fmt, spec_version=spec_version, reproducible=reproducible),
                      progress)
     if output is None:

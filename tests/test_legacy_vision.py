@@ -143,3 +143,11 @@ def test_a_missing_database_is_exit_2(project: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["scan", str(project), "--vuln-db", str(tmp_path / "nope.zip")])
     assert exit_info.value.code == 2
+
+
+def test_sbom_command_carries_the_vulnerabilities(project: Path, db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sbom.json"
+    result = CliRunner().invoke(cli, ["sbom", str(project), "--vuln-db", str(db), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    ids = {(v["id"], v["affects"][0]["ref"]) for v in json.loads(out.read_text())["vulnerabilities"]}
+    assert ("CVE-2022-45907", "pkg:pypi/torch@1.10.0%2Bcu113") in ids and len(ids) == 256
