@@ -105,10 +105,17 @@ def cli() -> None:
 @click.option("--host", "host_profiles", multiple=True, type=click.Path(path_type=Path),
               help="Judge the GPU stack against this host profile (from `mlgov probe -o`). Repeatable: a fleet, "
                    "every host must pass. Default: this machine when it has an NVIDIA driver.")
+@click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
+              help="Offline vulnerability database: OSV's PyPI all.zip (see `mlgov db update`) or a folder of OSV JSON.")
+@click.option("--vuln-service", "vuln_service", type=click.Choice(["osv", "pypi"]),
+              help="Also ask an online vulnerability service (through pip-audit; needs the network).")
+@click.option("--today", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Judge waiver expiry as of this day (YYYY-MM-DD; default today, or SOURCE_DATE_EPOCH's day).")
 def scan(directory: Path, python: Path | None, policy: str, stage: str | None, sbom_path: Path | None,
          spec_version: str, reports: tuple[Path, ...], fmt: str, quiet: bool, reproducible: bool,
          verbose: bool, host_profiles: tuple[Path, ...] = (), target_platform: str | None = None,
-         target_python: str | None = None) -> None:
+         target_python: str | None = None, vuln_db: Path | None = None, vuln_service: str | None = None,
+         today: Any = None) -> None:
     """Scan a project, judge it against a policy, and exit 0 (pass) or 1 (fail).
 
     Reads DIR's requirements files and lockfiles and, with --python (or DIR/.venv),
@@ -123,8 +130,10 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
       mlgov scan . --host fleet/a100-node.json --host fleet/h100-node.json
       mlgov scan . --target-platform linux-x86_64 --target-python 3.11
       mlgov scan . --report mlgov.html --report mlgov.sarif --report mlgov.junit.xml --quiet
+      mlgov scan . --vuln-db PyPI-all.zip --policy production
     """
     from governance.collect import ScanOptions
+    from governance.vulns import VulnRequest
     from governance.output import write_atomic
     from governance.pipeline import SbomRequest, scan as run_scan
 
@@ -139,7 +148,8 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
     options = ScanOptions(project=directory, python=python, hosts=read_profiles(host_profiles),
                           probe_host=not host_profiles, markers=markers, target=target)
     result = run_scan(options, policy, stage, request,
-                      progress=_progress(_want_progress(verbose)))
+                      progress=_progress(_want_progress(verbose)), now=_day(today),
+                      vulns=VulnRequest(db=vuln_db, service=vuln_service))
     if sbom_path is not None and result.sbom is not None:
         write_atomic(sbom_path, result.sbom)
     _emit_reports(result.evaluation, fmt, reports, quiet)
@@ -160,9 +170,11 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
 @click.option("--target-python", default=None, metavar="X.Y",
               help="Evaluate lockfile markers for this Python version, e.g. 3.11 (default: as for --target-platform).")
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+@click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
+              help="Add the known vulnerabilities from an OSV all.zip or folder (CycloneDX vulnerabilities[]).")
 def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | None, spec_version: str,
          reproducible: bool, verbose: bool, target_platform: str | None = None,
-         target_python: str | None = None) -> None:
+         target_python: str | None = None, vuln_db: Path | None = None) -> None:
     """Write a validated CycloneDX SBOM of a project (and its environment).
 
     The SBOM is validated against the official CycloneDX schema before it is
@@ -186,6 +198,10 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
 
     markers, target = resolve(target_platform, target_python, python)
     inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target), progress)
+    if vuln_db is not None:
+        from governance.vulns import VulnRequest, attach
+
+        inventory = attach(inventory, VulnRequest(db=vuln_db), progress)
     text = make_sbom(inventory, SbomRequest(fmt=fmt, spec_version=spec_version, reproducible=reproducible),
                      progress)
     if output is None:
@@ -204,8 +220,10 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
 @click.option("--format", "fmt", type=click.Choice(["terminal", "md", "html", "json", "sarif", "junit"]), default="terminal",
               show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone.")
+@click.option("--today", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Judge waiver expiry as of this day (YYYY-MM-DD; default today, or SOURCE_DATE_EPOCH's day).")
 def check(sbom_file: Path, policy: str, stage: str | None, reports: tuple[Path, ...], fmt: str,
-          quiet: bool) -> None:
+          quiet: bool, today: Any = None) -> None:
     """Judge an existing CycloneDX SBOM against a policy.
 
     An SBOM written by mlgov carries everything its rules need, so this gives the
@@ -218,7 +236,7 @@ def check(sbom_file: Path, policy: str, stage: str | None, reports: tuple[Path, 
     """
     from governance.pipeline import check_sbom
 
-    evaluation = check_sbom(sbom_file, policy, stage)
+    evaluation = check_sbom(sbom_file, policy, stage, now=_day(today))
     _emit_reports(evaluation, fmt, reports, quiet)
     sys.exit(EXIT_FAIL if evaluation.failed else EXIT_PASS)
 
@@ -324,6 +342,46 @@ def probe(output: Path | None, python: Path | None, name: str | None) -> None:
         click.echo(summary(stack), nl=False)
     else:
         write_profile(output, stack)
+
+
+def _day(today: Any) -> Any:
+    """--today as an aware UTC datetime (None: the pipeline's clock)."""
+    from datetime import timezone
+
+    return today.replace(tzinfo=timezone.utc) if today is not None else None
+
+
+@cli.group()
+def db() -> None:
+    """The offline vulnerability database (OSV's PyPI all.zip).
+
+    \b
+    Examples:
+      mlgov db update                         (into the user cache; prints where)
+      mlgov db update --to ci/osv-pypi.zip    (then: mlgov scan . --vuln-db ci/osv-pypi.zip)
+    """
+
+
+@db.command("update")
+@click.option("--to", "destination", type=click.Path(path_type=Path), default=None,
+              help="Where to keep the zip (default: the mlgov cache folder, MLGOV_CACHE_DIR or ~/.cache/mlgov).")
+@click.option("--url", default=None, help="Download from a mirror instead of OSV's bucket.")
+@click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+def db_update(destination: Path | None, url: str | None, verbose: bool) -> None:
+    """Download OSV's PyPI advisories (all.zip) for offline scans.
+
+    The download is checked (a zip whose advisories all parse) before it
+    replaces the old file; without a network this fails in seconds (exit 2).
+
+    \b
+    Examples:
+      mlgov db update --to /srv/mirror/osv-pypi.zip
+      mlgov db update --url https://mirror.example/osv/PyPI/all.zip --to osv.zip
+    """
+    from governance.vulns.update import OSV_PYPI_URL, update
+
+    result = update(destination, url=url or OSV_PYPI_URL, progress=_progress(_want_progress(verbose)))
+    click.echo(f"{result.path}: {result.advisories} PyPI advisories, {result.size} bytes, sha256 {result.sha256}")
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -197,6 +197,9 @@ class Vulnerability:
     fixed_versions: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     source: str | None = None  # "osv-db:<file>", "osv", "pypi"
+    # Set when a live policy waiver covers it, for the SBOM's CycloneDX `analysis`.
+    analysis_state: str | None = None  # "in_triage"
+    analysis_detail: str | None = None  # the waiver's reason, owner, ticket and expiry
 
 
 @dataclass(frozen=True)

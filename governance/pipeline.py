@@ -12,6 +12,7 @@ from governance.collect import ScanOptions, collect
 from governance.model import Evaluation, Inventory
 from governance.policy.evaluate import evaluate
 from governance.policy.load import load_policy
+from governance.vulns import VulnRequest, find_vulnerabilities
 
 Progress = Callable[[str], None]
 
@@ -53,9 +54,12 @@ class ScanResult:
 
 
 def scan(options: ScanOptions, policy_name: str, stage: str | None, sbom: SbomRequest | None,
-         progress: Progress = _quiet, now: datetime | None = None) -> ScanResult:
+         progress: Progress = _quiet, now: datetime | None = None, vulns: VulnRequest | None = None) -> ScanResult:
     policy = load_policy(policy_name, stage)  # a bad policy fails before any work is done
+    now = now or now_utc()
     inventory = collect(options, progress)
+    if vulns is not None and vulns.wanted:
+        inventory = find_vulnerabilities(inventory, vulns, policy, now, progress)
     text = make_sbom(inventory, sbom, progress) if sbom is not None else None
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None
     progress(f"evaluating policy {policy.name} (stage {policy.stage})")

@@ -12,6 +12,7 @@ from governance.model import Evaluation, Finding, Inventory
 from governance.policy.context import RuleContext
 from governance.policy.load import Policy
 from governance.policy.rules import families
+from governance.policy.waivers import apply as apply_waivers
 
 
 def evaluate(inventory: Inventory, policy: Policy, now: datetime, sbom_digest: str | None = None) -> Evaluation:
@@ -22,7 +23,8 @@ def evaluate(inventory: Inventory, policy: Policy, now: datetime, sbom_digest: s
     # One finding per (rule, place, message): two files can agree on a problem
     # but one requirement line should not be reported twice.
     unique = {(f.rule_id, f.component, f.file, f.line, f.host, f.vulnerability, f.message): f for f in findings}
-    ordered = tuple(sorted(unique.values(), key=Finding.sort_key))
+    judged = apply_waivers(ctx, unique.values())  # waived findings stay, marked; expired waivers are findings
+    ordered = tuple(sorted(judged, key=Finding.sort_key))
     return Evaluation(findings=ordered, policy_name=policy.name, policy_digest=policy.digest,
                       stage=policy.stage, inventory=inventory, generated_at=now.isoformat(),
                       sbom_digest=sbom_digest)

@@ -16,6 +16,7 @@ from typing import Any
 from governance import __version__
 from governance.model import Hash, Inventory, Package
 from governance.sbom import codec
+from governance.sbom import vulns as sbom_vulns
 
 _HASH_ALGORITHMS = {"sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512", "md5": "MD5",
                     "sha1": "SHA-1"}
@@ -113,6 +114,7 @@ def build_bom(inventory: Inventory, reproducible: bool = False) -> Any:
     from governance.sbom import gpu
 
     gpu.add(bom, inventory)  # the hosts' GPU stacks the verdict is made against
+    sbom_vulns.add(bom, inventory)
 
     stamp = fixed_time()
     if reproducible and stamp is None:

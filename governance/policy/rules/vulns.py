@@ -1,0 +1,84 @@
+"""VULN001: a known vulnerability affects a package version.
+
+The advisories come from the scan's vulnerability sources (`--vuln-db`,
+`--vuln-service`) or from the SBOM being checked; this rule only judges them.
+`[vulnerabilities] fail_on` sets the threshold (default "high"): at or above
+it the finding has the rule's level (an error unless `[rules]` says otherwise),
+below it a warning, so it is seen but does not fail the gate. An advisory
+with no rating ("unknown") is at the threshold whatever it is, because an
+unrated flaw cannot be assumed to be a minor one; only `fail_on = "none"`
+lets every advisory through as a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from governance.model import Finding, Level, Package, Vulnerability
+from governance.policy.context import RuleContext
+from governance.policy.rule import Rule
+
+RULES = (
+    Rule("VULN001", "vulnerabilities", "error",
+         "A package version has a known vulnerability at or above the policy's severity threshold.",
+         "Upgrade to the fixed version the finding names; when there is none, remove the package or add a "
+         "dated [[waivers]] entry with the advisory id and a reason."),
+)
+
+DEFAULT_THRESHOLD = "high"
+_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+def at_or_above(severity: str, threshold: str) -> bool:
+    if threshold == "none":
+        return False
+    if severity not in _RANK or threshold == "unknown":
+        return True
+    return _RANK[severity] >= _RANK.get(threshold, 0)
+
+
+def _package(by_key: dict[str, list[Package]], vulnerability: Vulnerability) -> Package | None:
+    candidates = by_key.get(vulnerability.package, [])
+    exact = [p for p in candidates if p.version == vulnerability.version]
+    return (exact or candidates or [None])[0]
+
+
+def message(vulnerability: Vulnerability, name: str) -> tuple[str, str]:
+    """(message, fix) for one advisory."""
+    ids = vulnerability.id + (f" ({', '.join(vulnerability.aliases)})" if vulnerability.aliases else "")
+    rating = vulnerability.severity + (f" {vulnerability.score:.1f}" if vulnerability.score is not None else "")
+    if vulnerability.fixed_versions:
+        fix = f"upgrade {name} to {vulnerability.fixed_versions[0]}"
+    else:
+        fix = f"no fixed version is published: remove {name} or waive {vulnerability.id}"
+    summary = f": {vulnerability.summary.rstrip('. ')}" if vulnerability.summary else ""
+    return f"{name} {vulnerability.version}: {ids}, severity {rating}{summary}; {fix}", fix
+
+
+def check(ctx: RuleContext) -> Iterator[Finding | None]:
+    configured = ctx.level("VULN001")
+    if configured is None:
+        return
+    threshold = str(ctx.policy.get("vulnerabilities", "fail_on", DEFAULT_THRESHOLD))
+    by_key: dict[str, list[Package]] = {}
+    if ctx.inventory.vulnerabilities:
+        for candidate in ctx.inventory.packages:
+            by_key.setdefault(candidate.key, []).append(candidate)
+    for vulnerability in ctx.inventory.vulnerabilities:
+        package = _package(by_key, vulnerability)
+        name = package.name if package is not None else vulnerability.package
+        text, fix = message(vulnerability, name)
+        level = configured if at_or_above(vulnerability.severity, threshold) else \
+            (Level.WARNING if configured is Level.ERROR else configured)
+        finding = ctx.finding("VULN001", text, package=package, level=level,
+                              vulnerability=vulnerability.id, aliases=vulnerability.aliases,
+                              severity=vulnerability.severity, fix=fix)
+        if finding is not None and package is None:
+            from dataclasses import replace
+
+            from governance.purl import package_purl
+
+            finding = replace(finding, package=vulnerability.package, version=vulnerability.version,
+                              component=package_purl(Package(name=vulnerability.package,
+                                                             version=vulnerability.version)))
+        yield finding

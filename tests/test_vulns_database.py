@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from governance.errors import InputError
+from governance.vulns import cache, database
+from tests.osv_helpers import advisory, write_zip
+
+ADVISORIES = [advisory("PYSEC-1", package="alpha", versions=["1.0"]),
+              advisory("PYSEC-2", package="beta", ranges=[[{"introduced": "0"}, {"fixed": "2.0"}]]),
+              advisory("PYSEC-3", package="alpha", versions=["1.0"], withdrawn="2024-01-01T00:00:00Z")]
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cache"
+    monkeypatch.setenv(cache.ENV, str(home))
+    return home
+
+
+def test_zip_and_folder_give_the_same_records(tmp_path: Path) -> None:
+    folder = tmp_path / "osv"
+    (folder / "nested").mkdir(parents=True)
+    for item in ADVISORIES:
+        (folder / "nested" / f"{item['id']}.json").write_text(json.dumps(item))
+    from_zip = database.load(write_zip(tmp_path / "all.zip", ADVISORIES))
+    from_folder = database.load(folder)
+    assert from_zip.records == from_folder.records
+    assert [r["id"] for r in from_zip.records] == ["PYSEC-1", "PYSEC-2"]  # withdrawn skipped
+    assert sorted(from_zip.by_package) == ["alpha", "beta"] and from_zip.label == "osv-db:all.zip"
+
+
+def test_second_load_comes_from_the_cache_and_a_changed_zip_is_reindexed(tmp_path: Path, cache_home: Path) -> None:
+    path = write_zip(tmp_path / "all.zip", ADVISORIES)
+    first = database.load(path)
+    second = database.load(path)
+    assert not first.from_cache and second.from_cache and second.records == first.records
+    assert len(list((cache_home / "osv-index").glob("index-*.json"))) == 1
+    write_zip(path, ADVISORIES + [advisory("PYSEC-4", package="gamma", versions=["3"])])
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same mtime does not matter: the key is the content
+    third = database.load(path)
+    assert not third.from_cache and "gamma" in third.by_package
+
+
+def test_a_damaged_cache_is_ignored_and_rebuilt(tmp_path: Path, cache_home: Path) -> None:
+    path = write_zip(tmp_path / "all.zip", ADVISORIES)
+    database.load(path)
+    (index,) = (cache_home / "osv-index").glob("index-*.json")
+    intact = index.read_bytes()
+    for damage in (b"{not json", intact[:-10], intact.replace(b"PYSEC-2", b"PYSEC-7")):
+        index.write_bytes(damage)
+        again = database.load(path)
+        assert not again.from_cache and [r["id"] for r in again.records] == ["PYSEC-1", "PYSEC-2"]
+
+
+def test_an_unwritable_cache_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv(cache.ENV, str(blocker / "mlgov"))
+    notes: list[str] = []
+    loaded = database.load(write_zip(tmp_path / "all.zip", ADVISORIES), notes.append)
+    assert len(loaded.records) == 2 and any("not writable" in n for n in notes)
+
+
+def test_cache_location_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(cache.ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.cache_dir() == tmp_path / "xdg" / "mlgov"
+
+
+def test_member_names_are_never_paths(tmp_path: Path) -> None:
+    evil = {"../../escape.json": json.dumps(advisory("PYSEC-9", package="alpha", versions=["1"])).encode(),
+            "/abs/path.json": json.dumps(advisory("PYSEC-8", package="alpha", versions=["1"])).encode(),
+            "README.txt": b"not an advisory"}
+    loaded = database.load(write_zip(tmp_path / "all.zip", [], extra=evil))
+    assert sorted(r["id"] for r in loaded.records) == ["PYSEC-8", "PYSEC-9"]
+    assert not (tmp_path.parent / "escape.json").exists() and not Path("/abs/path.json").exists()
+
+
+def test_invalid_member_names_the_zip_and_member(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "all.zip", ADVISORIES, extra={"BROKEN.json": b"{\"id\": "})
+    with pytest.raises(InputError, match=r"all\.zip:BROKEN\.json"):
+        database.load(path)
+
+
+@pytest.mark.parametrize("content", [b"[]", b"{\"no\": \"id\"}", b"[" * 100000])
+def test_members_that_are_not_advisories(tmp_path: Path, content: bytes) -> None:
+    with pytest.raises(InputError, match="X.json"):
+        database.load(write_zip(tmp_path / "all.zip", [], extra={"X.json": content}))
+
+
+def test_member_size_is_bounded_even_when_the_header_lies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database, "MAX_MEMBER_BYTES", 1000)
+    big = json.dumps(advisory("PYSEC-7", package="alpha", versions=[str(i) for i in range(500)])).encode()
+    with pytest.raises(InputError, match="over the 1000-byte limit"):
+        database.load(write_zip(tmp_path / "all.zip", [], extra={"big.json": big}))
+
+
+def test_member_count_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(database, "MAX_MEMBERS", 2)
+    with pytest.raises(InputError, match="3 members, over the limit of 2"):
+        database.load(write_zip(tmp_path / "all.zip", ADVISORIES))
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("missing.zip", None, "no such vulnerability database"),
+    ("junk.zip", b"PK\x03\x04 not really", "not a zip file"),
+])
+def test_unusable_database(tmp_path: Path, name: str, content: bytes | None, message: str) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        database.load(path)
+
+
+def test_real_database_indexes(shared_dir: Path) -> None:
+    loaded = database.load(shared_dir / "vulndb" / "pypa-advisory-db-2024-10-10.osv.zip", use_cache=False)
+    # 2,661 advisories, 10 of them withdrawn
+    assert len(loaded.records) == 2651
+    assert len(loaded.by_package["tensorflow"]) == 242 and len(loaded.by_package["pillow"]) == 51
+    ids = {r["id"] for r in loaded.records}
+    with zipfile.ZipFile(shared_dir / "vulndb" / "pypa-advisory-db-2024-10-10.osv.zip") as archive:
+        withdrawn = {json.loads(archive.read(n))["id"] for n in archive.namelist()
+                     if json.loads(archive.read(n)).get("withdrawn")}
+    assert len(withdrawn) == 10 and not ids & withdrawn
+
+
+def test_nested_member_names_are_read() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a/b/c.json", json.dumps(advisory("PYSEC-5", package="x", versions=["1"])))
+    assert [r["id"] for r in database.zip_records(buffer.getvalue(), "mem.zip")] == ["PYSEC-5"]
