@@ -21,7 +21,13 @@ CASES = [
     ("sample_projects/onnx-serving", [], "production", None),
     ("sample_projects/tensorflow-keras", [], "sample_projects/tensorflow-keras/policy.toml", None),
     ("sample_projects/tensorflow-keras", [], "production", "production"),
+    # A host profile (a fleet on an old driver) and a real vulnerability database.
+    ("sample_projects/pytorch-train", ["--host", "{data}/hosts/driver470.json", "--vuln-db", "{vulndb}"],
+     "production", None),
+    ("sample_projects/legacy-vision", ["--vuln-db", "{vulndb}"], "sample_projects/legacy-vision/mlgov-policy.toml",
+     None),
 ]
+VULNDB = "vulndb/pypa-advisory-db-2024-10-10.osv.zip"
 FIXED_TIME = {"SOURCE_DATE_EPOCH": "1780000000"}  # 2026-05-28: waiver limits count days from the check
 
 
@@ -39,6 +45,7 @@ def scan_then_check(project: Path, options: list[str], policy: str, stage: str |
     assert checked["findings"] == scanned["findings"]
     assert (check_code, checked["verdict"]) == (scan_code, scanned["verdict"])
     assert checked["policy"] == scanned["policy"]
+    assert checked["hosts"] == scanned["hosts"]  # the GPU stack the verdict was made against
 
 
 @pytest.mark.parametrize(("project", "options", "policy", "stage"), CASES)
@@ -47,7 +54,11 @@ def test_check_agrees_with_scan_on_sample_projects(repo_root: Path, tmp_path: Pa
                                                    stage: str | None) -> None:
     if not (repo_root / project / "requirements.txt").is_file():
         pytest.skip(f"{project} is not in this checkout")
+    if any("{vulndb}" in option for option in options) and not (repo_root.parent / "shared" / VULNDB).is_file():
+        pytest.skip("../shared/vulndb is not beside the checkout")
     monkeypatch.chdir(repo_root)
+    options = [o.format(data=repo_root / "tests" / "data", vulndb=repo_root.parent / "shared" / VULNDB)
+               for o in options]
     scan_then_check(Path(project), options, policy, stage, tmp_path / "sbom.cdx.json")
 
 
