@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
+from governance.inputs import read_input
 from governance.model import Gpu, GpuStack, LibraryCopy
 
 FORMAT = "mlgov-host-profile"
@@ -128,7 +129,7 @@ def from_dict(data: Any, file: str, default_name: str) -> GpuStack:
                      cudnn=_copies(data.get("cudnn"), file, "cudnn"))
     if nvidia is None:
         return stack
-    spec = {"driver_version": str, "cuda_driver_version": str, "nvml_version": str, "gpus": list}
+    spec: dict[str, type] = {"driver_version": str, "cuda_driver_version": str, "nvml_version": str, "gpus": list}
     values = _fields(nvidia, spec, ("driver_version",), file, "nvidia")
     gpus = []
     for position, item in enumerate(values.get("gpus", [])):
@@ -145,15 +146,7 @@ def from_dict(data: Any, file: str, default_name: str) -> GpuStack:
 
 
 def read_profile(path: Path) -> GpuStack:
-    try:
-        size = path.stat().st_size
-        if size > MAX_PROFILE_BYTES:
-            raise InputError(f"host profile is {size} bytes, over the {MAX_PROFILE_BYTES}-byte limit", file=path)
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("host profile not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=path) from None
+    text = read_input(path, "host profile", MAX_PROFILE_BYTES)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -18,6 +18,8 @@ The results are package properties, so they travel in the SBOM as they are:
 
 from __future__ import annotations
 
+from typing import Literal
+
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -52,7 +54,7 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _python_string(text: str, name: str) -> str | None | bool:
+def _python_string(text: str, name: str) -> str | None | Literal[False]:
     """`name = '12.4'` (optionally annotated) -> '12.4'; `= None` -> None; absent -> False."""
     match = re.search(rf"^{re.escape(name)}\s*(?::[^=\n]+)?=\s*(?:'([^'\n]*)'|\"([^\"\n]*)\"|(None))",
                       text, re.MULTILINE)

@@ -18,6 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from governance.collect.declared import Declaration, exact_version
 from governance.collect.environment import marker_applies
 from governance.errors import InputError
+from governance.inputs import relative as relative_name
 from governance.model import Hash, Provenance, Source
 
 # Options that take a value and affect where packages come from or how pip
@@ -72,13 +73,6 @@ def read_requirements(paths: list[Path], root: Path, markers: dict[str, str]) ->
     return result
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 def _read(path: Path, root: Path, markers: dict[str, str], result: RequirementsFile,
           seen: set[Path], constraint: bool, depth: int, included_from: tuple[str, int] | None = None) -> None:
     resolved = path.resolve()
@@ -98,7 +92,7 @@ def _read(path: Path, root: Path, markers: dict[str, str], result: RequirementsF
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InputError(f"cannot read: {reason}", file=path) from None
-    relative = _relative(path, root)
+    relative = relative_name(path, root)
     result.files.append(relative)
     for number, line in _logical_lines(text):
         _parse_line(line, number, path, relative, root, markers, result, seen, constraint, depth)

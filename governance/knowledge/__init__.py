@@ -98,6 +98,8 @@ class TorchSeries:
 
 def torch_series(version: str) -> TorchSeries | None:
     series = _series_of(version)
+    if series is None:
+        return None
     for row in _load("frameworks.toml")["torch"]:
         if row["series"] == series:
             cudnn = row.get("cudnn")

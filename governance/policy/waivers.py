@@ -66,7 +66,7 @@ def apply(ctx: RuleContext, findings: Iterable[Finding]) -> list[Finding]:
     """The findings with live waivers applied, plus WAIVE001/WAIVE002 about the waivers themselves."""
     today = ctx.now.date()
     waivers: Sequence[Waiver] = ctx.policy.waivers
-    result: list[Finding] = []
+    result: list[Finding | None] = []  # _about() is None when its rule is off
     used: set[int] = set()
     would_have: dict[int, int] = {}
     for finding in findings:

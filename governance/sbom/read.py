@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
+from governance.inputs import read_input
 from governance.model import Hash, Inventory, Package, Project
 from governance.sbom import codec, gpu
 from governance.sbom import vulns as sbom_vulns
@@ -23,16 +24,7 @@ MAX_SBOM_BYTES = 256 * 1024 * 1024
 
 
 def read_sbom(path: Path) -> Inventory:
-    try:
-        size = path.stat().st_size
-        if size > MAX_SBOM_BYTES:
-            raise InputError(f"SBOM is {size} bytes, over the {MAX_SBOM_BYTES}-byte limit", file=path)
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=path) from None
-    return parse_sbom(text, str(path))
+    return parse_sbom(read_input(path, "SBOM", MAX_SBOM_BYTES), str(path))
 
 
 def parse_sbom(text: str, name: str = "<sbom>") -> Inventory:

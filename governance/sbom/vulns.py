@@ -129,7 +129,7 @@ def _foreign(entry: dict[str, Any], components: dict[str, tuple[str, str]]) -> l
         name, version = component
         found.append(Vulnerability(
             id=str(entry["id"]), package=canonicalize_name(name), version=version, aliases=aliases,
-            summary=entry.get("description") or None, severity=severity,
+            summary=entry.get("description") or None, severity=str(severity),
             score=float(best["score"]) if best.get("score") is not None else None,
             vector=best.get("vector") or None, source="sbom",
             analysis_state=(entry.get("analysis") or {}).get("state"),

@@ -113,11 +113,12 @@ def merge(vulnerabilities: Iterable[Vulnerability]) -> tuple[Vulnerability, ...]
                 groups.remove(g)
             groups.append([v for g in joined for v in g] + [item])
         for group in groups:
-            ids = sorted({i for v in group for i in (v.id, *v.aliases)}, key=_preference)
+            ranked = sorted({i for v in group for i in (v.id, *v.aliases)}, key=_preference)
             worst = max(group, key=lambda v: (RANK.get(v.severity, 0), v.score or 0.0))
             fixes = next((v.fixed_versions for v in group if v.fixed_versions), ())
             merged.append(Vulnerability(
-                id=ids[0], package=group[0].package, version=group[0].version, aliases=tuple(sorted(ids[1:])),
+                id=ranked[0], package=group[0].package, version=group[0].version,
+                aliases=tuple(sorted(ranked[1:])),
                 summary=next((v.summary for v in group if v.summary), None), severity=worst.severity,
                 score=worst.score, vector=worst.vector, fixed_versions=fixes,
                 references=tuple(dict.fromkeys(u for v in group for u in v.references)),

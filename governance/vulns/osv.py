@@ -66,7 +66,7 @@ def _affected(entry: Any) -> Record | None:
     for r in entry.get("ranges") or []:
         if not isinstance(r, dict) or r.get("type") not in _RANGE_TYPES:
             continue
-        events = []
+        events: list[list[str]] = []
         for event in r.get("events") or []:
             if isinstance(event, dict):
                 events.extend([kind, value] for kind, value in event.items()
@@ -128,7 +128,7 @@ class Range:
         bounds = None
         if limits and "*" not in limits:
             bounds = tuple(b for b in (parse(v) for v in limits) if b is not None)
-        ordered = []
+        ordered: list[tuple[int, Version, int, str, Version | None]] = []
         for kind, value in events:
             if kind == "limit":
                 continue

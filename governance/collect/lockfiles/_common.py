@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 
 from governance.collect.environment import marker_applies
 from governance.errors import InputError
+from governance.inputs import read_input, relative
 from governance.model import Hash
 
 # A lockfile of a few thousand packages is a few MB; anything far larger is
@@ -26,25 +27,8 @@ MAX_BYTES = 64 * 1024 * 1024
 _HASH = re.compile(r"^(sha256|sha384|sha512|md5)[:=]([0-9a-fA-F]{32,128})$")
 
 
-def relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 def read_text(path: Path, shown: str) -> str:
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(f"file is {size} bytes, more than the {MAX_BYTES} a lockfile may have", file=shown)
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", file=shown) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text: {exc.reason}", file=shown) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=shown) from None
+    return read_input(path, "lockfile", MAX_BYTES, shown)
 
 
 def load_toml(text: str, shown: str) -> dict[str, Any]:

@@ -67,7 +67,7 @@ def _tilde(version: str) -> str:
 def _poetry_entries(name: str, value: Any) -> list[tuple[str, str | None, Source | None, tuple[str, ...]]]:
     """(specifier, markers, source, extras) for each constraint poetry allows for one name."""
     values = value if isinstance(value, list) else [value]
-    out = []
+    out: list[tuple[str, str | None, Source | None, tuple[str, ...]]] = []
     for item in values:
         if isinstance(item, str):
             out.append((poetry_constraint(item), None, None, ()))

@@ -194,7 +194,8 @@ def _cudnn_findings(ctx: RuleContext, host: GpuStack, package: Package,
     if loaded_copy(package, copies, major) is not None:
         return
     present = ", ".join(_label(c) for c in copies)
-    todo = f"install cuDNN {major} (e.g. nvidia-cudnn-cu{package.property(CUDA).split('.')[0] if package.property(CUDA) else '12'})"
+    cuda = package.property(CUDA)
+    todo = f"install cuDNN {major} (e.g. nvidia-cudnn-cu{cuda.split('.')[0] if cuda else '12'})"
     if package.key == "onnxruntime-gpu" and major == "8" and any(c.version.startswith("9.") for c in copies):
         todo = "use onnxruntime-gpu>=1.18.1 (built for cuDNN 9), or " + todo
     yield ctx.finding(

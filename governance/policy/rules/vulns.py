@@ -40,7 +40,9 @@ def at_or_above(severity: str, threshold: str) -> bool:
 def _package(by_key: dict[str, list[Package]], vulnerability: Vulnerability) -> Package | None:
     candidates = by_key.get(vulnerability.package, [])
     exact = [p for p in candidates if p.version == vulnerability.version]
-    return (exact or candidates or [None])[0]
+    if exact:
+        return exact[0]
+    return candidates[0] if candidates else None
 
 
 def message(vulnerability: Vulnerability, name: str) -> tuple[str, str]:

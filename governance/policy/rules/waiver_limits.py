@@ -10,7 +10,7 @@ that sets the limits) fails the verdict until the waiver is fixed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from governance.model import Finding
 from governance.policy.context import RuleContext
@@ -51,7 +51,7 @@ def check(ctx: RuleContext) -> Iterator[Finding | None]:
                            f"stage {ctx.policy.stage} requires one", where, "add owner = \"team or person\"")
 
 
-def _finding(ctx: RuleContext, rule_id: str, message: str, where: dict[str, object], fix: str) -> Finding | None:
+def _finding(ctx: RuleContext, rule_id: str, message: str, where: Mapping[str, object], fix: str) -> Finding | None:
     finding = ctx.finding(rule_id, message, fix=fix)
     if finding is None:
         return None
