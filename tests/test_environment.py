@@ -106,3 +106,9 @@ def test_a_bad_pyvenv_cfg_names_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         locate(tmp_path)
     assert str(caught.value).startswith(f"{tmp_path / 'pyvenv.cfg'}:2:")
+
+
+def test_a_lib64_link_to_lib_is_read_once(venv: Path) -> None:
+    (venv / "lib64").symlink_to("lib")
+    env = locate(venv)
+    assert env.site_packages == (venv / "lib" / "python3.11" / "site-packages",)

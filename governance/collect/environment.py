@@ -12,8 +12,10 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
@@ -90,10 +92,13 @@ def _from_pyvenv_cfg(root: Path, cfg: Path) -> Environment:
         key, _, value = raw.partition("=")
         values[key.strip().lower()] = value.strip()
     version = values.get("version_info") or values.get("version") or ""
-    sites = sorted(
-        {p for pattern in ("lib/python3*/site-packages", "lib64/python3*/site-packages",
-                           "Lib/site-packages") for p in root.glob(pattern) if p.is_dir()}
-    )
+    # lib64 is a link to lib in venvs made on 64-bit Linux: one folder, read once.
+    found: dict[Path, Path] = {}
+    for pattern in ("lib/python3*/site-packages", "lib64/python3*/site-packages", "Lib/site-packages"):
+        for candidate in sorted(root.glob(pattern)):
+            if candidate.is_dir():
+                found.setdefault(candidate.resolve(), candidate)
+    sites = list(found.values())
     if not sites:
         raise InputError("virtual environment has no site-packages folder", file=root)
     markers = host_markers()
@@ -126,8 +131,11 @@ def _from_interpreter(python: Path) -> Environment:
         markers = {str(k): str(v) for k, v in answer["markers"].items()}
     except (ValueError, KeyError, TypeError):
         raise InputError("not a Python interpreter (unexpected answer)", file=python) from None
-    sites = tuple(p for p in paths if p.is_dir())
-    return Environment(root=python, site_packages=sites, markers=markers)
+    unique: dict[Path, Path] = {}
+    for path in paths:
+        if path.is_dir():
+            unique.setdefault(path.resolve(), path)  # purelib and platlib are often one folder
+    return Environment(root=python, site_packages=tuple(unique.values()), markers=markers)
 
 
 def read_environment(env: Environment) -> list[Package]:
@@ -235,16 +243,39 @@ def read_distribution(path: Path, markers: dict[str, str]) -> Package | None:
     )
 
 
+# The name that starts a Requires-Dist line (PEP 508); what follows it is only
+# needed for the marker, so the full Requirement parser (the slowest part of
+# reading an environment) is kept for lines this cannot read.
+_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*[^;@]*$")
+
+
+@lru_cache(maxsize=4096)
+def _marker(text: str) -> Marker | None:
+    try:
+        return Marker(text)
+    except InvalidMarker:
+        return None
+
+
 def _requires(lines: list[str], markers: dict[str, str]) -> tuple[str, ...]:
     names: set[str] = set()
     for line in lines:
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            continue  # a broken dependency line of an installed package is not the user's input
-        if requirement.marker is not None and not marker_applies(requirement.marker, markers):
+        head, _, marker_text = line.partition(";")
+        match = _NAME.match(head)
+        if match is not None:
+            name = match.group(1)
+            marker = _marker(marker_text.strip()) if marker_text.strip() else None
+            if marker_text.strip() and marker is None:
+                continue
+        else:
+            try:
+                requirement = Requirement(line)
+            except InvalidRequirement:
+                continue  # a broken dependency line of an installed package is not the user's input
+            name, marker = requirement.name, requirement.marker
+        if marker is not None and not marker_applies(marker, markers):
             continue
-        names.add(canonicalize_name(requirement.name))
+        names.add(canonicalize_name(name))
     return tuple(sorted(names))
 
 
