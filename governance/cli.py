@@ -14,7 +14,9 @@ from typing import Any, NoReturn
 import click
 
 from governance import __version__
+from governance.collect.target import PLATFORMS
 from governance.errors import InputError, MlgovError
+from governance.report import FORMATS
 
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -33,14 +35,14 @@ def _want_progress(verbose: bool) -> bool:
 def _emit_reports(evaluation: Any, fmt: str, reports: tuple[Path, ...], quiet: bool) -> None:
     """Render --report files (format from each extension) and stdout's --format."""
     from governance.output import write_all
-    from governance.report import format_for, renderer
+    from governance.report import EXTENSIONS, format_for, renderer
 
     outputs = []
     for path in reports:
         report_format = format_for(path.name)
         if report_format is None:
             raise InputError("cannot tell the report format from the extension "
-                             "(use .md, .json, .txt" + _extra_extensions() + ")", file=path)
+                             f"(use {', '.join(sorted(EXTENSIONS))})", file=path)
         outputs.append((path, renderer(report_format)(evaluation)))
     write_all(outputs)
     if fmt == "terminal":
@@ -51,17 +53,21 @@ def _emit_reports(evaluation: Any, fmt: str, reports: tuple[Path, ...], quiet: b
         click.echo(renderer(fmt)(evaluation), nl=False)
 
 
-def _extra_extensions() -> str:
-    from governance.report import EXTENSIONS
+def _target_options(command: Any) -> Any:
+    """--target-platform and --target-python, shared by scan and sbom."""
+    command = click.option("--target-python", default=None, metavar="X.Y",
+                           help="Evaluate lockfile markers for this Python version, e.g. 3.11 "
+                                "(default: as for --target-platform).")(command)
+    return click.option("--target-platform", type=click.Choice(sorted(PLATFORMS)), default=None,
+                        help="Evaluate lockfile markers for this platform "
+                             "(default: the scanned interpreter's, else this host's).")(command)
 
-    others = sorted(e for e in EXTENSIONS if e not in (".md", ".json", ".txt"))
-    return (", " + ", ".join(others)) if others else ""
 
-
-def _formats() -> list[str]:
-    from governance.report import FORMATS
-
-    return list(FORMATS)
+def _today_option(command: Any) -> Any:
+    """--today, shared by scan and check: the day waiver expiry is judged on."""
+    return click.option("--today", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                        help="Judge waiver expiry as of this day (YYYY-MM-DD; default today, "
+                             "or SOURCE_DATE_EPOCH's day).")(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -92,15 +98,12 @@ def cli() -> None:
               help="CycloneDX version of --sbom.")
 @click.option("--report", "reports", multiple=True, type=click.Path(path_type=Path),
               help="Write a report; the format comes from the extension: .html, .md, .sarif, .junit.xml or .xml, .json, .txt. Repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["terminal", "md", "html", "json", "sarif", "junit"]), default="terminal",
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal",
               show_default=True, help="What goes to standard output.")
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone (terminal format).")
 @click.option("--reproducible", is_flag=True,
               help="Byte-identical SBOM for the same inputs (fixed time and serial; SOURCE_DATE_EPOCH also works).")
-@click.option("--target-platform", type=click.Choice(["linux-x86_64", "linux-aarch64", "macos-arm64", "windows-amd64"]),
-              default=None, help="Evaluate lockfile markers for this platform (default: the scanned interpreter's, else this host's).")
-@click.option("--target-python", default=None, metavar="X.Y",
-              help="Evaluate lockfile markers for this Python version, e.g. 3.11 (default: as for --target-platform).")
+@_target_options
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
 @click.option("--host", "host_profiles", multiple=True, type=click.Path(path_type=Path),
               help="Judge the GPU stack against this host profile (from `mlgov probe -o`). Repeatable: a fleet, "
@@ -109,8 +112,7 @@ def cli() -> None:
               help="Offline vulnerability database: OSV's PyPI all.zip (see `mlgov db update`) or a folder of OSV JSON.")
 @click.option("--vuln-service", "vuln_service", type=click.Choice(["osv", "pypi"]),
               help="Also ask an online vulnerability service (through pip-audit; needs the network).")
-@click.option("--today", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Judge waiver expiry as of this day (YYYY-MM-DD; default today, or SOURCE_DATE_EPOCH's day).")
+@_today_option
 def scan(directory: Path, python: Path | None, policy: str, stage: str | None, sbom_path: Path | None,
          spec_version: str, reports: tuple[Path, ...], fmt: str, quiet: bool, reproducible: bool,
          verbose: bool, host_profiles: tuple[Path, ...] = (), target_platform: str | None = None,
@@ -165,10 +167,7 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
               help="Default: from the output's extension, else json.")
 @click.option("--spec-version", type=click.Choice(["1.5", "1.6", "1.7"]), default="1.6", show_default=True)
 @click.option("--reproducible", is_flag=True, help="Byte-identical output for the same inputs.")
-@click.option("--target-platform", type=click.Choice(["linux-x86_64", "linux-aarch64", "macos-arm64", "windows-amd64"]),
-              default=None, help="Evaluate lockfile markers for this platform (default: the scanned interpreter's, else this host's).")
-@click.option("--target-python", default=None, metavar="X.Y",
-              help="Evaluate lockfile markers for this Python version, e.g. 3.11 (default: as for --target-platform).")
+@_target_options
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
 @click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
               help="Add the known vulnerabilities from an OSV all.zip or folder (CycloneDX vulnerabilities[]).")
@@ -217,11 +216,10 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
 @click.option("--stage", default=None, help="Promotion stage whose gates apply.")
 @click.option("--report", "reports", multiple=True, type=click.Path(path_type=Path),
               help="Write a report; the format comes from the extension: .html, .md, .sarif, .junit.xml or .xml, .json, .txt. Repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["terminal", "md", "html", "json", "sarif", "junit"]), default="terminal",
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal",
               show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone.")
-@click.option("--today", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Judge waiver expiry as of this day (YYYY-MM-DD; default today, or SOURCE_DATE_EPOCH's day).")
+@_today_option
 def check(sbom_file: Path, policy: str, stage: str | None, reports: tuple[Path, ...], fmt: str,
           quiet: bool, today: Any = None) -> None:
     """Judge an existing CycloneDX SBOM against a policy.

@@ -21,7 +21,9 @@ def read_input(path: Path, what: str = "file", limit: int = MAX_INPUT_BYTES, sho
         size = path.stat().st_size
         if size > limit:
             raise InputError(f"{what} is {size} bytes, over the {limit}-byte limit", file=name)
-        return path.read_text(encoding="utf-8")
+        # Bytes decoded as they are (no newline translation), so that a digest
+        # of the text is the digest of the file an auditor can check.
+        return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise InputError(f"{what} not found", file=name) from None
     except UnicodeDecodeError as exc:

@@ -6,13 +6,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from governance.collect import ScanOptions, collect
 from governance.model import Evaluation, Inventory
-from governance.policy.evaluate import evaluate
-from governance.policy.load import load_policy
-from governance.vulns import VulnRequest, find_vulnerabilities
+
+if TYPE_CHECKING:
+    from governance.vulns import VulnRequest
 
 Progress = Callable[[str], None]
 
@@ -55,6 +55,12 @@ class ScanResult:
 
 def scan(options: ScanOptions, policy_name: str, stage: str | None, sbom: SbomRequest | None,
          progress: Progress = _quiet, now: datetime | None = None, vulns: VulnRequest | None = None) -> ScanResult:
+    # Policy, rules and vulnerability matching are imported here, not at the top:
+    # `mlgov sbom` needs none of them and pays for none of them at start-up.
+    from governance.policy.evaluate import evaluate
+    from governance.policy.load import load_policy
+    from governance.vulns import find_vulnerabilities
+
     policy = load_policy(policy_name, stage)  # a bad policy fails before any work is done
     now = now or now_utc()
     inventory = collect(options, progress)
@@ -63,16 +69,20 @@ def scan(options: ScanOptions, policy_name: str, stage: str | None, sbom: SbomRe
     text = make_sbom(inventory, sbom, progress) if sbom is not None else None
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None
     progress(f"evaluating policy {policy.name} (stage {policy.stage})")
-    evaluation = evaluate(inventory, policy, now or now_utc(), sbom_digest=digest)
+    evaluation = evaluate(inventory, policy, now, sbom_digest=digest)
     return ScanResult(inventory=inventory, evaluation=evaluation, sbom=text)
 
 
 def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | None = None) -> Evaluation:
-    from governance.sbom.read import read_sbom
+    from governance.inputs import read_input
+    from governance.policy.evaluate import evaluate
+    from governance.policy.load import load_policy
+    from governance.sbom.read import MAX_SBOM_BYTES, parse_sbom
 
     policy = load_policy(policy_name, stage)
-    inventory = read_sbom(path)
-    digest = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    text = read_input(path, "SBOM", MAX_SBOM_BYTES)  # read once: parsed, and digested for the report
+    inventory = parse_sbom(text, str(path))
+    digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
     return evaluate(inventory, policy, now or now_utc(), sbom_digest=digest)
 
 

@@ -22,9 +22,10 @@ _RENDERERS: dict[str, str] = {
     "sarif": "governance.report.sarif:render",
     "junit": "governance.report.junit:render",
 }
-EXTENSIONS: dict[str, str] = {".md": "md", ".json": "json", ".txt": "terminal"}
-EXTENSIONS.update({".html": "html", ".htm": "html", ".sarif": "sarif", ".sarif.json": "sarif",
-                   ".xml": "junit", ".junit.xml": "junit", ".markdown": "md"})
+EXTENSIONS: dict[str, str] = {
+    ".md": "md", ".markdown": "md", ".json": "json", ".txt": "terminal", ".html": "html", ".htm": "html",
+    ".sarif": "sarif", ".sarif.json": "sarif", ".xml": "junit", ".junit.xml": "junit",
+}
 FORMATS: tuple[str, ...] = tuple(_RENDERERS)
 
 

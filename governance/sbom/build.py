@@ -134,14 +134,18 @@ def serialise(inventory: Inventory, fmt: str = "json", spec_version: str = "1.6"
     bom = build_bom(inventory, reproducible=reproducible)
     version = SchemaVersion.from_version(spec_version)
     output_format = OutputFormat.XML if fmt == "xml" else OutputFormat.JSON
-    if reproducible:
-        # A serial number derived from the content, so the same inventory
-        # gives the same bytes (and a different one a different number).
-        bom.serial_number = uuid.UUID(int=0)
-        draft = make_outputter(bom, output_format, version).output_as_string(indent=2)
-        digest = hashlib.sha256(draft.encode("utf-8")).digest()
-        bom.serial_number = uuid.UUID(bytes=digest[:16], version=5)
-    return make_outputter(bom, output_format, version).output_as_string(indent=2)
+    if not reproducible:
+        return make_outputter(bom, output_format, version).output_as_string(indent=2)
+    # A serial number derived from the content, so the same inventory gives the
+    # same bytes (and a different one a different number). The document is
+    # serialised once with a zero serial, which is then replaced in the text:
+    # serialising is the slow part of the build.
+    placeholder = uuid.UUID(int=0)
+    bom.serial_number = placeholder
+    draft = make_outputter(bom, output_format, version).output_as_string(indent=2)
+    digest = hashlib.sha256(draft.encode("utf-8")).digest()
+    serial = uuid.UUID(bytes=digest[:16], version=5)
+    return draft.replace(placeholder.urn, serial.urn, 1)
 
 
 __all__ = ["build_bom", "serialise", "fixed_time", "Hash"]

@@ -91,6 +91,15 @@ def check_version(found: Any, known: tuple[int, ...], what: str, shown: str, lin
                          "upgrade mlgov", file=shown, line=line)
 
 
+def require_version(data: dict[str, Any], key: str, known: tuple[int, ...], what: str, shown: str,
+                    text: str, needle: str | None = None) -> None:
+    """The format-version key a lockfile must carry: missing means truncated or not this
+    format; newer than `known` is refused (check_version)."""
+    if key not in data:
+        raise fail(f"no `{key}`: not a {what}, or a truncated one", shown, 1)
+    check_version(data[key], known, f"{what} {key}", shown, line_of(text, needle or key))
+
+
 def line_of(text: str, needle: str) -> int | None:
     position = text.find(needle)
     return text.count("\n", 0, position) + 1 if position >= 0 else None

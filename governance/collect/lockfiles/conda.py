@@ -160,9 +160,7 @@ def _pip_requirement(text: str, shown: str, line: int | None, markers: dict[str,
 def _conda_lock(text: str, shown: str, markers: dict[str, str]) -> LockResult:
     data = c.load_yaml(text, shown)
     c.expect(data, dict, "the document (expected a mapping with `package`)", shown, 1)
-    if "version" not in data:
-        raise c.fail("no `version`: not a conda-lock file, or a truncated one", shown, 1)
-    c.check_version(data["version"], KNOWN_LOCK_VERSION, "conda-lock version", shown, c.line_of(text, "version:"))
+    c.require_version(data, "version", KNOWN_LOCK_VERSION, "conda-lock file", shown, text, "version:")
     subdir = conda_subdir(markers)
     entries = c.expect(data.get("package", []) or [], list, "`package`", shown)
     starts = [n for n, raw in enumerate(text.splitlines(), 1) if re.match(r"^\s*- name:", raw)]

@@ -78,9 +78,7 @@ def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
     data = c.load_toml(text, shown)
-    if "lock-version" not in data:
-        raise c.fail("no `lock-version`: not a PEP 751 lock, or a truncated one", shown, 1)
-    c.check_version(data["lock-version"], KNOWN_VERSION, "pylock lock-version", shown, c.line_of(text, "lock-version"))
+    c.require_version(data, "lock-version", KNOWN_VERSION, "PEP 751 pylock", shown, text)
     groups = frozenset(str(g) for g in data.get("default-groups", []) or [])
     entries = c.expect(data.get("packages", []), list, "[[packages]]", shown)
     lines = c.table_lines(text, "[[packages]]")

@@ -68,9 +68,7 @@ def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
     data = c.load_toml(text, shown)
-    if "version" not in data:
-        raise c.fail("no `version` key: not a uv.lock, or a truncated one", shown, 1)
-    c.check_version(data["version"], KNOWN_VERSION, "uv.lock version", shown, c.line_of(text, "version"))
+    c.require_version(data, "version", KNOWN_VERSION, "uv.lock", shown, text)
     entries = c.expect(data.get("package", []), list, "[[package]]", shown)
     lines = c.table_lines(text)
     nodes: list[c.Node] = []
