@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from governance.errors import PolicyError
+from governance.inputs import read_input
 from governance.policy.positions import PathKey, dotted, key_lines, line_of
 from governance.policy.waiver import Waiver, parse_waiver
 from governance.resources import data_dir
@@ -283,10 +284,7 @@ class PolicyFile:
 
 
 def read_policy(path: Path) -> PolicyFile:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read: {exc}", file=path) from None
+    text = read_input(path, "policy file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -301,12 +299,6 @@ def read_policy(path: Path) -> PolicyFile:
     for index, entry in enumerate(data.get("waivers", [])):
         parse_waiver(entry, str(path), line_of(lines, ("waivers", index)), f"waivers[{index}]")
     return PolicyFile(path=path, data=data, lines=lines)
-
-
-def read_policy_file(path: Path) -> tuple[dict[str, Any], str]:
-    """Kept for callers that want the raw validated table and its text."""
-    policy = read_policy(path)
-    return policy.data, path.read_text(encoding="utf-8")
 
 
 def _chain(path: Path, stack: tuple[Path, ...], seen: dict[Path, PolicyFile]) -> list[PolicyFile]:
