@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from governance import __version__
+from governance.collect.selection import Selection
 from governance.collect.target import PLATFORMS
 from governance.errors import InputError, MlgovError
 from governance.report import FORMATS
@@ -54,7 +55,19 @@ def _emit_reports(evaluation: Any, fmt: str, reports: tuple[Path, ...], quiet: b
 
 
 def _target_options(command: Any) -> Any:
-    """--target-platform and --target-python, shared by scan and sbom."""
+    """--target-platform, --target-python and the groups/extras installed, shared by scan and sbom."""
+    command = click.option("--no-dev", "no_dev", is_flag=True,
+                           help="Leave development dependencies out (uv: the `dev` group; poetry, pdm, pipenv: "
+                                "the main dependencies alone).")(command)
+    command = click.option("--all-groups", "all_groups", is_flag=True,
+                           help="Install every dependency group, optional ones too (uv, poetry, pdm, pipenv "
+                                "develop, pylock).")(command)
+    command = click.option("--extra", "extras", multiple=True, metavar="NAME",
+                           help="Install this extra of the project (uv --extra, poetry -E, pdm -G). "
+                                "Repeatable.")(command)
+    command = click.option("--group", "groups", multiple=True, metavar="NAME",
+                           help="Also install this dependency group (uv --group, poetry --with; pipenv: "
+                                "`dev` for develop). Repeatable.")(command)
     command = click.option("--target-python", default=None, metavar="X.Y",
                            help="Evaluate lockfile markers for this Python version, e.g. 3.11 "
                                 "(default: as for --target-platform).")(command)
@@ -117,7 +130,8 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
          spec_version: str, reports: tuple[Path, ...], fmt: str, quiet: bool, reproducible: bool,
          verbose: bool, host_profiles: tuple[Path, ...] = (), target_platform: str | None = None,
          target_python: str | None = None, vuln_db: Path | None = None, vuln_service: str | None = None,
-         today: Any = None) -> None:
+         today: Any = None, groups: tuple[str, ...] = (), extras: tuple[str, ...] = (), all_groups: bool = False,
+         no_dev: bool = False) -> None:
     """Scan a project, judge it against a policy, and exit 0 (pass) or 1 (fail).
 
     Reads DIR's requirements files and lockfiles and, with --python (or DIR/.venv),
@@ -148,7 +162,8 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
 
     markers, target = resolve(target_platform, target_python, python)
     options = ScanOptions(project=directory, python=python, hosts=read_profiles(host_profiles),
-                          probe_host=not host_profiles, markers=markers, target=target)
+                          probe_host=not host_profiles, markers=markers, target=target,
+                          selection=Selection(groups=groups, extras=extras, all_groups=all_groups, no_dev=no_dev))
     result = run_scan(options, policy, stage, request,
                       progress=_progress(_want_progress(verbose)), now=_day(today),
                       vulns=VulnRequest(db=vuln_db, service=vuln_service))
@@ -173,7 +188,8 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
               help="Add the known vulnerabilities from an OSV all.zip or folder (CycloneDX vulnerabilities[]).")
 def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | None, spec_version: str,
          reproducible: bool, verbose: bool, target_platform: str | None = None,
-         target_python: str | None = None, vuln_db: Path | None = None) -> None:
+         target_python: str | None = None, vuln_db: Path | None = None, groups: tuple[str, ...] = (),
+         extras: tuple[str, ...] = (), all_groups: bool = False, no_dev: bool = False) -> None:
     """Write a validated CycloneDX SBOM of a project (and its environment).
 
     The SBOM is validated against the official CycloneDX schema before it is
@@ -196,7 +212,9 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
     from governance.collect.target import resolve
 
     markers, target = resolve(target_platform, target_python, python)
-    inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target), progress)
+    inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target,
+                                    selection=Selection(groups=groups, extras=extras, all_groups=all_groups,
+                                                        no_dev=no_dev)), progress)
     if vuln_db is not None:
         from governance.vulns import VulnRequest, attach
 

@@ -27,3 +27,14 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not beside the checkout")
     return SHARED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many real projects mlgov reads as their installer does (tests/test_real_projects.py)."""
+    import sys
+
+    module = sys.modules.get("tests.test_real_projects")
+    agreement = getattr(module, "AGREEMENT", None)
+    if agreement:
+        terminalreporter.write_line(f"real projects: {sum(agreement.values())} of {len(agreement)} cases "
+                                    "read exactly as their installer installs them")

@@ -14,6 +14,7 @@ from governance.collect import lockfiles
 from governance.collect.environment import host_markers
 from governance.collect.lockfiles import pyproject
 from governance.collect.requirements import read_requirements
+from governance.collect.selection import Selection
 from governance.collect.target import target_markers
 
 LINUX = ("linux-x86_64", "3.11")
@@ -36,7 +37,9 @@ def export_view(folder: Path, exports: list[str], markers: dict[str, str]) -> di
 
 
 def lock_view(folder: Path, lock: str, markers: dict[str, str]) -> dict[tuple[str, str | None], tuple]:
-    result = lockfiles.read(folder / lock, folder, markers)
+    # The pipenv exports include --dev-only: pipenv installs `develop` with --dev (mlgov: --group dev).
+    selection = Selection(groups=("dev",)) if lock == "Pipfile.lock" else Selection()
+    result = lockfiles.read(folder / lock, folder, markers, selection)
     return {(d.key, d.version): d.provenance.hashes for d in result.declarations}
 
 
@@ -68,7 +71,8 @@ def test_sbom_for_linux_lists_exactly_what_the_tool_installs(data_dir: Path, tmp
     folder = data_dir / "lockfiles" / tool
     out = tmp_path / "sbom.json"
     result = CliRunner().invoke(cli, ["sbom", str(folder), "--target-platform", LINUX[0],
-                                      "--target-python", LINUX[1], "-o", str(out)])
+                                      "--target-python", LINUX[1], "-o", str(out)]
+                                + (["--group", "dev"] if tool == "pipenv" else []))
     assert result.exit_code == 0, result.output
     document = json.loads(out.read_text())
     from packaging.utils import canonicalize_name

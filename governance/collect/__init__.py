@@ -13,6 +13,7 @@ from typing import Callable
 from governance.collect import environment as env_mod
 from governance.collect.declared import Declaration, merge
 from governance.collect.project import project_name
+from governance.collect.selection import DEFAULT, Selection
 from governance.collect.requirements import find_requirements_files, read_requirements
 from governance.errors import InputError
 from governance.model import GpuStack, Inventory, Package, Project
@@ -29,6 +30,7 @@ class ScanOptions:
     hosts: tuple[GpuStack, ...] = field(default=())
     include_environment: bool = True
     probe_host: bool = False  # with no hosts given, judge against this machine when NVML works
+    selection: Selection = DEFAULT  # the dependency groups and extras the installer is asked for
 
 
 def _noop(_: str) -> None:
@@ -73,7 +75,7 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
 
     for lock in lockfiles.find(root):
         progress(f"reading {lock.name}")
-        result = lockfiles.read(lock, root, markers)
+        result = lockfiles.read(lock, root, markers, options.selection)
         declarations.extend(result.declarations)
         sources.append(result.file)
         notes.extend(result.notes)

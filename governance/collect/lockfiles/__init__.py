@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 from governance.collect.declared import Declaration
+from governance.collect.selection import DEFAULT, Selection
 from governance.model import Package
 
 
@@ -42,10 +43,10 @@ def find(root: Path) -> list[Path]:
     return found
 
 
-def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
+def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
     for reader in _readers():
         if reader.matches(path):
-            result: LockResult = reader.read(path, root, markers)
+            result: LockResult = reader.read(path, root, markers, selection)
             return result
     raise LookupError(path)
 

@@ -17,6 +17,7 @@ from governance.collect.declared import Declaration, exact_version
 from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles._declare import locked
+from governance.collect.selection import DEFAULT, Selection
 from governance.collect.target import conda_subdir, label
 from governance.model import Hash, Source
 
@@ -46,7 +47,7 @@ def matches(path: Path) -> bool:
     return path.suffix in _EXPLICIT_SUFFIXES and _is_explicit(path)
 
 
-def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
+def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
     if path.name in _ENVIRONMENT_NAMES:

@@ -1,7 +1,9 @@
 """Pipfile.lock (pipfile-spec 6).
 
-`default` is the main group and `develop` the dev group; both are read, as
-`pipenv install --dev` installs them. Each entry's markers say where it applies.
+`default` is the main group and `develop` the dev group. `pipenv install` and
+`pipenv sync` install `default` alone; `develop` joins with --group dev (or
+--all-groups), as `pipenv install --dev` does. Each entry's markers say where
+it applies.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles._declare import index_source, locked
+from governance.collect.selection import DEFAULT, Selection
 from governance.collect.target import label
 from governance.model import Source
 
@@ -59,7 +62,7 @@ def _source(entry: dict[str, Any], sources: dict[str, str]) -> Source | None:
     return None
 
 
-def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
+def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
     data = c.expect(c.load_json(text, shown), dict, "the document", shown, 1)
@@ -71,7 +74,11 @@ def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
     result = LockResult(file=shown)
     left_out = 0
     seen: set[str] = set()
-    for section, group in _SECTIONS.items():
+    sections = ["default"]
+    if not selection.no_dev and (selection.all_groups or "dev" in selection.groups or "develop" in selection.groups):
+        sections.append("develop")
+    for section in sections:
+        group = _SECTIONS[section]
         for name, entry in (c.expect(data.get(section, {}), dict, f"`{section}`", shown) or {}).items():
             line = lines.get((section, name))
             c.expect(entry, dict, f"the entry of {name}", shown, line)

@@ -17,6 +17,7 @@ from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles import pyproject
 from governance.collect.lockfiles._declare import index_source, locked
+from governance.collect.selection import DEFAULT, Selection
 from governance.collect.target import label
 from governance.model import Source
 
@@ -70,7 +71,7 @@ def _source(source: dict[str, Any]) -> Source | None:
     return None
 
 
-def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
+def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
     data = c.load_toml(text, shown)

@@ -16,6 +16,7 @@ from packaging.markers import InvalidMarker, Marker, UndefinedComparison, Undefi
 from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles._declare import index_source, locked
+from governance.collect.selection import DEFAULT, Selection
 from governance.collect.target import label
 from governance.model import Source
 
@@ -74,7 +75,7 @@ def _group(marker: str | None) -> str:
     return match.group(1) if match else "main"
 
 
-def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
+def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
     data = c.load_toml(text, shown)

@@ -16,6 +16,7 @@ from governance.collect.declared import Declaration, exact_version
 from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles._declare import locked
+from governance.collect.selection import DEFAULT, Selection
 from governance.model import Source
 
 
@@ -160,7 +161,7 @@ def read_manifest(data: dict[str, Any], shown: str, text: str, markers: dict[str
     return declarations
 
 
-def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
+def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
     data = c.load_toml(text, shown)
