@@ -87,6 +87,11 @@ def build_bom(inventory: Inventory, reproducible: bool = False) -> Any:
         metadata.properties.add(Property(name=codec.NOTES, value=codec.dumps(list(inventory.notes))))
     if inventory.target:
         metadata.properties.add(Property(name=codec.TARGET, value=inventory.target))
+    if inventory.unread:
+        metadata.properties.add(Property(name=codec.UNREAD, value=codec.dumps(codec.unread_to_list(inventory.unread))))
+    if inventory.advisory_sources:
+        metadata.properties.add(Property(name=codec.ADVISORY_SOURCES, value=codec.dumps(
+            codec.advisory_sources_to_list(inventory.advisory_sources))))
 
     components = [_component(p) for p in inventory.packages]
     by_key: dict[str, list[Any]] = {}

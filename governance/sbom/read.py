@@ -124,6 +124,9 @@ def from_dict(document: dict[str, Any]) -> Inventory:
         notes=tuple(json.loads(meta_properties[codec.NOTES])) if codec.NOTES in meta_properties else (),
         target=meta_properties.get(codec.TARGET), hosts=gpu.read(document),
         vulnerabilities=sbom_vulns.read(document),
+        unread=codec.unread_from_text(meta_properties[codec.UNREAD]) if codec.UNREAD in meta_properties else (),
+        advisory_sources=codec.advisory_sources_from_text(meta_properties[codec.ADVISORY_SOURCES])
+        if codec.ADVISORY_SOURCES in meta_properties else (),
     )
 
 
