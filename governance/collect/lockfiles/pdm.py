@@ -60,6 +60,13 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         dev_groups = set((manifest.get("dependency-groups") or {}).keys()) | set(
             (((manifest.get("tool") or {}).get("pdm") or {}).get("dev-dependencies") or {}).keys())
         wanted = [g for g in locked_groups if g in dev_groups]
+    # pdm install: the default group and every dev group; -G (our --group/--extra) adds optional ones,
+    # --prod (our --no-dev) drops the dev groups, `-G :all` (our --all-groups) takes every locked group.
+    if selection.no_dev:
+        wanted = []
+    if selection.all_groups:
+        wanted = [g for g in locked_groups if g != "default"]
+    wanted += [g for g in selection.groups + selection.extras if g not in wanted]
 
     nodes: list[c.Node] = []
     base_of: dict[tuple[str, str | None], c.Node] = {}
@@ -95,6 +102,8 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
                 reached[node.index] = "main" if "default" in groups else groups[0]
     elif manifest is not None:
         roots = pyproject.roots(manifest, shown, wanted)
+        optional = (manifest.get("project") or {}).get("optional-dependencies") or {}
+        roots.update(pyproject.extra_roots(manifest, shown, tuple(g for g in wanted if g in optional)))
         reached = c.walk(nodes, roots, markers, shown)
     else:
         raise c.fail("this pdm.lock records no markers (no inherit_metadata strategy) and there is no "

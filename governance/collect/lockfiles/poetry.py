@@ -49,14 +49,31 @@ def _edges(dependencies: Any, shown: str, line: int | None) -> list[c.Edge]:
 _EXTRA_ITEM = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?[^;]*(?:;\s*(.+))?$")
 
 
-def _extra_edges(items: list[Any]) -> list[c.Edge]:
-    # "dep (>=1.0) ; python_version < '3.12'" or "dep[extra] (>=1)"
+def _optional_markers(dependencies: Any) -> dict[str, list[str | None]]:
+    """The markers of each optional dependency of an entry: the condition an extra's edge keeps."""
+    found: dict[str, list[str | None]] = {}
+    for name, value in (dependencies or {}).items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and item.get("optional"):
+                found.setdefault(c.key(name), []).append(item.get("markers"))
+    return found
+
+
+def _extra_edges(items: list[Any], optional: dict[str, list[str | None]]) -> list[c.Edge]:
+    """The edges of one extra: `[package.extras] standard = ["colorama (>=0.4)"]` names the dependency,
+    and the dependency's own entry (`colorama = {optional = true, markers = "sys_platform == 'win32'"}`)
+    says where it is installed; losing that marker would put Windows-only packages on Linux."""
     edges = []
     for item in items:
         match = _EXTRA_ITEM.match(str(item))
-        if match:
-            extras = tuple(e.strip() for e in (match.group(2) or "").split(",") if e.strip())
-            edges.append(c.Edge(name=c.key(match.group(1)), marker=match.group(3), extras=extras))
+        if not match:
+            continue
+        name = c.key(match.group(1))
+        extras = tuple(e.strip() for e in (match.group(2) or "").split(",") if e.strip())
+        own = match.group(3)
+        for marker in optional.get(name, [None]):
+            parts = [f"({m})" for m in (own, marker) if m]
+            edges.append(c.Edge(name=name, marker=" and ".join(parts) or None, extras=extras))
     return edges
 
 
@@ -91,24 +108,30 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
     files_1x = metadata.get("files") if isinstance(metadata.get("files"), dict) else {}
 
     manifest = pyproject.load_beside(path, root)
-    optional_groups = set()
-    if manifest is not None:
-        groups_table = ((manifest.get("tool") or {}).get("poetry") or {}).get("group") or {}
-        optional_groups = {g for g, body in groups_table.items() if isinstance(body, dict) and body.get("optional")}
+    # poetry install: main and every non-optional group; --with (our --group) adds optional ones,
+    # --all-groups takes every group, --no-dev (poetry's old flag) the main dependencies alone.
+    default, every = pyproject.poetry_groups(manifest) if manifest is not None else ([], [])
+    if selection.no_dev:
+        wanted: list[str] = []
+    elif selection.all_groups:
+        wanted = every
+    else:
+        wanted = default + [g for g in selection.groups if g not in default]
+    extras = frozenset(selection.extras)
 
     per_entry_groups = all(isinstance(e, dict) and "groups" in e for e in entries) and bool(entries)
     reached: dict[int, str] = {}
     if per_entry_groups:
         for index, entry in enumerate(entries):
             line = lines[index] if index < len(lines) else None
-            if entry.get("optional"):
+            if entry.get("optional") and not extras:
                 continue  # installed only through an extra of the project
             entry_markers = entry.get("markers")
             for group in sorted(entry["groups"], key=lambda g: (g != "main", g)):
-                if group in optional_groups:
+                if group != "main" and manifest is not None and group not in wanted:
                     continue
                 marker = entry_markers.get(group) if isinstance(entry_markers, dict) else entry_markers
-                if c.applies(marker, markers, shown, line):
+                if c.applies(marker, markers, shown, line, extras):
                     reached[index] = group
                     break
     elif manifest is not None:
@@ -118,9 +141,12 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
             c.expect(entry, dict, "a [[package]] entry", shown, line)
             node = c.Node(name=c.key(str(entry.get("name", ""))), version=entry.get("version"), index=index,
                           edges=_edges(entry.get("dependencies"), shown, line))
-            node.extras = {e: _extra_edges(items) for e, items in (entry.get("extras") or {}).items()}
+            optional = _optional_markers(entry.get("dependencies"))
+            node.extras = {e: _extra_edges(items, optional) for e, items in (entry.get("extras") or {}).items()}
             nodes.append(node)
-        reached = c.walk(nodes, pyproject.roots(manifest, shown, None), markers, shown)
+        roots = pyproject.roots(manifest, shown, wanted)
+        roots.update(pyproject.extra_roots(manifest, shown, selection.extras))
+        reached = c.walk(nodes, roots, markers, shown)
     else:
         # No manifest to start from and no per-entry markers: every entry, by its category.
         reached = {i: str(e.get("category", "main")) for i, e in enumerate(entries) if isinstance(e, dict)}

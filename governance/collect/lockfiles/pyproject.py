@@ -188,10 +188,10 @@ def roots(data: dict[str, Any], shown: str, groups: list[str] | None) -> dict[st
     pdm = _table(_table(data.get("tool")).get("pdm"))
     tables: list[tuple[str, dict[str, Any]]] = [("main", _table(poetry.get("dependencies"))),
                                                 ("dev", _table(poetry.get("dev-dependencies")))]
-    tables += [(group, _table(_table(body).get("dependencies")))
-               for group, body in _table(poetry.get("group")).items() if not _table(body).get("optional")]
+    optional = {group for group, body in _table(poetry.get("group")).items() if _table(body).get("optional")}
+    tables += [(group, _table(_table(body).get("dependencies"))) for group, body in _table(poetry.get("group")).items()]
     for group, table in tables:
-        if group != "main" and groups is not None and group not in groups:
+        if group != "main" and (group not in groups if groups is not None else group in optional):
             continue
         for name, value in table.items():
             if name.lower() == "python":
@@ -203,6 +203,46 @@ def roots(data: dict[str, Any], shown: str, groups: list[str] | None) -> dict[st
             out.setdefault(group, []).extend(
                 c.requirement_edge(r, shown) for r in requirements if isinstance(r, str) and not r.startswith("-"))
     return out
+
+
+def extra_roots(data: dict[str, Any], shown: str, extras: tuple[str, ...]) -> dict[str, list[c.Edge]]:
+    """The direct dependencies each asked-for extra of the project adds (poetry -E, pdm -G, pip [extra]).
+
+    [project.optional-dependencies] lists requirements; poetry's [tool.poetry.extras] lists names of
+    `optional = true` dependencies, whose markers come with them.
+    """
+    out: dict[str, list[c.Edge]] = {}
+    project = _table(data.get("project"))
+    optional = _table(project.get("optional-dependencies"))
+    poetry = _table(_table(data.get("tool")).get("poetry"))
+    poetry_extras = _table(poetry.get("extras"))
+    dependencies = _table(poetry.get("dependencies"))
+    by_key = {c.key(name): value for name, value in dependencies.items()}
+    for extra in extras:
+        if extra not in optional and extra not in poetry_extras:
+            known = sorted(set(optional) | set(poetry_extras))
+            raise c.fail(f"--extra {extra}: the project has no such extra (it has: {', '.join(known) or 'none'})",
+                         shown)
+        edges = [c.requirement_edge(str(r), shown) for r in optional.get(extra, []) or []]
+        for name in poetry_extras.get(extra, []) or []:
+            value = by_key.get(c.key(str(name)))
+            for item in value if isinstance(value, list) else [value]:
+                marker = item.get("markers") if isinstance(item, dict) else None
+                extras_of = tuple(sorted(item.get("extras", []) or [])) if isinstance(item, dict) else ()
+                edges.append(c.Edge(name=c.key(str(name)), marker=marker, extras=extras_of))
+        out[extra] = edges
+    return out
+
+
+def poetry_groups(data: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(groups `poetry install` installs by default, every group) besides main."""
+    poetry = _table(_table(data.get("tool")).get("poetry"))
+    every = list(_table(poetry.get("group")))
+    default = [g for g in every if not _table(_table(poetry.get("group")).get(g)).get("optional")]
+    if _table(poetry.get("dev-dependencies")) and "dev" not in every:
+        every.append("dev")
+        default.append("dev")
+    return default, every
 
 
 def load_beside(lock: Path, root: Path) -> dict[str, Any] | None:
