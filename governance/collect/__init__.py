@@ -29,6 +29,8 @@ class ScanOptions:
     hosts: tuple[GpuStack, ...] = field(default=())
     include_environment: bool = True
     probe_host: bool = False  # with no hosts given, judge against this machine when NVML works
+    models: tuple[Path, ...] = ()  # --models: more folders (or files) of model files, e.g. a hub cache
+    include_models: bool = True  # look for model files under the project folder
 
 
 def _noop(_: str) -> None:
@@ -88,9 +90,13 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     packages, left_out = installable(packages)
     notes.extend(left_out)
     packages = frameworks.annotate(packages, site_packages, root, markers)
+    from governance.collect.models import find_models
+
+    models = find_models(root, options.models, progress, search_project=options.include_models) \
+        if options.include_models or options.models else ()
     hosts = options.hosts or (host.hosts_for_scan((), site_packages) if options.probe_host else ())
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),
-        target=options.target,
+        target=options.target, models=models,
     )

@@ -265,6 +265,11 @@ def find_models(project: Path, extra: tuple[Path, ...] = (), progress: Progress 
     project_abs = Path(os.path.normpath(project.absolute()))
     seen: set[Path] = set()
     found: list[ModelFile] = []
+    for root in extra:
+        if not root.exists():
+            from governance.errors import InputError
+
+            raise InputError("no such models folder or file (--models)", file=root)
     roots = ([project] if search_project else []) + list(extra)
     for root in roots:
         for path in candidates(root):
