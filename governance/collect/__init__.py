@@ -79,6 +79,14 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
         notes.extend(result.notes)
     notes.extend(lockfiles.unknown(root))
 
+    from governance.collect import containers
+
+    container_files = containers.read_all(root)
+    if container_files.files:
+        progress(f"read {len(container_files.files)} container file(s): {len(container_files.images)} image(s)")
+    sources.extend(container_files.files)
+    notes.extend(container_files.notes)
+
     packages = merge(installed, declarations)
     from governance.collect import frameworks, host
     from governance.collect.lockfiles import installable
@@ -92,5 +100,5 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),
-        target=options.target,
+        target=options.target, images=container_files.images,
     )

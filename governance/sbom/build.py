@@ -114,6 +114,9 @@ def build_bom(inventory: Inventory, reproducible: bool = False) -> Any:
     from governance.sbom import gpu
 
     gpu.add(bom, inventory)  # the hosts' GPU stacks the verdict is made against
+    from governance.sbom import containers
+
+    containers.add(bom, inventory)  # the base and service images of the project's container files
     sbom_vulns.add(bom, inventory)
 
     stamp = fixed_time()

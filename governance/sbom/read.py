@@ -17,6 +17,7 @@ from governance.errors import InputError
 from governance.inputs import read_input
 from governance.model import Hash, Inventory, Package, Project
 from governance.sbom import codec, gpu
+from governance.sbom import containers as sbom_containers
 from governance.sbom import vulns as sbom_vulns
 
 _ALGORITHMS = {"SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512", "MD5": "md5", "SHA-1": "sha1"}
@@ -123,7 +124,7 @@ def from_dict(document: dict[str, Any]) -> Inventory:
         sources=tuple(json.loads(meta_properties[codec.SOURCES])) if codec.SOURCES in meta_properties else (),
         notes=tuple(json.loads(meta_properties[codec.NOTES])) if codec.NOTES in meta_properties else (),
         target=meta_properties.get(codec.TARGET), hosts=gpu.read(document),
-        vulnerabilities=sbom_vulns.read(document),
+        vulnerabilities=sbom_vulns.read(document), images=sbom_containers.read(document),
     )
 
 
