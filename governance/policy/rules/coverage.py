@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 from governance.model import Finding
 from governance.policy.context import RuleContext
-from governance.policy.rule import Rule
+from governance.policy.rule import NOT_JUDGED, Rule
 
 RULES = (
-    Rule("COV001", "coverage", "warning",
+    Rule("COV001", "coverage", NOT_JUDGED,
          "Part of the policy could not be judged from the input (e.g. pins from an SBOM without provenance).",
          "Judge the project itself (`mlgov scan`), or an SBOM written by `mlgov sbom`, which records "
          "where every package was declared, pinned and installed."),
