@@ -143,11 +143,12 @@ def instructions(text: str, shown: str) -> tuple[list[Instruction], str]:
                     i += 1
                 if i >= len(lines):
                     break
-                current = lines[i].strip()
+                current = lines[i]
                 continue
             parts.append(body)
             break
-        logical = " ".join(p.strip() for p in parts if p.strip())
+        # BuildKit removes the escape and the newline and keeps the rest as it is.
+        logical = "".join(parts).strip()
         keyword, _, args = logical.partition(" ")
         keyword = keyword.upper()
         i += 1

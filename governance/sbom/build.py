@@ -105,7 +105,12 @@ def build_bom(inventory: Inventory, reproducible: bool = False) -> Any:
         direct = [c for p, c in zip(inventory.packages, components) if p.key not in required]
     if not direct:
         direct = components  # a dependency cycle covers everything: the root still needs edges
-    dependencies = [Dependency(ref=root.bom_ref, dependencies=[Dependency(ref=c.bom_ref) for c in direct])]
+    from governance.sbom import containers
+
+    # The project also depends on the images its containers run on.
+    runtime_images = containers.add(bom, inventory)
+    dependencies = [Dependency(ref=root.bom_ref, dependencies=[Dependency(ref=c.bom_ref) for c in direct]
+                               + [Dependency(ref=ref) for ref in runtime_images])]
     for package, component in zip(inventory.packages, components):
         targets = [t for name in package.requires for t in by_key.get(name, [])[:1]]
         dependencies.append(Dependency(ref=component.bom_ref,
@@ -114,9 +119,6 @@ def build_bom(inventory: Inventory, reproducible: bool = False) -> Any:
     from governance.sbom import gpu
 
     gpu.add(bom, inventory)  # the hosts' GPU stacks the verdict is made against
-    from governance.sbom import containers
-
-    containers.add(bom, inventory)  # the base and service images of the project's container files
     sbom_vulns.add(bom, inventory)
 
     stamp = fixed_time()

@@ -68,6 +68,11 @@ def components(inventory: Inventory) -> list[dict[str, Any]]:
     return found
 
 
+def runtime_refs(inventory: Inventory) -> list[str]:
+    """bom-refs of the images the project's containers run on: the root component depends on them."""
+    return [f"image:{position}" for position, image in enumerate(inventory.images) if image.runtime]
+
+
 def is_image_component(component: dict[str, Any]) -> bool:
     return any(p.get("name") == IMAGE for p in component.get("properties", []) or [])
 
@@ -88,16 +93,22 @@ def read(document: dict[str, Any]) -> tuple[ContainerImage, ...]:
     return tuple(image for _, image in sorted(found, key=lambda pair: pair[0]))
 
 
-def add(bom: Any, inventory: Inventory) -> None:
-    """Add the image components to a cyclonedx-python-lib Bom."""
+def add(bom: Any, inventory: Inventory) -> list[Any]:
+    """Add the image components to a cyclonedx-python-lib Bom; returns the runtime images' BomRefs."""
     from cyclonedx.model import HashAlgorithm, HashType, Property
     from cyclonedx.model.component import Component, ComponentType
     from packageurl import PackageURL
 
+    runtime = set(runtime_refs(inventory))
+    refs = []
     for data in components(inventory):
-        bom.components.add(Component(
+        component = Component(
             type=ComponentType.CONTAINER, name=data["name"], version=data.get("version"),
             group=data.get("group"), bom_ref=data["bom-ref"],
             purl=PackageURL.from_string(data["purl"]) if "purl" in data else None,
             hashes=[HashType(alg=HashAlgorithm.SHA_256, content=h["content"]) for h in data.get("hashes", [])],
-            properties=[Property(name=p["name"], value=p["value"]) for p in data["properties"]]))
+            properties=[Property(name=p["name"], value=p["value"]) for p in data["properties"]])
+        bom.components.add(component)
+        if data["bom-ref"] in runtime:
+            refs.append(component.bom_ref)
+    return refs

@@ -23,7 +23,7 @@ from governance.collect.frameworks import CUDA, CUDNN, CUDNN_MAJOR, GPU_BUILD
 from governance.knowledge import images as image_knowledge
 from governance.model import ContainerImage, Finding, GpuStack, Level, Package, Provenance
 from governance.policy.context import RuleContext
-from governance.policy.rule import Rule
+from governance.policy.rule import NOT_JUDGED, Rule
 
 RULES = (
     Rule("IMG001", "containers", "error",
@@ -48,11 +48,11 @@ RULES = (
          "rollback fails at pull time.",
          "Move to a supported tag (the newest patch of a supported CUDA minor) and pin it by digest, or mirror "
          "the image into your own registry."),
-    Rule("IMG006", "containers", "warning",
+    Rule("IMG006", "containers", NOT_JUDGED,
          "A container image could not be judged: its reference depends on a build argument, or its tag is not "
          "in the image knowledge.",
-         "Give the ARG a default (or pass the same --build-arg to mlgov's reviewers in the file), or pin a tag "
-         "the knowledge data lists (docs/containers.md says how to add one)."),
+         "Give the ARG a default in the file, or pin a tag the image knowledge lists (docs/containers.md says "
+         "how to add one). Its level is the stage's `[coverage] not_judged`."),
 )
 
 
