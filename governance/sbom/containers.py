@@ -6,8 +6,8 @@ digest and pkg:docker without one (governance.purl), the digest also as a
 SHA-256 hash. `mlgov:` properties say where it was found and the stage it
 feeds, in words a reader sees; one `mlgov:image` property holds the whole
 record so that `mlgov check` reads back exactly the image the scan judged.
-components() and read() work on the JSON shape; the XML reader turns XML into
-that shape, and add() hands the same dicts to cyclonedx-python-lib.
+A section of the SBOM (governance/sbom/sections.py): components() and read()
+work on the JSON shape, from which the XML is derived and into which it is read.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from governance.model import ContainerImage, Inventory
 from governance.sbom import codec
+from governance.sbom.sections import Contribution, Json
 
 IMAGE = codec.NS + "image"
 _SHOWN = (("file", "image-file"), ("line", "image-line"), ("kind", "image-kind"), ("stage", "stage"),
@@ -93,22 +94,15 @@ def read(document: dict[str, Any]) -> tuple[ContainerImage, ...]:
     return tuple(image for _, image in sorted(found, key=lambda pair: pair[0]))
 
 
-def add(bom: Any, inventory: Inventory) -> list[Any]:
-    """Add the image components to a cyclonedx-python-lib Bom; returns the runtime images' BomRefs."""
-    from cyclonedx.model import HashAlgorithm, HashType, Property
-    from cyclonedx.model.component import Component, ComponentType
-    from packageurl import PackageURL
+class _Containers:
+    def write(self, inventory: Inventory) -> Contribution:
+        return Contribution(components=tuple(components(inventory)))
 
-    runtime = set(runtime_refs(inventory))
-    refs = []
-    for data in components(inventory):
-        component = Component(
-            type=ComponentType.CONTAINER, name=data["name"], version=data.get("version"),
-            group=data.get("group"), bom_ref=data["bom-ref"],
-            purl=PackageURL.from_string(data["purl"]) if "purl" in data else None,
-            hashes=[HashType(alg=HashAlgorithm.SHA_256, content=h["content"]) for h in data.get("hashes", [])],
-            properties=[Property(name=p["name"], value=p["value"]) for p in data["properties"]])
-        bom.components.add(component)
-        if data["bom-ref"] in runtime:
-            refs.append(component.bom_ref)
-    return refs
+    def owns(self, component: Json) -> bool:
+        return is_image_component(component)
+
+    def read(self, document: Json, components: list[Json]) -> dict[str, Any]:
+        return {"images": read({"components": components})}
+
+
+SECTION = _Containers()
