@@ -79,7 +79,22 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
         declarations.extend(result.declarations)
         sources.append(result.file)
         notes.extend(result.notes)
-    notes.extend(lockfiles.unknown(root))
+
+    from governance.collect import containers
+
+    container_files = containers.read_all(root)
+    if container_files.files:
+        progress(f"read {len(container_files.files)} container file(s): {len(container_files.images)} image(s)")
+    sources.extend(container_files.files)
+    notes.extend(container_files.notes)
+
+    from governance.collect import discover
+
+    # Fail closed on a folder with nothing to read: an empty SBOM and a PASS
+    # would say "judged, all fine" about a project nobody looked at.
+    unread = discover.unread(root, sources, nothing_read=not sources)
+    if not sources:
+        raise InputError(discover.nothing_to_scan(root, str(options.project), unread))
 
     packages = merge(installed, declarations)
     from governance.collect import frameworks, host
@@ -98,5 +113,5 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),
-        target=options.target, models=models,
+        target=options.target, unread=unread, images=container_files.images, models=models,
     )
