@@ -89,11 +89,17 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     notes.extend(container_files.notes)
 
     from governance.collect import discover
+    from governance.collect.models import find_models
 
+    models = find_models(root, options.models, progress, search_project=options.include_models) \
+        if options.include_models or options.models else ()
     # Fail closed on a folder with nothing to read: an empty SBOM and a PASS
-    # would say "judged, all fine" about a project nobody looked at.
-    unread = discover.unread(root, sources, nothing_read=not sources)
-    if not sources:
+    # would say "judged, all fine" about a project nobody looked at. Model
+    # files are something to judge.
+    from governance.collect.models import manifest
+
+    unread = discover.unread(root, [*sources, *manifest.manifests_in(root)], nothing_read=not sources and not models)
+    if not sources and not models:
         raise InputError(discover.nothing_to_scan(root, str(options.project), unread))
 
     packages = merge(installed, declarations)
@@ -105,10 +111,6 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     packages, left_out = installable(packages)
     notes.extend(left_out)
     packages = frameworks.annotate(packages, site_packages, root, markers)
-    from governance.collect.models import find_models
-
-    models = find_models(root, options.models, progress, search_project=options.include_models) \
-        if options.include_models or options.models else ()
     hosts = options.hosts or (host.hosts_for_scan((), site_packages) if options.probe_host else ())
     return Inventory(
         project=Project(name=name, version=version),

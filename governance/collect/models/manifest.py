@@ -49,3 +49,16 @@ def read(path: Path, display: str) -> ModelManifest:
             return ModelManifest(file=display, error=f"model entry {index + 1} lacks path or sha256")
         hashes.append((entry["path"], entry["sha256"].lower()))
     return ModelManifest(file=display, hashes=tuple(hashes))
+
+
+def manifests_in(root: Path) -> list[str]:
+    """Names of the models manifests at the top of root (not lockfiles of packages, though named *.lock)."""
+    found = []
+    for entry in root.glob("*.lock"):
+        try:
+            with open(entry, "rb") as f:
+                if f.read(len(HEADER)).decode("utf-8", "replace").startswith(HEADER.splitlines()[0]):
+                    found.append(entry.name)
+        except OSError:
+            continue
+    return found
