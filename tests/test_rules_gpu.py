@@ -85,12 +85,12 @@ def test_onnxruntime_gpu_117_needs_cudnn_8_where_only_9_exists(tmp_path: Path) -
     (finding,) = [f for f in findings if f.rule_id == "GPU003"]
     assert finding.level.value == "error" and finding.package == "onnxruntime-gpu"
     assert "built for cuDNN 8" in finding.message and "9.1.0 (system" in finding.message
-    assert "onnxruntime-gpu>=1.18.1" in finding.message
+    assert "onnxruntime-gpu>=1.19.0" in finding.message
 
 
 def test_onnxruntime_gpu_120_with_cudnn_9_is_fine(tmp_path: Path) -> None:
     stack = host_with(tmp_path, "550.54.14", cudnn=[{"version": "9.1.0", "origin": "system"}])
-    assert [f.rule_id for f in gpu(judge(tmp_path, "onnxruntime-gpu==1.20.1\n", (stack,)))] == []
+    assert [f.rule_id for f in gpu(judge(tmp_path, "onnxruntime-gpu==1.20.2\n", (stack,)))] == []
 
 
 def test_the_h100_layout_names_both_cudnn_copies_and_which_one_torch_loads(tmp_path: Path, shared_dir: Path,

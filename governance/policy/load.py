@@ -149,6 +149,9 @@ GATES: dict[str, Any] = {
     },
     "licenses": {"allow": _list_of_str, "deny": _list_of_str, "review": _list_of_str},
     "waiver_limits": {"max_days": _positive_int, "require_expiry": _BOOL, "require_owner": _BOOL},
+    # How much "not judged" a stage tolerates: the level of the findings that say
+    # a rule could not judge something (GPU007: a framework build nothing tells).
+    "coverage": {"not_judged": _one_of("error", "warning", "note")},
 }
 # A list holding one table's schema stands for an array of tables ([[waivers]]).
 WAIVER: dict[str, Any] = {
