@@ -128,3 +128,51 @@ def test_keras_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setup: d
         write(tmp_path / "project" / ".keras" / "keras.json", setup["keras.json"])
     keras = one(scan(tmp_path, "keras==3.9.0\ntensorflow==2.18.0\ntorch==2.5.1\n"), "keras")
     assert keras.property(KERAS_BACKEND) == backend
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize(("name", "version", "cuda", "cudnn_major"), [
+    ("tensorflow-2.20.0-linux-x86_64-build_info.py", "2.20.0", "12.5", "9"),
+    ("tensorflow-2.12.0-linux-x86_64-build_info.py", "2.12.0", "11.8", "8"),
+])
+def test_installed_tensorflow_reads_the_real_ordereddict_build_info(tmp_path: Path, name: str, version: str,
+                                                                    cuda: str, cudnn_major: str) -> None:
+    # The real file of the real wheel (read from PyPI by a ranged request): an
+    # OrderedDict([...]), which the dict-literal reader took for a CPU build.
+    site = venv(tmp_path / "venv")
+    dist(site, "tensorflow", version)
+    write(site / "tensorflow" / "python" / "platform" / "build_info.py", (DATA / "frameworks" / name).read_text())
+    package = one(scan(tmp_path, python=tmp_path / "venv"), "tensorflow")
+    assert (package.property(GPU_BUILD), package.property(CUDA)) == ("cuda", cuda)
+    assert package.property(CUDNN_MAJOR) == cudnn_major
+    assert package.property(EVIDENCE) == "tensorflow/python/platform/build_info.py"
+
+
+def test_jaxlib_old_local_tag_names_cuda(tmp_path: Path) -> None:
+    inventory = scan(tmp_path, "jax==0.2.20\njaxlib==0.1.72+cuda111\n")
+    package = one(inventory, "jaxlib")
+    assert (package.property(GPU_BUILD), package.property(CUDA)) == ("cuda", "11.1")
+    assert package.property(CUDNN_MAJOR) is None  # the tag names no cuDNN: not guessed
+
+
+def test_both_jax_plugins_are_each_their_own_cuda_build(tmp_path: Path) -> None:
+    inventory = scan(tmp_path, "jax==0.8.0\njaxlib==0.8.0\njax-cuda12-plugin==0.8.0\njax-cuda13-plugin==0.8.0\n")
+    assert one(inventory, "jax-cuda12-plugin").property(CUDA) == "12"
+    assert one(inventory, "jax-cuda13-plugin").property(CUDA) == "13"
+    assert one(inventory, "jax-cuda13-plugin").property(CUDNN) == "9.12.0.46"
+
+
+@pytest.mark.parametrize(("version", "build", "cuda"), [("2.10.0", "cpu", None), ("2.11.0", "cuda", "13.0"),
+                                                        ("2.15.0", "cuda", "13.2")])
+def test_torch_on_linux_aarch64_is_a_cuda_build_from_211(tmp_path: Path, version: str, build: str,
+                                                         cuda: str | None) -> None:
+    arm = dict(LINUX, platform_machine="aarch64")
+    torch = one(scan(tmp_path, f"torch=={version}\n", markers=arm), "torch")
+    assert (torch.property(GPU_BUILD), torch.property(CUDA)) == (build, cuda)
+
+
+def test_torch_cudnn_follows_the_cuda_variant(tmp_path: Path) -> None:
+    inventory = scan(tmp_path, "torch==2.7.1+cu128\n")
+    assert one(inventory, "torch").property(CUDNN) == "9.7.1.26"  # not the 12.6 wheel's 9.5.1.17

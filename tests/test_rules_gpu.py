@@ -166,3 +166,28 @@ def test_loaded_copy_prefers_the_wheel_for_torch_and_the_system_for_onnxruntime(
     assert loaded_copy(Package("torch", "2.11.0"), copies, "9").version == "9.19.0.56"
     assert loaded_copy(Package("onnxruntime-gpu", "1.20.1"), copies, "9").version == "9.14.0"
     assert loaded_copy(Package("onnxruntime-gpu", "1.17.1"), copies, "8") is None
+
+
+@pytest.mark.parametrize("line", ["torch==2.99.0", "tensorflow==2.99.0", "onnxruntime-gpu==1.99.0"])
+def test_an_unknown_release_is_said_not_passed(tmp_path: Path, line: str) -> None:
+    findings = gpu(judge(tmp_path, line + "\n"))
+    (unknown,) = [f for f in findings if f.rule_id == "GPU007"]
+    assert unknown.file == "requirements.txt" and unknown.line == 1
+    assert "could not judge" in unknown.message and "update mlgov" in unknown.message
+    assert unknown.level.value == "warning"  # baseline: no [coverage] not_judged
+    # ...and the no-host-profile note does not disappear because the build is unknown.
+    assert any(f.rule_id == "GPU006" and line.split("==")[0] in f.message for f in findings)
+
+
+def test_an_unknown_release_is_an_error_at_production(tmp_path: Path) -> None:
+    findings = gpu(judge(tmp_path, "torch==2.99.0\n", policy="production"))
+    (unknown,) = [f for f in findings if f.rule_id == "GPU007"]
+    assert unknown.level.value == "error"
+
+
+def test_a_lock_with_both_jax_plugins_needs_the_cuda_13_driver(tmp_path: Path) -> None:
+    stack = host_with(tmp_path, "550.54.14")
+    findings = gpu(judge(tmp_path, "jax==0.8.0\njax-cuda12-plugin==0.8.0\njax-cuda13-plugin==0.8.0\n", (stack,)))
+    failing = [f for f in findings if f.rule_id == "GPU001"]
+    assert [f.package for f in failing] == ["jax-cuda13-plugin"]
+    assert "580" in failing[0].message
