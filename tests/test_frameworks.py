@@ -176,3 +176,31 @@ def test_torch_on_linux_aarch64_is_a_cuda_build_from_211(tmp_path: Path, version
 def test_torch_cudnn_follows_the_cuda_variant(tmp_path: Path) -> None:
     inventory = scan(tmp_path, "torch==2.7.1+cu128\n")
     assert one(inventory, "torch").property(CUDNN) == "9.7.1.26"  # not the 12.6 wheel's 9.5.1.17
+
+
+@pytest.mark.parametrize(("build", "version", "companions", "expected"), [
+    ("py3.10_cuda11.8_cudnn8.7.0_0", "2.2.1", {}, ("cuda", "11.8", "8.7.0")),
+    ("cuda120_py311h6a8b3f1_303", "2.5.1", {"cudnn": "9.3.0.75"}, ("cuda", "12.0", "9.3.0.75")),
+    ("py3.11_cpu_0", "2.2.1", {}, ("cpu", None, None)),
+    ("cpu_generic_py311h9ea0d0c_3", "2.5.1", {}, ("cpu", None, None)),
+    (None, "2.1.0", {"pytorch-cuda": "12.1"}, ("cuda", "12.1", None)),
+    (None, "1.12.1", {"cudatoolkit": "11.6"}, ("cuda", "11.6", None)),
+    (None, "2.1.0", {}, ("unknown", None, None)),
+])
+def test_conda_pytorch_build_from_its_build_string_and_companions(
+        build: str | None, version: str, companions: dict[str, str],
+        expected: tuple[str, str | None, str | None]) -> None:
+    from governance.collect.frameworks import annotate
+
+    props = (("mlgov:conda:build", build),) if build else ()
+    packages = [Package("pytorch", version, ecosystem="conda", properties=props)]
+    packages += [Package(name, v, ecosystem="conda") for name, v in companions.items()]
+    (pytorch, *_) = annotate(packages, (), Path("."), LINUX, {})
+    assert (pytorch.property(GPU_BUILD), pytorch.property(CUDA), pytorch.property(CUDNN)) == expected
+
+
+def test_a_real_conda_lock_entry_of_pytorch_for_cuda_118(tmp_path: Path) -> None:
+    project = DATA / "lockfiles" / "conda-pytorch-cuda118"
+    inventory = collect(ScanOptions(project=project, markers=LINUX))
+    (pytorch,) = inventory.by_key("pytorch")
+    assert (pytorch.property(GPU_BUILD), pytorch.property(CUDA), pytorch.property(CUDNN)) == ("cuda", "11.8", "8.7.0")

@@ -335,6 +335,47 @@ def build_properties(package: Package, index: _Index, site: Sequence[Path], proj
     return {}
 
 
+CONDA_FRAMEWORKS = ("pytorch", "tensorflow", "tensorflow-base", "jaxlib", "onnxruntime")
+_CONDA_CUDA = re.compile(r"(?:^|_)cuda(\d+)\.(\d+)(?:_|$)|(?:^|_)cuda(\d{2})(\d)(?=_|py|$)")
+_CONDA_CUDNN = re.compile(r"(?:^|_)cudnn(\d+(?:\.\d+)*)(?:_|$)")
+
+
+def conda_build(package: Package, index: _Index) -> dict[str, str]:
+    """A conda framework's build from its build string and the CUDA packages beside it.
+
+    pytorch channel: `py3.10_cuda11.8_cudnn8.7.0_0` (CUDA and cuDNN in the string), `py3.11_cpu_0`;
+    conda-forge: `cuda124_py311h3cc6e6a_303` / `cuda120py311h...` with a `cudnn` package beside it,
+    `cpu_generic_py311h..._3`. An environment file without build strings says it with
+    `pytorch-cuda=12.1`, `cudatoolkit=11.6` or `cuda-version=12.4`.
+    """
+    build = package.property("mlgov:conda:build") or ""
+    cudnn_pkg = next((p.version for p in index.by_key.get("cudnn", []) if p.ecosystem == "conda" and p.version),
+                     None)
+    cuda_match = _CONDA_CUDA.search(build)
+    if cuda_match:
+        major = cuda_match.group(1) or cuda_match.group(3)
+        minor = cuda_match.group(2) or cuda_match.group(4)
+        cudnn_match = _CONDA_CUDNN.search(build)
+        cudnn = cudnn_match.group(1) if cudnn_match else cudnn_pkg
+        return _props("cuda", f"{major}.{minor}", cudnn, f"conda build string {build}")
+    if re.search(r"(?:^|_)cpu(?:_|$)", build) or build.startswith("cpu"):
+        return _props("cpu", evidence=f"conda build string {build}")
+    if build:
+        return {GPU_BUILD: "unknown", EVIDENCE: f"conda build string {build} names no CUDA and no CPU build"}
+    # Only PyTorch's own channel says its CUDA through companions (pytorch-cuda=12.1,
+    # or cudatoolkit=11.6 before 1.13); for the others that would be a guess.
+    for companion in ("pytorch-cuda", "cudatoolkit", "cuda-version") if package.key == "pytorch" else ():
+        for other in index.by_key.get(companion, []):
+            if other.ecosystem == "conda" and other.version and re.match(r"\d+\.\d+", other.version):
+                return _props("cuda", knowledge.major_minor(other.version), cudnn_pkg,
+                              f"{companion}={other.version} beside it")
+    if package.version:
+        return {GPU_BUILD: "unknown",
+                EVIDENCE: f"conda {package.name} {package.version} without a build string, pytorch-cuda, "
+                          f"cudatoolkit or cuda-version beside it"}
+    return {}
+
+
 def annotate(packages: Sequence[Package], site_packages: Sequence[Path], project: Path,
              markers: Mapping[str, str], environ: Mapping[str, str] | None = None) -> tuple[Package, ...]:
     """The packages, with the build properties of every framework among them."""
@@ -344,12 +385,15 @@ def annotate(packages: Sequence[Package], site_packages: Sequence[Path], project
     index = _Index(packages)
     result = []
     for package in packages:
+        props: dict[str, str] = {}
         if package.ecosystem == "pypi" and package.key in FRAMEWORKS:
             props = build_properties(package, index, site_packages, project, markers, environ)
-            if props:
-                ours = set(props)
-                kept = tuple(p for p in package.properties if p[0] not in ours)
-                package = replace(package, properties=kept + tuple(props.items()))
+        elif package.ecosystem == "conda" and package.key in CONDA_FRAMEWORKS:
+            props = conda_build(package, index)
+        if props:
+            ours = set(props)
+            kept = tuple(p for p in package.properties if p[0] not in ours)
+            package = replace(package, properties=kept + tuple(props.items()))
         result.append(package)
     return tuple(result)
 
