@@ -18,7 +18,7 @@ from governance import knowledge
 from governance.collect.frameworks import CUDA, CUDNN, CUDNN_MAJOR, EVIDENCE, GPU_BUILD
 from governance.model import Finding, GpuStack, LibraryCopy, Level, Package
 from governance.policy.context import RuleContext
-from governance.policy.rule import Rule
+from governance.policy.rule import NOT_JUDGED, Rule
 
 RULES = (
     Rule("GPU001", "gpu", "error",
@@ -43,7 +43,7 @@ RULES = (
          "No host profile: the driver and cuDNN rules could not be judged.",
          "Pass --host PROFILE.json (from `mlgov probe -o`) for each host the project runs on, or scan on the GPU "
          "host; `[gpu] require_host_profile = true` makes this an error."),
-    Rule("GPU007", "gpu", "warning",
+    Rule("GPU007", "gpu", NOT_JUDGED,
          "A framework's build could not be determined, so the GPU rules could not judge it.",
          "Pin the build (torch==X+cu126 from https://download.pytorch.org/whl/cu126), lock the nvidia-* "
          "libraries it needs beside it, or update mlgov (its knowledge base may predate the release). "
@@ -306,8 +306,6 @@ def _unknown_builds(ctx: RuleContext) -> list[Package]:
 
 def _not_judged(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding | None]:
     """GPU007: a framework whose build nothing tells is said, at the stage's "not judged" level."""
-    configured = ctx.policy.get("coverage", "not_judged")
-    level = Level(configured) if configured else None
     for package in _unknown_builds(ctx):
         why = package.property(EVIDENCE) or f"nothing says which build {package.name} {package.version} is"
         base = _base(package.version)
@@ -317,7 +315,7 @@ def _not_judged(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Fin
             "GPU007",
             f"{why}: the GPU rules (driver, CUDA, cuDNN) could not judge it. To fix: {how}, "
             f"or update mlgov if {package.name} {package.version} is newer than its knowledge base.",
-            package=package, level=level, fix="pin the framework's build or update mlgov")
+            package=package, fix="pin the framework's build or update mlgov")
 
 
 def _feasibility(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding | None]:
