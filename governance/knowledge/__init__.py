@@ -175,6 +175,15 @@ def torch_cudnn(version: str, cuda: str) -> str | None:
     return series.cudnn.get(wanted) if series is not None else None
 
 
+def tensorflow_build(version: str) -> Build | None:
+    """TensorFlow's tested build configuration of a series (what its official GPU images install)."""
+    series = _series_of(version)
+    for row in _load("frameworks.toml")["tensorflow"]:
+        if series in row["series"]:
+            return Build(cuda=row["cuda"], cudnn=row["cudnn"], source=str(row["source"]))
+    return None
+
+
 def sources() -> dict[str, str]:
     """Every cited source, for docs and for checking that each entry cites one."""
     found: dict[str, str] = {}
