@@ -50,7 +50,8 @@ def by_versions_list(db: Path) -> dict[str, set[str]]:
 
 def test_exactly_the_advisories_osv_semantics_give(db: Path) -> None:
     database = load(db, use_cache=False)
-    found = match([Package(name, version) for name, version in PINS.items()], database.by_package, database.label)
+    packages = [Package(name, version) for name, version in PINS.items()]
+    found = match(packages, database.lookup(p.key for p in packages), database.label)
     got: dict[str, set[str]] = {}
     for item in found:
         got.setdefault(item.package, set()).update(i for i in (item.id, *item.aliases) if i.startswith("PYSEC-"))
@@ -69,7 +70,7 @@ def test_exactly_the_advisories_osv_semantics_give(db: Path) -> None:
 
 def test_rated_advisories_get_cvss_severities(db: Path) -> None:
     database = load(db, use_cache=False)
-    found = match([Package("mlflow", "2.8.0")], database.by_package, database.label)
+    found = match([Package("mlflow", "2.8.0")], database.lookup(["mlflow"]), database.label)
     rated = {v.id: (v.severity, v.score) for v in found if v.score is not None}
     assert rated and all(level in ("critical", "high", "medium", "low") for level, _ in rated.values())
     assert all(v.vector and v.vector.startswith("CVSS:3") for v in found if v.score is not None)
