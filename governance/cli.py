@@ -14,7 +14,6 @@ from typing import Any, NoReturn
 import click
 
 from governance import __version__
-from governance.collect.selection import Selection
 from governance.platforms import PLATFORMS
 from governance.errors import InputError, MlgovError
 from governance.report import FORMATS
@@ -165,6 +164,7 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
     if sbom_path is not None:
         request = SbomRequest(fmt="xml" if sbom_path.suffix.lower() == ".xml" else "json",
                               spec_version=spec_version, reproducible=reproducible)
+    from governance.collect.selection import Selection
     from governance.collect.target import resolve
     from governance.hostprofile import read_profiles
 
@@ -219,6 +219,7 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
     if fmt is None:
         fmt = "xml" if output is not None and output.suffix.lower() == ".xml" else "json"
     progress = _progress(_want_progress(verbose))
+    from governance.collect.selection import Selection
     from governance.collect.target import resolve
 
     markers, target = resolve(target_platform, target_python, python)

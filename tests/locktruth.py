@@ -137,7 +137,7 @@ def run_tool(case: Case) -> str:
         out.mkdir()
         home = Path(tmp) / "home"
         home.mkdir()
-        env = {**os.environ, "HOME": str(home), "UV_OFFLINE": "1", "UV_NO_CONFIG": "1",
+        env = {**os.environ, "HOME": str(home), "UV_OFFLINE": "1",
                "PDM_CHECK_UPDATE": "false", "PDM_HOME": str(home / "pdm"), "PIPENV_VERBOSITY": "-1",
                "PIPENV_IGNORE_VIRTUALENVS": "1", "POETRY_VIRTUALENVS_CREATE": "false", "NO_COLOR": "1",
                "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache")}

@@ -75,12 +75,15 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
 
     from governance.collect import lockfiles
 
+    results = []
     for lock in lockfiles.find(root):
         progress(f"reading {lock.name}")
         result = lockfiles.read(lock, root, markers, options.selection)
-        declarations.extend(result.declarations)
+        results.append(result)
         sources.append(result.file)
         notes.extend(result.notes)
+    for result in results:
+        declarations.extend(lockfiles.under_lock(result, results, notes))
 
     from governance.collect import containers
 

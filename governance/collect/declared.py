@@ -23,6 +23,10 @@ class Declaration:
     ecosystem: Ecosystem = "pypi"
     requires: tuple[str, ...] = ()  # canonical names, when a lockfile records the graph
     properties: tuple[tuple[str, str], ...] = ()
+    # A manifest's requirement when a lock beside it decides what is installed: it joins the package
+    # the lock installs (whatever its version: a mismatch is lock drift, DRIFT004) and never makes a
+    # component of its own, so a stale lock never shows as a versionless or a second package.
+    attach: bool = False
 
     @property
     def key(self) -> str:
@@ -91,11 +95,18 @@ def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Pa
             source=current.source or declaration.provenance.source, properties=properties,
         )
 
-    # Exact versions first, so that ranges then join a component that exists.
-    ordered = sorted(declarations, key=lambda d: d.version is None)
+    # Exact versions first, so that ranges then join a component that exists; a manifest's
+    # requirements under a lock last, once every locked package is there.
+    ordered = sorted(declarations, key=lambda d: (d.attach, d.version is None))
     for declaration in ordered:
         candidates = [i for i in index.get(declaration.key, [])
                       if packages[i].ecosystem == declaration.ecosystem]
+        if declaration.attach:
+            locked = [i for i in candidates if any(p.kind == "lockfile" and p.applies for p in packages[i].provenance)]
+            fitting = [i for i in locked if _matches(packages[i].version or "", declaration.provenance.specifier)]
+            if fitting or locked:
+                add(declaration, (fitting or locked)[0])
+            continue  # the lock does not install it here: not a component
         if declaration.version is not None:
             same = [i for i in candidates if packages[i].version is not None
                     and _same_version(packages[i].version or "", declaration.version)]

@@ -23,6 +23,10 @@ class LockResult:
     file: str  # relative to the project
     declarations: list[Declaration] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Every name the lock records, for any target or group: a manifest requirement missing from it
+    # means the lock is stale; one present but not installed here is simply not installed.
+    names: frozenset[str] = frozenset()
+    decides: bool = False  # the lock resolves the pyproject.toml beside it (uv, poetry, pdm)
 
 
 def _readers() -> list[ModuleType]:
@@ -61,3 +65,36 @@ def installable(packages: tuple[Package, ...]) -> tuple[tuple[Package, ...], lis
         return kept, []
     shown = ", ".join(dropped[:10]) + (f" and {len(dropped) - 10} more" if len(dropped) > 10 else "")
     return kept, [f"not installed on this target, left out of the inventory: {shown}"]
+
+
+def under_lock(result: LockResult, results: list[LockResult], notes: list[str]) -> list[Declaration]:
+    """A pyproject.toml's requirements when a lock beside it (uv.lock, poetry.lock, pdm.lock) decides
+    what is installed: the version of every component comes from the lock.
+
+    A requirement for another target, an extra or a group not asked for is left out; one the lock
+    installs joins that package (a locked version outside the requirement's range is lock drift,
+    DRIFT004); one the lock does not record at all means the lock is stale, and is said in the notes.
+    Declarations of any other file pass through unchanged.
+    """
+    from dataclasses import replace
+
+    if not result.file.endswith("pyproject.toml"):
+        return result.declarations
+    folder = result.file.rsplit("/", 1)[0] if "/" in result.file else ""
+    locks = [r for r in results if r.decides and (r.file.rsplit("/", 1)[0] if "/" in r.file else "") == folder]
+    if not locks:
+        return result.declarations
+    kept = []
+    stale = []
+    for declaration in result.declarations:
+        if not declaration.provenance.applies:
+            continue
+        if declaration.ecosystem == "pypi" and not any(declaration.key in lock.names for lock in locks):
+            stale.append(declaration)
+            continue
+        kept.append(replace(declaration, attach=True))
+    for declaration in stale:
+        notes.append(f"{declaration.provenance.location}: {declaration.name}{declaration.provenance.specifier} "
+                     f"is not in {', '.join(lock.file for lock in locks)}: the lock is stale (lock drift); "
+                     "re-lock so that what is installed is what the manifest asks for")
+    return kept

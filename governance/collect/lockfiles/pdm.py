@@ -109,7 +109,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         raise c.fail("this pdm.lock records no markers (no inherit_metadata strategy) and there is no "
                      "pyproject.toml beside it to start from", shown)
 
-    result = LockResult(file=shown)
+    result = LockResult(file=shown, names=frozenset(n.name for n in nodes), decides=manifest is not None)
     left_out = 0
     for node in nodes:
         entry = entries[node.index]

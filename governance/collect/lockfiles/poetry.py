@@ -151,7 +151,8 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         # No manifest to start from and no per-entry markers: every entry, by its category.
         reached = {i: str(e.get("category", "main")) for i, e in enumerate(entries) if isinstance(e, dict)}
 
-    result = LockResult(file=shown)
+    result = LockResult(file=shown, names=frozenset(c.key(str(e.get('name', ''))) for e in entries
+                                                    if isinstance(e, dict)), decides=manifest is not None)
     left_out = 0
     for index, entry in enumerate(entries):
         line = lines[index] if index < len(lines) else None

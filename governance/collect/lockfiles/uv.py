@@ -123,6 +123,25 @@ def _default_groups(lock_path: Path, every: list[str]) -> list[str]:
     return [c.key(str(g)) for g in groups] if isinstance(groups, list) else ["dev"]
 
 
+def _refuse_conflicts(data: dict[str, Any], shown: str, extras: set[tuple[str, str]],
+                      groups: set[tuple[str, str]]) -> None:
+    """uv refuses to install two extras or groups that `[tool.uv] conflicts` declares incompatible;
+    so does mlgov, rather than listing both variants of torch."""
+    for conflict in data.get("conflicts", []) or []:
+        chosen = []
+        for item in conflict if isinstance(conflict, list) else []:
+            if not isinstance(item, dict):
+                continue
+            package = c.key(str(item.get("package", "")))
+            if "extra" in item and (package, c.key(str(item["extra"]))) in extras:
+                chosen.append(f"extra {item['extra']}")
+            if "group" in item and (package, c.key(str(item["group"]))) in groups:
+                chosen.append(f"group {item['group']}")
+        if len(chosen) > 1:
+            raise InputError(f"{' and '.join(chosen)} are incompatible (the lock's `conflicts`), as uv says; "
+                             "choose one (--no-dev, or the other group or extra)", file=shown)
+
+
 class _Walk:
     """The entries `uv sync` installs for one target and one choice of extras and groups."""
 
@@ -213,13 +232,21 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
                      shown)
 
     every_group = sorted({g for i in project for g in entries[i].groups})
-    groups = selection.groups_from(_default_groups(path, every_group), every_group)
+    recorded = [raw[i].get("default-groups") for i in project if "default-groups" in raw[i]]
+    if recorded:
+        # uv (lock revision 5 on) writes the project's default-groups into its entry.
+        defaults = every_group if recorded[0] == "all" else [c.key(str(g)) for g in recorded[0] or []]
+    else:
+        defaults = _default_groups(path, every_group)
+    groups = selection.groups_from(defaults, every_group)
     extras = [c.key(e) for e in selection.extras]
     unknown = [e for e in extras if not any(e in entries[i].extras for i in project)]
     if unknown:
         raise InputError(f"--extra {', '.join(unknown)}: the project has no such extra "
                          f"(it has: {', '.join(sorted({x for i in project for x in entries[i].extras})) or 'none'})",
                          file=shown)
+    _refuse_conflicts(data, shown, {(entries[i].name, e) for i in project for e in extras if e in entries[i].extras},
+                      {(entries[i].name, g) for i in project for g in groups if g in entries[i].groups})
     active: set[str] = set()
     roots: list[tuple[str, list[_Edge]]] = [("main", [])]
     for index in project:
@@ -236,7 +263,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
     walk = _Walk(entries, markers, shown)
     reached = walk.run(roots, active)
 
-    result = LockResult(file=shown)
+    result = LockResult(file=shown, names=frozenset(e.name for e in entries), decides=True)
     project_set = set(project)
     left_out = 0
     for index, item in enumerate(raw):

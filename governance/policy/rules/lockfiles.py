@@ -1,4 +1,5 @@
-"""LOCK001 and DRIFT001-003: lockfiles that disagree, and an environment that left its lock.
+"""LOCK001 and DRIFT001-004: lockfiles that disagree, an environment that left its lock, and a
+lock that no longer satisfies its manifest.
 
 A package is "locked" by an entry of a lockfile, or of a requirements file
 whose every entry is an exact pin (pip-compile, `uv pip compile`, `uv export`
@@ -27,7 +28,14 @@ RULES = (
          "lock's tool removes it)."),
     Rule("DRIFT003", "lockfiles", "error", "A package the lock installs on this target is not installed.",
          "Re-sync the environment with the lock, so that what runs is what was locked and audited."),
+    Rule("DRIFT004", "lockfiles", "error",
+         "The lock no longer satisfies the manifest: pyproject.toml asks for a version range the locked "
+         "version is outside of (a stale lock).",
+         "Re-lock (`uv lock`, `poetry lock`, `pdm lock`) so that the lock installs what the manifest asks for; "
+         "`uv sync --locked` and `poetry check --lock` refuse such a lock."),
 )
+
+_RELOCK = {"uv.lock": "uv lock", "poetry.lock": "poetry lock", "pdm.lock": "pdm lock"}
 
 # Installer tooling that a venv carries without any lock naming it.
 _TOOLING = {"pip"}
@@ -75,8 +83,35 @@ def check(ctx: RuleContext) -> Iterator[Finding | None]:
     for package in inventory.packages:
         by_key.setdefault((package.ecosystem, package.key), []).append(package)
     yield from _disagreements(ctx, by_key, files)
+    yield from _stale(ctx, inventory)
     if "<environment>" in inventory.sources:
         yield from _drift(ctx, by_key, files)
+
+
+def _stale(ctx: RuleContext, inventory: Inventory) -> Iterator[Finding | None]:
+    """A locked package whose version is outside what the manifest beside the lock asks for."""
+    from governance.collect.declared import _matches
+
+    for package in inventory.packages:
+        if not package.version:
+            continue
+        locks = [p for p in package.provenance if p.kind == "lockfile" and p.applies
+                 and p.file.rsplit("/", 1)[-1] in _RELOCK]
+        if not locks:
+            continue
+        for manifest in package.provenance:
+            if manifest.kind != "manifest" or not manifest.applies or not manifest.specifier:
+                continue
+            folder = manifest.file.rsplit("/", 1)[0] if "/" in manifest.file else ""
+            beside = [p for p in locks if (p.file.rsplit("/", 1)[0] if "/" in p.file else "") == folder]
+            if beside and not _matches(package.version, manifest.specifier):
+                lock = beside[0]
+                tool = _RELOCK[lock.file.rsplit("/", 1)[-1]]
+                yield ctx.finding(
+                    "DRIFT004", f"{package.name}: {manifest.location} asks for {manifest.specifier} but "
+                    f"{lock.location} locks {package.version}; the lock is stale, run `{tool}`",
+                    package=package, where=manifest, fix=tool,
+                )
 
 
 def _disagreements(ctx: RuleContext, by_key: dict[tuple[str, str], list[Package]],

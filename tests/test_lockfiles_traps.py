@@ -1,0 +1,165 @@
+"""The traps real ML lockfiles set, each on a fixture made by the real tool.
+
+tests/data/lockfiles/uv-variants: torch-like stand-ins on local indexes (the
+PyTorch index cannot be reached where the fixtures were made; see its
+regenerate.py): one version from two indexes chosen per platform, +cpu/+cu128
+variants behind conflicting extras, and conflicting groups with default-groups.
+uv's own export for each choice of extras/groups is the truth.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from packaging.markers import Marker
+from packaging.utils import canonicalize_name
+
+from governance.cli import cli, main
+from governance.collect import lockfiles
+from governance.collect.selection import Selection
+from governance.collect.target import target_markers
+from governance.errors import InputError
+
+VARIANTS = Path(__file__).resolve().parent / "data" / "lockfiles" / "uv-variants"
+PLATFORMS = ["linux-x86_64", "linux-aarch64", "macos-arm64", "windows-amd64"]
+CHOICES = [
+    ("platform-indexes", "default", Selection()),
+    ("conflict-extras", "default", Selection()),
+    ("conflict-extras", "cpu", Selection(extras=("cpu",))),
+    ("conflict-extras", "cu128", Selection(extras=("cu128",))),
+    ("conflict-groups", "default", Selection()),
+    ("conflict-groups", "no-dev", Selection(no_dev=True)),
+]
+
+Entry = tuple[str, str, str]  # name, version, index folder name
+
+
+def _index_name(url: str | None) -> str:
+    return (url or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def uv_says(project: str, choice: str, markers: dict[str, str]) -> dict[Entry, set[str]]:
+    exported = tomllib.loads((VARIANTS / "exports" / f"{project}.{choice}.pylock.toml").read_text())
+    environment = {**markers, "extras": frozenset(), "dependency_groups": frozenset()}
+    found = {}
+    for package in exported["packages"]:
+        marker = package.get("marker")
+        if marker and not Marker(marker).evaluate(environment, context="lock_file"):  # type: ignore[arg-type]
+            continue
+        digests = {f"sha256:{w['hashes']['sha256']}" for w in package.get("wheels", [])}
+        found[(canonicalize_name(package["name"]), package["version"], _index_name(package.get("index")))] = digests
+    return found
+
+
+def mlgov_says(project: str, selection: Selection, markers: dict[str, str]) -> dict[Entry, set[str]]:
+    folder = VARIANTS / project
+    result = lockfiles.read(folder / "uv.lock", folder, markers, selection)
+    return {(d.key, d.version or "", _index_name(d.provenance.source.url if d.provenance.source else None)):
+            {str(h) for h in d.provenance.hashes} for d in result.declarations}
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("project,choice,selection", CHOICES, ids=[f"{p}-{c}" for p, c, _ in CHOICES])
+def test_uv_entries_and_hashes_are_those_uv_sync_installs(project: str, choice: str, selection: Selection,
+                                                          platform: str) -> None:
+    markers = target_markers(platform, "3.11", {})
+    expected = uv_says(project, choice, markers)
+    assert mlgov_says(project, selection, markers) == expected
+
+
+def test_one_version_from_two_indexes_takes_the_linux_entry_with_its_cuda_wheels() -> None:
+    got = mlgov_says("platform-indexes", Selection(), target_markers("linux-x86_64", "3.11", {}))
+    torch = [entry for entry in got if entry[0] == "torchlike"]
+    assert torch == [("torchlike", "2.9.1", "main")]
+    assert {entry[0] for entry in got} == {"torchlike", "typinglike", "nvlike-cublas", "tritonlike"}
+    mac = mlgov_says("platform-indexes", Selection(), target_markers("macos-arm64", "3.11", {}))
+    assert {entry for entry in mac if entry[0] == "torchlike"} == {("torchlike", "2.9.1", "cpu")}
+    assert got[torch[0]].isdisjoint(mac[("torchlike", "2.9.1", "cpu")])
+
+
+def test_default_groups_choose_the_cuda_variant_and_nothing_else() -> None:
+    got = mlgov_says("conflict-groups", Selection(), target_markers("linux-x86_64", "3.11", {}))
+    assert {e[:2] for e in got if e[0] == "torchlike"} == {("torchlike", "2.10.0+cu128")}
+
+
+def test_conflicting_groups_are_refused_as_uv_refuses_them() -> None:
+    folder = VARIANTS / "conflict-groups"
+    with pytest.raises(InputError, match="incompatible"):
+        lockfiles.read(folder / "uv.lock", folder, target_markers("linux-x86_64", "3.11", {}),
+                       Selection(groups=("cpu",)))
+
+
+def test_unknown_extra_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["sbom", str(VARIANTS / "conflict-extras"), "--extra", "rocm", "--target-platform", "linux-x86_64",
+              "--target-python", "3.11"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "uv.lock: --extra rocm" in error and "cpu, cu128" in error
+
+
+@pytest.mark.parametrize("command", ["sbom", "scan"])
+def test_sbom_and_scan_take_the_extra(tmp_path: Path, command: str) -> None:
+    out = tmp_path / "sbom.json"
+    args = [command, str(VARIANTS / "conflict-extras"), "--extra", "cu128", "--target-platform", "linux-x86_64",
+            "--target-python", "3.11"]
+    args += ["-o", str(out)] if command == "sbom" else ["--sbom", str(out), "--format", "json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code in (0, 1), result.output
+    document = json.loads(out.read_text())
+    torch = [c for c in document["components"] if c["name"] == "torchlike"]
+    assert [c["version"] for c in torch] == ["2.10.0+cu128"]
+    expected = uv_says("conflict-extras", "cu128", target_markers("linux-x86_64", "3.11", {}))
+    assert {f"sha256:{h['content']}" for h in torch[0]["hashes"]} == \
+        expected[("torchlike", "2.10.0+cu128", "cu128")]
+    if command == "scan":
+        findings = json.loads(result.output)["findings"]
+        assert not [f for f in findings if f["rule_id"] == "LOCK001"]
+
+
+STALE = VARIANTS / "stale"
+
+
+def _scan_json(*args: str) -> dict:
+    result = CliRunner().invoke(cli, ["scan", *args, "--target-platform", "linux-x86_64", "--target-python", "3.11",
+                                      "--format", "json", "--policy", "production"])
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.output)
+
+
+def test_a_stale_lock_is_lock_drift_not_unpinned_packages(tmp_path: Path) -> None:
+    # uv itself refuses this lock (recorded by regenerate.py):
+    assert "needs to be updated" in (VARIANTS / "exports" / "stale.locked-refused.txt").read_text()
+    out = tmp_path / "sbom.json"
+    report = _scan_json(str(STALE), "--sbom", str(out))
+    rules = [f["rule_id"] for f in report["findings"]]
+    assert "DRIFT004" in rules and "PIN001" not in rules
+    drift = next(f for f in report["findings"] if f["rule_id"] == "DRIFT004")
+    assert "==2.10.0" in drift["message"] and "2.9.1" in drift["message"]
+    components = {(c["name"], c.get("version")) for c in json.loads(out.read_text())["components"]}
+    # every version comes from the lock (typinglike==4 in the manifest, 4.0 in the lock); the package
+    # the lock does not record (coloramalike) is not a component
+    assert components == {("torchlike", "2.9.1"), ("typinglike", "4.0"), ("nvlike-cublas", "12.8.1"),
+                          ("tritonlike", "3.5.0")}
+    checked = CliRunner().invoke(cli, ["check", str(out), "--format", "json", "--policy", "production"])
+    assert "DRIFT004" in [f["rule_id"] for f in json.loads(checked.output)["findings"]]
+
+
+def test_a_stale_lock_names_what_it_does_not_record() -> None:
+    from governance.collect import ScanOptions, collect
+
+    inventory = collect(ScanOptions(project=STALE, markers=target_markers("linux-x86_64", "3.11", {}),
+                                    include_environment=False))
+    assert any("coloramalike" in note and "stale" in note for note in inventory.notes)
+
+
+def test_packages_of_extras_not_asked_for_are_never_components() -> None:
+    from governance.collect import ScanOptions, collect
+
+    inventory = collect(ScanOptions(project=VARIANTS / "conflict-extras", include_environment=False,
+                                    markers=target_markers("linux-x86_64", "3.11", {})))
+    assert {(p.name, p.version) for p in inventory.packages if p.name == "torchlike"} == {("torchlike", "2.10.0")}
