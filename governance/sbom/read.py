@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
-from governance.inputs import read_input
+from governance.inputs import read_input, reading
 from governance.model import Hash, Inventory, Package, Project
 from governance.sbom import codec, gpu
 from governance.sbom import vulns as sbom_vulns
@@ -28,6 +28,11 @@ def read_sbom(path: Path) -> Inventory:
 
 
 def parse_sbom(text: str, name: str = "<sbom>") -> Inventory:
+    with reading(name, "SBOM"):
+        return _parse_sbom(text, name)
+
+
+def _parse_sbom(text: str, name: str) -> Inventory:
     stripped = text.lstrip()
     if stripped.startswith("<"):
         document = _xml_to_dict(text, name)
