@@ -93,3 +93,15 @@ def repo_uri(path: object) -> str | None:
     if normal == ".." or normal.startswith("../") or normal.startswith("/"):
         return None
     return percent(normal, safe="/._-~+@")
+
+
+_JSON_INVISIBLE = re.compile("[\x7f-\x9f" + _BIDI + "\ud800-\udfff\ufeff\ufff9-\ufffb]")
+
+
+def json_text(text: str) -> str:
+    r"""Serialised JSON with C1, bidi and separator characters as \uXXXX escapes.
+
+    Valid JSON with the same data (these characters can only occur inside
+    strings), but a terminal or log showing it cannot be reordered or split.
+    """
+    return _JSON_INVISIBLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

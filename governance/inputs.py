@@ -23,6 +23,7 @@ since the only thing it can mean is a file the reader did not expect.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -186,6 +187,24 @@ def reading(name: str | Path, what: str = "file") -> Iterator[None]:
             raise
         raise InputError(f"cannot read this {what}: unexpected content ({type(exc).__name__}); "
                          "if the file is valid, please report this as an mlgov bug", file=str(name)) from None
+
+
+def refuse_lone_surrogates(text: str, name: str | Path) -> None:
+    r"""JSON may spell half a UTF-16 pair (`"\ud800"`): no real name or version holds
+    one, and no output can encode it. Checked on the raw text, in one linear pass."""
+    if "\\u" not in text:
+        return
+    for match in _SURROGATE.finditer(text):
+        first, second = match.group(1), match.group(2)
+        if first[3].lower() in "cdef" or second is None:  # a low half first, or a high half alone
+            raise InputError(r"a lone UTF-16 surrogate escape (\uD800-\uDFFF): not text",
+                             file=str(name), line=text.count("\n", 0, match.start()) + 1)
+
+
+# A surrogate escape, with the low half that may follow it: a high half then a
+# low half is a pair; a match that starts with a low half, or a high half with
+# none after it, is a lone surrogate.
+_SURROGATE = re.compile(r"(\\u[dD][89a-fA-F][0-9a-fA-F]{2})(\\u[dD][c-fC-F][0-9a-fA-F]{2})?")
 
 
 def relative(path: Path, root: Path) -> str:

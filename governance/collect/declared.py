@@ -6,12 +6,14 @@ them with the installed distributions into the Inventory's packages.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from governance.errors import InputError
 from governance.model import Ecosystem, Hash, Package, Provenance
 
 
@@ -49,11 +51,34 @@ def _matches(version: str, specifier: str) -> bool:
         return False
 
 
+def _spec_version(specifier: str) -> str | None:
+    # The longest version a specifier names is what a rule will compare.
+    return max((part.strip().lstrip("=<>!~ ") for part in specifier.split(",")), key=len, default=None) \
+        if specifier else None
+
+
 def _same_version(a: str, b: str) -> bool:
     try:
         return Version(a) == Version(b)
     except InvalidVersion:
         return a == b
+
+
+# PEP 440 puts no bound on a release number; mlgov does: a version is compared
+# as integers, and a 5,000-digit one is a hostile file, not a release.
+MAX_VERSION_CHARS = 128
+_LONG_NUMBER = re.compile(r"\d{40}")
+
+
+def check_version_text(version: str | None, file: str | None, line: int | None = None) -> None:
+    """InputError (file:line) for a version no real release has: too long, or a huge number."""
+    if version is None:
+        return
+    if not isinstance(version, str):
+        raise InputError(f"version is a {type(version).__name__}, not a string", file=file, line=line)
+    if len(version) > MAX_VERSION_CHARS or _LONG_NUMBER.search(version):
+        raise InputError(f"version of {len(version)} characters with a number of 40 or more digits, "
+                         "or longer than 128 characters: not a release mlgov can compare", file=file, line=line)
 
 
 def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Package, ...]:
@@ -66,6 +91,9 @@ def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Pa
     stands alone with no version. Declarations that do not apply to the
     target join as well but never create a component that looks installed.
     """
+    for declaration in declarations:
+        check_version_text(declaration.version or _spec_version(declaration.provenance.specifier),
+                           declaration.provenance.file, declaration.provenance.line)
     packages: list[Package] = list(installed)
     index: dict[str, list[int]] = {}
     for position, package in enumerate(packages):

@@ -158,4 +158,6 @@ def _utc(stamp: str) -> str:
 
 
 def render(evaluation: Evaluation) -> str:
-    return json.dumps(report_dict(evaluation), indent=2, ensure_ascii=False) + "\n"
+    from governance.escape import json_text
+
+    return json_text(json.dumps(report_dict(evaluation), indent=2, ensure_ascii=False)) + "\n"

@@ -131,21 +131,69 @@ def serialise(inventory: Inventory, fmt: str = "json", spec_version: str = "1.6"
     from cyclonedx.schema import OutputFormat, SchemaVersion
 
     reproducible = reproducible or fixed_time() is not None
+    if fmt == "xml":
+        inventory = _xml_strings(inventory)
     bom = build_bom(inventory, reproducible=reproducible)
     version = SchemaVersion.from_version(spec_version)
     output_format = OutputFormat.XML if fmt == "xml" else OutputFormat.JSON
     if not reproducible:
-        return make_outputter(bom, output_format, version).output_as_string(indent=2)
+        return _safe(make_outputter(bom, output_format, version).output_as_string(indent=2), fmt)
     # A serial number derived from the content, so the same inventory gives the
     # same bytes (and a different one a different number). The document is
     # serialised once with a zero serial, which is then replaced in the text:
     # serialising is the slow part of the build.
     placeholder = uuid.UUID(int=0)
     bom.serial_number = placeholder
-    draft = make_outputter(bom, output_format, version).output_as_string(indent=2)
+    draft = _safe(make_outputter(bom, output_format, version).output_as_string(indent=2), fmt)
     digest = hashlib.sha256(draft.encode("utf-8")).digest()
     serial = uuid.UUID(bytes=digest[:16], version=5)
     return draft.replace(placeholder.urn, serial.urn, 1)
+
+
+def _xml_strings(value: Any) -> Any:
+    """The inventory with every string one XML 1.0 can carry (escape.xml_text)."""
+    import dataclasses
+    from enum import Enum
+
+    from governance.escape import xml_text
+
+    if isinstance(value, Enum):
+        return value
+    if isinstance(value, str):
+        return xml_text(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: _xml_strings(getattr(value, f.name))
+                                             for f in dataclasses.fields(value) if f.init})
+    if isinstance(value, tuple):
+        return tuple(_xml_strings(v) for v in value)
+    if isinstance(value, list):
+        return [_xml_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {_xml_strings(k): _xml_strings(v) for k, v in value.items()}
+    return value
+
+
+def _safe(text: str, fmt: str) -> str:
+    """XML that is well-formed whatever the metadata held, and whose every line is markup.
+
+    Controls that XML 1.0 cannot carry are shown as text (escape.xml_text). A
+    newline inside a value is written as `&#10;`: in serialised XML a line that
+    does not start with `<` continues a value (a `<` in a value is always
+    escaped), and such a line could otherwise start a CI log line of its own.
+    """
+    from governance.escape import json_text, xml_text
+
+    if fmt != "xml":
+        return json_text(text)
+
+    lines = xml_text(text).split("\n")
+    joined = [lines[0]]
+    for line in lines[1:]:
+        if line.lstrip().startswith("<") or not line.strip():
+            joined.append("\n" + line)
+        else:
+            joined.append("&#10;" + line)
+    return "".join(joined)
 
 
 __all__ = ["build_bom", "serialise", "fixed_time", "Hash"]

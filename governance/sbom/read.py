@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
-from governance.inputs import read_input, reading
+from governance.inputs import read_input, reading, refuse_lone_surrogates
 from governance.model import Hash, Inventory, Package, Project
 from governance.sbom import codec, gpu
 from governance.sbom import vulns as sbom_vulns
@@ -33,6 +33,7 @@ def parse_sbom(text: str, name: str = "<sbom>") -> Inventory:
 
 
 def _parse_sbom(text: str, name: str) -> Inventory:
+    refuse_lone_surrogates(text, name)
     stripped = text.lstrip()
     if stripped.startswith("<"):
         document = _xml_to_dict(text, name)
