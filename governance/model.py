@@ -203,6 +203,29 @@ class Vulnerability:
 
 
 @dataclass(frozen=True)
+class Unread:
+    """A file that looks like a dependency input but that mlgov did not read.
+
+    Kept so that the gate can say what it did not judge (COV002) instead of
+    passing a project it only partly saw.
+    """
+
+    file: str  # relative to the project ("requirements-gpu.in", "requirements/")
+    reason: str  # why it was not read, in the user's words
+    fix: str  # what makes it judgeable
+
+
+@dataclass(frozen=True)
+class AdvisorySource:
+    """The vulnerability source a verdict rests on (the JSON report's `vulnerability_database`)."""
+
+    source: str  # "osv-db:PyPI-all.zip", "osv (online service)", ...
+    digest: str | None = None  # "sha256:..." of the database file, when one was read
+    advisories: int | None = None  # how many advisories it holds
+    newest_modified: str | None = None  # the newest `modified` among them (ISO 8601)
+
+
+@dataclass(frozen=True)
 class Inventory:
     project: Project
     packages: tuple[Package, ...] = ()
@@ -214,6 +237,11 @@ class Inventory:
     # What the collector noticed but did not guess at (an unknown lockfile...).
     notes: tuple[str, ...] = ()
     target: str | None = None  # "linux-x86_64/py3.11" when a target was chosen
+    # Files that look like inputs but were not read (COV002 reports each).
+    unread: tuple[Unread, ...] = ()
+    # The advisory sources that were asked (a database, an online service); empty:
+    # vulnerabilities were not checked, which VULN002 reports when the policy asks.
+    advisory_sources: tuple[AdvisorySource, ...] = ()
 
     def by_key(self, key: str) -> tuple[Package, ...]:
         return tuple(p for p in self.packages if p.key == key)

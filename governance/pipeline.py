@@ -30,13 +30,16 @@ class SbomRequest:
 
 def make_sbom(inventory: Inventory, request: SbomRequest, progress: Progress = _quiet) -> str:
     """Serialise and validate; raises SchemaViolation rather than return an invalid SBOM."""
-    from governance.sbom.build import serialise
-    from governance.sbom.validate import validate
+    from governance.sbom.build import serialise_with_document
+    from governance.sbom.validate import validate_json, validate_xml
 
     progress(f"building the CycloneDX {request.spec_version} SBOM ({len(inventory.packages)} components)")
-    text = serialise(inventory, request.fmt, request.spec_version, request.reproducible)
+    text, document = serialise_with_document(inventory, request.fmt, request.spec_version, request.reproducible)
     progress("validating the SBOM against the CycloneDX schema")
-    validate(text, request.fmt, request.spec_version)
+    if request.fmt == "xml":
+        validate_xml(text, request.spec_version)
+    else:
+        validate_json(document, request.spec_version)  # the dict the text was written from, not parsed again
     return text
 
 

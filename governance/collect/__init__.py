@@ -87,7 +87,14 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         declarations.extend(result.declarations)
         sources.append(result.file)
         notes.extend(result.notes)
-    notes.extend(lockfiles.unknown(root))
+
+    from governance.collect import discover
+
+    # Fail closed on a folder with nothing to read: an empty SBOM and a PASS
+    # would say "judged, all fine" about a project nobody looked at.
+    unread = discover.unread(root, sources, nothing_read=not sources)
+    if not sources:
+        raise InputError(discover.nothing_to_scan(root, str(options.project), unread))
 
     packages = merge(installed, declarations)
     from governance.collect import frameworks, host
@@ -102,5 +109,5 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),
-        target=options.target,
+        target=options.target, unread=unread,
     )

@@ -45,7 +45,7 @@ def _descriptor(rule_id: str, score: float | None) -> dict[str, Any]:
         "properties": properties,
     }
     if rule is not None:
-        descriptor["defaultConfiguration"] = {"level": rule.level}
+        descriptor["defaultConfiguration"] = {"level": rule.fixed_level}
     return descriptor
 
 
