@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from governance import __version__
-from governance.collect.target import PLATFORMS
+from governance.platforms import PLATFORMS
 from governance.errors import InputError, MlgovError
 from governance.report import FORMATS
 

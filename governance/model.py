@@ -226,6 +226,52 @@ class AdvisorySource:
 
 
 @dataclass(frozen=True)
+class ContainerImage:
+    """One image a container file builds on (FROM, COPY --from) or runs (compose `image:`).
+
+    registry/repository/tag/digest are the normalised reference (docker.io,
+    library/NAME); they are None when the reference could not be resolved
+    (an ARG without a default), and `unresolved` says why. The CUDA, cuDNN and
+    framework the image brings come from the shipped image-tag knowledge (or the
+    file's own `ENV NVIDIA_REQUIRE_CUDA`), with `facts_source` naming the source.
+    """
+
+    written: str  # the reference as the file spells it: "nvidia/cuda:${CUDA}-base-ubuntu22.04"
+    file: str  # relative to the scanned project
+    line: int  # the line of the FROM / COPY --from / image:
+    kind: str  # "from" | "copy-from" | "compose"
+    reference: str | None = None  # after ARG substitution
+    registry: str | None = None  # "docker.io", "nvcr.io", "registry.local:5000"
+    repository: str | None = None  # "library/python", "nvidia/cuda"
+    tag: str | None = None
+    digest: str | None = None  # "sha256:<hex>"
+    stage: str | None = None  # the stage it feeds: its name, else its index ("0")
+    runtime: bool = False  # the image the built container runs on (final stage), or a compose service's image
+    platform: str | None = None  # --platform= as written
+    service: str | None = None  # the compose service
+    unresolved: str | None = None  # why the reference could not be read
+    cuda: str | None = None  # what the image brings
+    cudnn: str | None = None  # a version or a major ("9")
+    framework: str | None = None  # canonical package name: "torch", "tensorflow"
+    framework_version: str | None = None
+    require_cuda: str | None = None  # NVIDIA_REQUIRE_CUDA: the container runtime's driver check
+    require_source: str | None = None  # where require_cuda comes from: the knowledge, or "ENV ... in <file>"
+    min_driver: str | None = None  # the driver the image's release notes ask for (NGC)
+    facts_source: str | None = None  # the knowledge source key, or "ENV in <file>"
+
+    @property
+    def name(self) -> str:
+        """registry/repository, the string `[containers] trusted` globs match."""
+        return f"{self.registry}/{self.repository}" if self.registry and self.repository else self.written
+
+    @property
+    def purl(self) -> str | None:
+        from governance.purl import image_purl
+
+        return image_purl(self)
+
+
+@dataclass(frozen=True)
 class Inventory:
     project: Project
     packages: tuple[Package, ...] = ()
@@ -237,6 +283,7 @@ class Inventory:
     # What the collector noticed but did not guess at (an unknown lockfile...).
     notes: tuple[str, ...] = ()
     target: str | None = None  # "linux-x86_64/py3.11" when a target was chosen
+    images: tuple[ContainerImage, ...] = ()  # base and service images of the project's container files
     # Files that look like inputs but were not read (COV002 reports each).
     unread: tuple[Unread, ...] = ()
     # The advisory sources that were asked (a database, an online service); empty:

@@ -88,6 +88,14 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         sources.append(result.file)
         notes.extend(result.notes)
 
+    from governance.collect import containers
+
+    container_files = containers.read_all(root)
+    if container_files.files:
+        progress(f"read {len(container_files.files)} container file(s): {len(container_files.images)} image(s)")
+    sources.extend(container_files.files)
+    notes.extend(container_files.notes)
+
     from governance.collect import discover
 
     # Fail closed on a folder with nothing to read: an empty SBOM and a PASS
@@ -109,5 +117,5 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),
-        target=options.target, unread=unread,
+        target=options.target, unread=unread, images=container_files.images,
     )

@@ -148,6 +148,7 @@ GATES: dict[str, Any] = {
         "fail_on": _one_of("critical", "high", "medium", "low", "unknown", "none"),
     },
     "licenses": {"allow": _list_of_str, "deny": _list_of_str, "review": _list_of_str},
+    "containers": {"trusted": _list_of_str, "require_digest": _BOOL},
     "waiver_limits": {"max_days": _positive_int, "require_expiry": _BOOL, "require_owner": _BOOL},
     # The level of every finding that says "mlgov could not judge this" (rules whose
     # default level is NOT_JUDGED): how much a stage tolerates what was not checked.
