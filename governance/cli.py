@@ -393,11 +393,8 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps errors to DESIGN.md's exit codes, never a traceback for bad input."""
-    from governance.inputs import budget
-
     try:
-        with budget():
-            cli.main(args=argv, prog_name="mlgov", standalone_mode=False)
+        cli.main(args=argv, prog_name="mlgov", standalone_mode=False)
     except click.exceptions.Abort:
         _fail("aborted", EXIT_INPUT)
     except click.ClickException as exc:

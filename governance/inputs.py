@@ -69,7 +69,7 @@ def allow(*roots: Path) -> None:
 
 @contextmanager
 def budget(total: int = SCAN_BUDGET_BYTES) -> Iterator[None]:
-    """One overall read budget for a command (the CLI opens one per invocation)."""
+    """One overall read budget (each scan opens one around everything it collects)."""
     token = _BUDGET.set([total])
     try:
         yield

@@ -15,7 +15,7 @@ from governance.collect.declared import Declaration, merge
 from governance.collect.project import project_name
 from governance.collect.requirements import find_requirements_files, read_requirements
 from governance.errors import InputError
-from governance.inputs import allow, confined
+from governance.inputs import allow, budget, confined
 from governance.model import GpuStack, Inventory, Package, Project
 
 Progress = Callable[[str], None]
@@ -39,8 +39,9 @@ def _noop(_: str) -> None:
 def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     # Every file read during a scan lies inside the project (or the environment
     # being scanned): an include, a lockfile or a dist-info file that leads
-    # elsewhere through `..` or a link is refused, so nothing outside leaks.
-    with confined(options.project):
+    # elsewhere through `..` or a link is refused, so nothing outside leaks; and
+    # all of it together is read against one byte budget.
+    with confined(options.project), budget():
         return _collect(options, progress)
 
 
