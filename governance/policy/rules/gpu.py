@@ -292,7 +292,8 @@ def _pins(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding |
             build = package.property(GPU_BUILD)
             if build in ("cuda", "rocm"):
                 continue
-            why = f"a {build} build ({package.property(EVIDENCE)})" if build else "a build mlgov cannot identify"
+            why = f"a {build} build ({package.property(EVIDENCE)})" if build and build != "unknown" \
+                else "a build mlgov cannot identify"
             todo = (f"install a CUDA build, e.g. torch=={_base(package.version)}+cu124 from "
                     f"https://download.pytorch.org/whl/cu124") if package.key == "torch" else \
                 f"install the GPU build of {package.name}"
