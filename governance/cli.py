@@ -113,8 +113,9 @@ def cli() -> None:
 @_target_options
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
 @click.option("--host", "host_profiles", multiple=True, type=click.Path(path_type=Path),
-              help="Judge the GPU stack against this host profile (from `mlgov probe -o`). Repeatable: a fleet, "
-                   "every host must pass. Default: this machine when it has an NVIDIA driver.")
+              help="Judge the GPU stack against this host profile (from `mlgov probe -o`), a folder of profiles "
+                   "(*.json) or a quoted glob ('fleet/**/*.json'). Repeatable: a fleet, every host must pass; "
+                   "hosts with the same stack are judged once. Default: this machine when it has an NVIDIA driver.")
 @click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
               help="Offline vulnerability database: OSV's PyPI all.zip (see `mlgov db update`) or a folder of OSV JSON.")
 @click.option("--vuln-service", "vuln_service", type=click.Choice(["osv", "pypi"]),
@@ -138,6 +139,7 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
           --sbom sbom.cdx.json --report mlgov.md --report mlgov.json
       mlgov scan . --python .venv --format json
       mlgov scan . --host fleet/a100-node.json --host fleet/h100-node.json
+      mlgov scan . --host fleet/ --policy production     (every profile in the folder)
       mlgov scan . --target-platform linux-x86_64 --target-python 3.11
       mlgov scan . --report mlgov.html --report mlgov.sarif --report mlgov.junit.xml --quiet
       mlgov scan . --vuln-db PyPI-all.zip --policy production
