@@ -47,7 +47,10 @@ def find(root: Path) -> list[Path]:
 def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
     for reader in _readers():
         if reader.matches(path):
-            result: LockResult = reader.read(path, root, markers, selection)
+            from governance.inputs import reading
+
+            with reading(path.name, "lockfile"):
+                result: LockResult = reader.read(path, root, markers, selection)
             return result
     raise LookupError(path)
 
