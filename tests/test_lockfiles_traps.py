@@ -163,3 +163,90 @@ def test_packages_of_extras_not_asked_for_are_never_components() -> None:
     inventory = collect(ScanOptions(project=VARIANTS / "conflict-extras", include_environment=False,
                                     markers=target_markers("linux-x86_64", "3.11", {})))
     assert {(p.name, p.version) for p in inventory.packages if p.name == "torchlike"} == {("torchlike", "2.10.0")}
+
+
+EXTRA_MARKERS = Path(__file__).resolve().parent / "data" / "lockfiles" / "poetry-extra-markers"
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_poetry_extra_keeps_the_marker_of_its_dependency(platform: str) -> None:
+    from tests.locktruth import _from_requirements
+
+    markers = target_markers(platform, "3.11", {})
+    expected = {(name, version) for name, version, _ in
+                _from_requirements((EXTRA_MARKERS / "poetry-export.txt").read_text(), markers)}
+    result = lockfiles.read(EXTRA_MARKERS / "poetry.lock", EXTRA_MARKERS, markers)
+    got = {(d.key, d.version) for d in result.declarations}
+    assert got == expected
+    assert (("colorama", "0.4.6") in got) == (platform == "windows-amd64")
+
+
+def test_pylock_editable_project_is_the_root_not_a_versionless_dependency(tmp_path: Path) -> None:
+    folder = VARIANTS / "editable-project"
+    out = tmp_path / "sbom.json"
+    result = CliRunner().invoke(cli, ["sbom", str(folder), "--target-platform", "linux-x86_64",
+                                      "--target-python", "3.11", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text())
+    assert document["metadata"]["component"]["name"] == "editable-project"
+    assert [(c["name"], c.get("version")) for c in document["components"]] == [("typinglike", "4.0")]
+
+
+# conda environment files: conda itself is not on PyPI and its channels cannot be reached here, so no
+# tool can say what `conda env create` would install; these tests hold mlgov to what the files say
+# (conda's MatchSpec grammar) on the real projects' own files.
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "real-projects"
+
+
+def _inventory(folder: Path):  # type: ignore[no-untyped-def]
+    from governance.collect import ScanOptions, collect
+
+    if not folder.is_dir():
+        pytest.fail(f"{folder} is missing: the real-project corpus must sit beside the checkout")
+    return collect(ScanOptions(project=folder, markers=target_markers("linux-x86_64", "3.11", {}),
+                               include_environment=False))
+
+
+@pytest.mark.parametrize("case,name", [("glados", "environment_cuda.yml"),
+                                       ("lightning-hydra-template-2021", "conda_env_gpu.yaml"),
+                                       ("kraken", "environment_cuda.yml"),
+                                       ("stable-diffusion", "environment.yaml"),
+                                       ("deeplabcut/conda-environments", "DEEPLABCUT.yaml")])
+def test_conda_environment_files_under_any_name_are_read(case: str, name: str) -> None:
+    assert name in _inventory(CORPUS / case).sources
+
+
+def test_mlflow_conda_yaml_is_read(tmp_path: Path) -> None:
+    (tmp_path / "conda.yaml").write_text("channels:\n- conda-forge\ndependencies:\n- python=3.11.9\n- pip<=24.0\n"
+                                         "- pip:\n  - mlflow==2.17.0\n  - torch==2.5.1\nname: mlflow-env\n")
+    inventory = _inventory(tmp_path)
+    assert {(p.name, p.version) for p in inventory.packages if p.ecosystem == "pypi"} == \
+        {("mlflow", "2.17.0"), ("torch", "2.5.1")}
+
+
+def test_pip_entries_that_are_git_urls_or_paths_are_components_with_their_source() -> None:
+    inventory = _inventory(CORPUS / "stable-diffusion")  # `-e git+...@master#egg=taming-transformers`, `-e .`
+    by_name = {p.name: p for p in inventory.packages}
+    taming = by_name["taming-transformers"]
+    assert taming.source is not None and taming.source.kind == "vcs" and taming.source.commit == "master"
+    assert by_name["clip"].source is not None and by_name["clip"].source.kind == "vcs"
+
+
+def test_a_pip_entry_naming_no_package_is_a_note_not_exit_2() -> None:
+    inventory = _inventory(CORPUS / "deeplabcut-2023" / "conda-environments")  # `-e ../[gui]`
+    assert any("-e ../[gui]" in note and "names no package" in note for note in inventory.notes)
+
+
+def test_channel_qualifier_only_when_the_spec_names_one_and_fuzzy_versions_kept() -> None:
+    stylegan = {p.name: p for p in _inventory(CORPUS / "stylegan3").packages if p.ecosystem == "conda"}
+    assert stylegan["pytorch"].version == "1.9.1"  # `pytorch=1.9.1`
+    assert "channel=" not in stylegan["pytorch"].purl  # the file lists channels; the spec names none
+    kraken = {p.name: p for p in _inventory(CORPUS / "kraken").packages if p.ecosystem == "conda"}
+    assert "channel=conda-forge" in kraken["pytorch"].purl  # `conda-forge::pytorch~=2.4.0`
+
+
+def test_conda_build_string_is_kept_on_the_package() -> None:
+    inventory = _inventory(CORPUS / "pangeo-docker-images" / "pytorch-notebook")
+    specs = [p for p in inventory.packages if p.name == "pytorch" and
+             any(pr.file == "environment.yml" for pr in p.provenance)]
+    assert specs and specs[0].property("mlgov:conda:build") is not None

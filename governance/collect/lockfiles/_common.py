@@ -212,10 +212,12 @@ def walk(nodes: list[Node], roots: dict[str, list[Edge]], markers: dict[str, str
     reached: dict[int, str] = {}
     done: set[tuple[int, str]] = set()
     for group, edges in roots.items():
-        stack: list[Edge] = list(reversed(edges))
+        # Each edge travels with the extra it belongs to: an optional dependency's marker says
+        # `extra == "standard"` and holds only while that extra is being followed.
+        stack: list[tuple[Edge, tuple[str, ...]]] = [(e, ()) for e in reversed(edges)]
         while stack:
-            edge = stack.pop()
-            if not applies(edge.marker, markers, shown):
+            edge, context = stack.pop()
+            if not applies(edge.marker, markers, shown, None, context):
                 continue
             candidates = by_name.get(edge.name, [])
             if edge.version is not None:
@@ -226,7 +228,10 @@ def walk(nodes: list[Node], roots: dict[str, list[Edge]], markers: dict[str, str
                     if (node.index, extra) in done:
                         continue
                     done.add((node.index, extra))
-                    stack.extend(node.edges if extra == "" else node.extras.get(extra, []))
+                    if extra == "":
+                        stack.extend((e, ()) for e in node.edges)
+                    else:
+                        stack.extend((e, (extra,)) for e in node.extras.get(extra, []))
     return reached
 
 

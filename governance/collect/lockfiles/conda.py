@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from governance.collect.declared import Declaration, exact_version
+from governance.collect.declared import Declaration
 from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles._declare import locked
@@ -44,11 +44,28 @@ def _is_explicit(path: Path) -> bool:
 # The names this reader takes, for the message when a project has nothing to read.
 NAMES = ("environment.yml", "environment.yaml", "conda-lock.yml", "conda-lock.*.yml")
 # Read by content rather than name: said in that message too.
-ALSO_READS = "`conda list --explicit` files (*.txt, *.lock starting with @EXPLICIT)"
+ALSO_READS = ("`conda list --explicit` files (*.txt, *.lock starting with @EXPLICIT); conda environment files "
+              "under any name (*.yml, *.yaml with a top-level `dependencies:` list: conda.yaml, "
+              "environment_cuda.yml, ...)")
+
+
+def _is_environment(path: Path) -> bool:
+    """A conda environment file under any name (conda.yaml, as MLflow names every logged model's,
+    environment_cuda.yml, conda_env_gpu.yaml, DEEPLABCUT.yaml): YAML with a top-level `dependencies:`."""
+    if path.name in _ENVIRONMENT_NAMES:
+        return True
+    if path.suffix.lower() not in (".yml", ".yaml") or _LOCK_NAME.match(path.name):
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return re.search(r"(?m)^dependencies\s*:", head) is not None
 
 
 def matches(path: Path) -> bool:
-    if path.name in _ENVIRONMENT_NAMES or _LOCK_NAME.match(path.name):
+    if _is_environment(path) or _LOCK_NAME.match(path.name):
         return True
     return path.suffix in _EXPLICIT_SUFFIXES and _is_explicit(path)
 
@@ -56,10 +73,10 @@ def matches(path: Path) -> bool:
 def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
-    if path.name in _ENVIRONMENT_NAMES:
-        return _environment(text, shown, markers)
     if _LOCK_NAME.match(path.name):
         return _conda_lock(text, shown, markers)
+    if path.suffix.lower() in (".yml", ".yaml"):
+        return _environment(path, root, text, shown, markers)
     return _explicit(text, shown, markers)
 
 
@@ -87,7 +104,7 @@ def _split_file_name(file_name: str) -> tuple[str, str, str] | None:
     return None
 
 
-def _environment(text: str, shown: str, markers: dict[str, str]) -> LockResult:
+def _environment(path: Path, root: Path, text: str, shown: str, markers: dict[str, str]) -> LockResult:
     data = c.load_yaml(text, shown)
     c.expect(data, dict, "the document (expected a mapping with `dependencies`)", shown, 1)
     channels = [str(ch) for ch in data.get("channels", []) or []]
@@ -106,10 +123,9 @@ def _environment(text: str, shown: str, markers: dict[str, str]) -> LockResult:
 
     for item in c.expect(data.get("dependencies", []) or [], list, "`dependencies`", shown):
         if isinstance(item, dict) and "pip" in item:
-            for requirement in c.expect(item["pip"] or [], list, "the `pip:` section", shown):
-                declaration = _pip_requirement(str(requirement), shown, line_for(str(requirement)), markers)
-                if declaration is not None:
-                    result.declarations.append(declaration)
+            pip = c.expect(item["pip"] or [], list, "the `pip:` section", shown)
+            result.declarations.extend(_pip_section(path, root, [(str(r), line_for(str(r))) for r in pip],
+                                                    shown, markers, result.notes))
             continue
         spec = str(item).strip()
         line = line_for(spec)
@@ -118,7 +134,9 @@ def _environment(text: str, shown: str, markers: dict[str, str]) -> LockResult:
             raise c.fail(f"cannot read the conda spec {spec!r}", shown, line)
         name, rest = match.group("name"), match.group("rest").strip()
         version, build, specifier = _conda_version(rest)
-        channel = match.group("channel") or (channels[0] if channels else None)
+        # The channel qualifier says where the spec itself pins the package (`conda-forge::pytorch`);
+        # the file's channel list is a search order, not where each package came from.
+        channel = match.group("channel")
         result.declarations.append(locked(
             name, version, shown, line, ecosystem="conda", kind="manifest", specifier=specifier,
             properties=_conda_properties(channel, None, build),
@@ -126,42 +144,65 @@ def _environment(text: str, shown: str, markers: dict[str, str]) -> LockResult:
     return result
 
 
-def _conda_version(rest: str) -> tuple[str | None, str | None, str]:
-    """(exact version, build, PEP 440-like specifier) of a conda match spec's version part.
+_BUILD = re.compile(r"(?<![<>!=~])=(?P<build>[A-Za-z_*][A-Za-z0-9_.*+]*|[0-9][A-Za-z0-9_.+]*[A-Za-z_*][A-Za-z0-9_.*+]*)$")
+_OPERATOR = re.compile(r"^(==|=|>=|<=|!=|~=|>|<)?")
 
-    `=1.26` means 1.26.*; `==1.26.4` and `=1.26.4=py311_0` (with a build) are exact.
+
+def _conda_version(rest: str) -> tuple[str | None, str | None, str]:
+    """(version, build, PEP 440-like specifier) of a conda match spec's version part.
+
+    `1.12.1` and `==1.12.1` are exact, as is `=1.26.4=py311_0` (a build given); `=1.12.1` is conda's
+    fuzzy 1.12.1.*, which names one release when it has three parts (its version is kept) and a
+    series when fewer (`=1.26`: no version); a build after the version (`>=2.7.0=cuda12*`,
+    `1.9.1 py3.9_cuda11.1_cudnn8.0.5_0`) is kept for the GPU rules.
     """
-    rest = rest.replace(" ", "=", 1) if rest and rest[0].isdigit() else rest
+    rest = rest.strip()
     if not rest:
         return None, None, ""
-    if rest.startswith("==") and "," not in rest and "*" not in rest:
-        version = rest[2:].split("=")[0]
-        return version, None, f"=={version}"
-    if rest.startswith("=") and not rest.startswith("=="):
-        pieces = rest[1:].split("=")
-        if len(pieces) == 2 and pieces[1]:
-            return pieces[0], pieces[1], f"=={pieces[0]}"
-        version = pieces[0].rstrip("*").rstrip(".")
-        return None, None, f"=={version}.*"
-    return exact_version(rest), None, rest
+    build: str | None = None
+    pieces = rest.split()
+    if len(pieces) == 2:
+        rest, build = pieces
+    else:
+        found = _BUILD.search(rest)
+        if found and found.start() > 0:
+            build, rest = found.group("build"), rest[: found.start()]
+    operator = _OPERATOR.match(rest).group(1) or ""  # type: ignore[union-attr]
+    value = rest[len(operator):]
+    if "," in value or "|" in value or operator not in ("", "=", "=="):
+        return None, build, rest
+    if (operator == "=" and build is None) or value.endswith("*"):
+        series = value.rstrip("*").rstrip(".")
+        version = series if len(series.split(".")) >= 3 else None
+        return version, build, f"=={series}.*"
+    return value, build, f"=={value}"
 
 
-def _pip_requirement(text: str, shown: str, line: int | None, markers: dict[str, str]) -> Declaration | None:
-    edge_text = text.split(" #", 1)[0].strip()
-    if not edge_text or edge_text.startswith("-"):
-        return None  # an option line (-r, --index-url...): pip's business, no package
-    from packaging.requirements import InvalidRequirement, Requirement
+def _pip_section(path: Path, root: Path, entries: list[tuple[str, int | None]], shown: str,
+                 markers: dict[str, str], notes: list[str]) -> list[Declaration]:
+    """The `pip:` list, read as the lines of a requirements file (conda hands it to pip as one):
+    `-r file`, `-e git+...#egg=name`, `file:.`, `--pre` and URLs mean what they mean to pip."""
+    from dataclasses import replace
 
-    try:
-        requirement = Requirement(edge_text)
-    except InvalidRequirement as exc:
-        raise c.fail(f"invalid pip requirement {text!r}: {str(exc).splitlines()[0]}", shown, line) from None
-    marker = str(requirement.marker) if requirement.marker else None
-    specifier = str(requirement.specifier)
-    return locked(requirement.name, exact_version(specifier), shown, line, kind="manifest", specifier=specifier,
-                  markers=marker, group="pip", extras=tuple(sorted(requirement.extras)),
-                  source=Source(kind="url", url=requirement.url) if requirement.url else None,
-                  applies=c.applies(marker, markers, shown, line))
+    from governance.collect import requirements
+    from governance.errors import InputError
+
+    result = requirements.RequirementsFile()
+    for text, line in entries:
+        entry = text.split(" #", 1)[0].strip()
+        if not entry:
+            continue
+        try:
+            requirements._parse_line(entry, line or 0, path, shown, root, markers, result, {path.resolve()},
+                                     constraint=False, depth=0)
+        except InputError as exc:
+            if exc.file != shown or "cannot tell the package name" not in str(exc):
+                raise
+            # A URL without #egg= names no package until pip builds it, which mlgov never does.
+            notes.append(f"{shown}:{line}: pip entry {entry!r} names no package (add #egg=NAME); "
+                         "not in the inventory")
+    return [replace(d, provenance=replace(d.provenance, group="pip")) if d.provenance.file == shown else d
+            for d in result.declarations]
 
 
 def _conda_lock(text: str, shown: str, markers: dict[str, str]) -> LockResult:

@@ -94,6 +94,9 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         c.expect(entry, dict, "a [[packages]] entry", shown, line)
         name = c.expect(entry.get("name"), str, "`name`", shown, line)
         marker = entry.get("marker")
+        directory = entry.get("directory")
+        if isinstance(directory, dict) and str(directory.get("path", "")).strip().rstrip("/") in (".", ""):
+            continue  # the project itself (uv export writes it as an editable "."): the SBOM's root
         if not _applies(marker, markers, groups, shown, line):
             left_out += 1
             continue

@@ -21,13 +21,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 WORK = Path("/fixtures/uv-variants")
-PROJECTS = ("platform-indexes", "conflict-extras", "conflict-groups", "stale")
+PROJECTS = ("platform-indexes", "conflict-extras", "conflict-groups", "stale", "editable-project")
 # project -> {choice name: uv flags}
 SELECTIONS = {
     "platform-indexes": {"default": []},
     "conflict-extras": {"default": [], "cpu": ["--extra", "cpu"], "cu128": ["--extra", "cu128"]},
     "conflict-groups": {"default": [], "no-dev": ["--no-dev"]},
     "stale": {"default": []},
+    "editable-project": {"default": []},
 }
 # The stale lock: locked from LOCKED_AS, then the manifest moved on without a re-lock.
 STALE_LOCKED_AS = {"torchlike==2.10.0": "torchlike==2.9.1"}
@@ -73,8 +74,17 @@ def main(uv: str) -> None:
             refused = subprocess.run([uv, "export", "--locked", "--python", "3.11"], cwd=folder, env=env,
                                      capture_output=True, text=True)
             assert refused.returncode != 0, "uv accepted the stale lock"
-            (HERE / "exports" / "stale.locked-refused.txt").write_text(refused.stderr)
+            # uv's refusal, without the lines that change per run (interpreter path, timings)
+            said = [line for line in refused.stderr.splitlines() if line.startswith(("error", "hint"))]
+            (HERE / "exports" / "stale.locked-refused.txt").write_text("\n".join(said) + "\n")
         shutil.copy(folder / "uv.lock", HERE / project / "uv.lock")
+        if project == "editable-project":
+            # The project's own PEP 751 export, the project included (editable "."), kept beside it.
+            subprocess.run([uv, "export", "--frozen", "--format", "pylock.toml", "--python", "3.11",
+                            "-o", "pylock.toml"], cwd=folder, env=env, check=True)
+            text = (folder / "pylock.toml").read_text()
+            (HERE / project / "pylock.toml").write_text(text)
+            (folder / "pylock.toml").unlink()
         for choice, flags in SELECTIONS[project].items():
             subprocess.run([uv, "export", "--frozen", "--format", "pylock.toml", "--no-emit-project",
                             "--python", "3.11", "-o", "pylock.toml", *flags], cwd=folder, env=env, check=True)
