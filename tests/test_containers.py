@@ -215,3 +215,19 @@ def test_real_projects_read_without_errors(shared_dir: Path) -> None:
         for image in result.images:
             assert image.file and image.line >= 1
             assert image.unresolved or image.registry
+
+
+def test_quoted_heredoc_marker_is_not_a_heredoc() -> None:
+    text = 'FROM python:3.11\nRUN echo "<<EOF" && cat <<\'DONE\'\nFROM not:an-image\nDONE\nFROM redis:7 AS r\n'
+    assert [i.reference for i in read_dockerfile(text, "Dockerfile")] == ["python:3.11", "redis:7"]
+
+
+def test_templates_and_dockerignore_are_not_read(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\n")
+    (tmp_path / "Dockerfile.dockerignore").write_text("*.pyc\n")
+    (tmp_path / "Dockerfile.j2").write_text("FROM {{ base }}\n")
+    result = read_all(tmp_path)
+    assert [i.reference for i in result.images] == ["python:3.12"]
+    assert result.files == ("Dockerfile",)
+    assert result.notes == ("Dockerfile.j2: a Dockerfile template, not read; scan the Dockerfile it renders "
+                            "to judge its base images",)
