@@ -203,6 +203,43 @@ class Vulnerability:
 
 
 @dataclass(frozen=True)
+class ModelFile:
+    """A model file as the scan read it, without loading it.
+
+    path is relative to the project (or as given with --models for a folder
+    outside it). globals are every global its pickles import (judged against
+    the format's allow-list at evaluation, so that `mlgov check` judges an
+    SBOM the same way); code are the other ways loading it runs code or
+    reaches out (a Lambda layer, an external-data path); unparsed what could
+    not be read or judged.
+    """
+
+    path: str
+    format: str  # "pickle", "joblib", "pytorch-zip", "safetensors", "onnx", "gguf", ...
+    sha256: str
+    size: int
+    framework: str | None = None
+    globals: tuple[str, ...] = ()
+    code: tuple[str, ...] = ()
+    unparsed: tuple[str, ...] = ()
+    card: tuple[tuple[str, str], ...] = ()  # what the file says: tensor and parameter counts, architecture
+    purl: str | None = None  # pkg:huggingface/org/name@rev for a hub cache snapshot
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "globals", tuple(sorted(set(self.globals))))
+        object.__setattr__(self, "card", tuple(sorted(set(self.card))))
+
+
+@dataclass(frozen=True)
+class ModelManifest:
+    """The model hashes a team recorded (`mlgov models lock`), as the policy names it."""
+
+    file: str
+    hashes: tuple[tuple[str, str], ...] = ()  # (model path, sha256)
+    error: str | None = None  # why it could not be read
+
+
+@dataclass(frozen=True)
 class Unread:
     """A file that looks like a dependency input but that mlgov did not read.
 
@@ -283,6 +320,9 @@ class Inventory:
     # What the collector noticed but did not guess at (an unknown lockfile...).
     notes: tuple[str, ...] = ()
     target: str | None = None  # "linux-x86_64/py3.11" when a target was chosen
+    models: tuple[ModelFile, ...] = ()
+    # Read by the pipeline when the policy names one; not part of the SBOM.
+    model_manifest: ModelManifest | None = None
     images: tuple[ContainerImage, ...] = ()  # base and service images of the project's container files
     # Files that look like inputs but were not read (COV002 reports each).
     unread: tuple[Unread, ...] = ()
@@ -318,7 +358,8 @@ class Finding:
     waiver_reason: str | None = None
     waiver_owner: str | None = None
     waiver_expires: str | None = None
-    host: str | None = None  # the host profile a GPU finding was judged against
+    host: str | None = None  # the host profile a GPU finding was judged against (a group's label: fleet.py)
+    hosts: tuple[str, ...] = ()  # every host of that group, when identical stacks were judged once
     vulnerability: str | None = None  # id of the advisory, for VULN findings
     aliases: tuple[str, ...] = ()
     severity: str | None = None
