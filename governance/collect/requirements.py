@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -41,6 +41,7 @@ class RequirementsFile:
     declarations: list[Declaration] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     index_urls: list[str] = field(default_factory=list)
+    find_links: list[str] = field(default_factory=list)
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -70,7 +71,22 @@ def read_requirements(paths: list[Path], root: Path, markers: dict[str, str]) ->
     seen: set[Path] = set()
     for path in paths:
         _read(path, root, markers, result, seen, constraint=False, depth=0)
+    _pytorch_index(result)
     return result
+
+
+def _pytorch_index(result: RequirementsFile) -> None:
+    """A `+cuXYZ` pin is served by PyTorch's index only: when the files name such an index
+    (-i, --extra-index-url, -f), it is the pin's source, so the GPU rules can tell an
+    installable pin from one no index serves (GPU008)."""
+    pytorch = next((u for u in result.index_urls + result.find_links if "download.pytorch.org" in u), None)
+    if pytorch is None:
+        return
+    for position, declaration in enumerate(result.declarations):
+        local = (declaration.version or "").partition("+")[2].lower()
+        if local.startswith(("cu", "rocm", "cpu")) and declaration.provenance.source is None:
+            provenance = replace(declaration.provenance, source=Source(kind="index", url=pytorch))
+            result.declarations[position] = replace(declaration, provenance=provenance)
 
 
 def _read(path: Path, root: Path, markers: dict[str, str], result: RequirementsFile,
@@ -130,6 +146,8 @@ def _parse_line(line: str, number: int, path: Path, relative: str, root: Path,
                 raise InputError(f"{option} needs a value", file=relative, line=number)
             if option in ("-i", "--index-url", "--extra-index-url"):
                 result.index_urls.append(value)
+            elif option in ("-f", "--find-links"):
+                result.find_links.append(value)
             return
         if option in _FLAG_OPTIONS:
             return
