@@ -75,13 +75,13 @@ def test_a_folder_named_requirements_txt_is_named(tmp_path: Path) -> None:
 
 def test_only_unread_file_names_are_named_with_what_to_do(tmp_path: Path) -> None:
     (tmp_path / "requirements-gpu.in").write_text("torch==2.5.1\n")
-    (tmp_path / "env-gpu.yml").write_text("name: train\ndependencies:\n  - pytorch=2.5.1\n")
+    (tmp_path / "pylock-gpu.toml").write_text("lock-version = '1.0'\n")  # PEP 751 wants pylock.gpu.toml
     (tmp_path / "notes.yml").write_text("title: not a dependency file\n")
     (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(install_requires=['numpy'])\n")
     message = assert_nothing_to_scan(mlgov(["scan", str(tmp_path)]), tmp_path)
     assert "requirements-gpu.in (a pip-tools" in message
     assert "uv pip compile requirements-gpu.in -o requirements-gpu.txt" in message
-    assert "env-gpu.yml (a YAML file with a conda-style `dependencies:` list" in message
+    assert "pylock-gpu.toml (named like a PEP 751 lock" in message
     assert "setup.py (setup.py, which mlgov never runs" in message
     assert "notes.yml" not in message
 
@@ -103,7 +103,7 @@ def partly_readable(tmp_path: Path) -> Path:
     (project / "requirements.txt").write_text("numpy==2.1.3 --hash=sha256:" + "0" * 64 + "\n")
     (project / "requirements-gpu.in").write_text("torch\n")  # no compiled requirements-gpu.txt beside it
     (project / "Cargo.lock").write_text("# a Rust lockfile\n")
-    (project / "conda_env_gpu.yaml").write_text("dependencies:\n  - cudatoolkit=11.3\n")
+    (project / "pylock-gpu.toml").write_text("lock-version = '1.0'\n")  # PEP 751 wants pylock.gpu.toml
     return project
 
 
@@ -116,7 +116,7 @@ def test_files_that_look_like_inputs_are_findings_the_stage_weighs(partly_readab
                                                                    stage: str | None, code: int, level: str) -> None:
     got, report = scan_json(partly_readable, "--policy", policy, *(["--stage", stage] if stage else []))
     assert got == code
-    assert cov002(report) == [("Cargo.lock", level), ("conda_env_gpu.yaml", level), ("requirements-gpu.in", level)]
+    assert cov002(report) == [("Cargo.lock", level), ("pylock-gpu.toml", level), ("requirements-gpu.in", level)]
     message = next(f["message"] for f in report["findings"] if f["file"] == "Cargo.lock")
     assert message.startswith("Cargo.lock was not read (a lockfile of a kind this mlgov does not read)")
 
@@ -157,3 +157,13 @@ def test_every_reader_names_what_it_reads() -> None:
         for name in reader.NAMES:
             if "*" not in name:
                 assert reader.matches(Path(name)), (reader.__name__, name)
+
+
+def test_conda_environment_files_under_other_names_are_read_not_lookalikes(tmp_path: Path) -> None:
+    # conda_env_gpu.yaml, env-gpu.yml, conda.yaml (MLflow): conda environments the lockfile reader takes.
+    for name in ("conda_env_gpu.yaml", "env-gpu.yml", "conda.yaml"):
+        (tmp_path / name).write_text("dependencies:\n  - cudatoolkit=11.3\n")
+    _, report = scan_json(tmp_path, "--policy", "production")
+    assert cov002(report) == []
+    assert {"conda_env_gpu.yaml", "env-gpu.yml", "conda.yaml"} <= set(report.get("sources", []) or
+                                                                     report["inventory"]["sources"])

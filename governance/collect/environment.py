@@ -288,28 +288,23 @@ def _read_text(path: Path) -> str | None:
 
 
 def parse_metadata(text: str) -> tuple[dict[str, list[str]], str]:
-    """Core metadata headers (RFC 822 style, as METADATA and PKG-INFO hold them).
+    """Core metadata headers (METADATA, PKG-INFO), parsed exactly as pip and importlib.metadata do:
+    `email.parser` with the compat32 policy.
 
-    Only the header block is parsed: the long description that follows can be
-    megabytes and nothing here needs it.
+    A hand-written header loop disagrees with it on real files: scipy's multi-line `License:`
+    holds continuation lines of only whitespace, which a loop that stops at the first blank-looking
+    line takes for the end of the headers, losing Requires-Dist (the scipy -> numpy edge) and the
+    classifiers. Header names are lower-cased; values are what compat32 returns (folded lines kept).
     """
+    from email.parser import HeaderParser
+    from email.policy import compat32
+
+    message = HeaderParser(policy=compat32).parsestr(text)
     headers: dict[str, list[str]] = {}
-    last: str | None = None
-    lines = text.splitlines()
-    body_start = len(lines)
-    for index, line in enumerate(lines):
-        if not line.strip():
-            body_start = index + 1
-            break
-        if line[0] in " \t" and last is not None:
-            headers[last][-1] += "\n" + line.strip()
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            continue
-        last = key.strip().lower()
-        headers.setdefault(last, []).append(value.strip())
-    return headers, "\n".join(lines[body_start:])
+    for key, value in message.items():
+        headers.setdefault(key.lower(), []).append(str(value))
+    payload = message.get_payload()
+    return headers, payload if isinstance(payload, str) else ""
 
 
 def read_distribution(path: Path, markers: dict[str, str]) -> Package | None:
@@ -325,7 +320,7 @@ def read_distribution(path: Path, markers: dict[str, str]) -> Package | None:
 
     def first(key: str) -> str | None:
         values = headers.get(key)
-        return values[0] if values else None
+        return values[0].strip() if values else None
 
     name = first("name") or ""
     version = first("version") or ""

@@ -7,6 +7,9 @@ kept as text so that a rule can say "unknown licence" rather than guess.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 # Trove classifiers that name exactly one SPDX licence. Ambiguous ones
 # ("BSD License", "Apache Software License" without a version) map to the
 # identifier most projects mean by them, as cyclonedx-py and pip-licenses do,
@@ -80,7 +83,7 @@ def license_from_metadata(expression: str | None, license_field: str | None,
         return expression.strip(), None
     text = (license_field or "").strip()
     if text:
-        mapped = NAMES.get(text.lower())
+        mapped = NAMES.get(text.lower()) or _spdx_expression(text)
         if mapped:
             return mapped, None
     mapped_ids = sorted({CLASSIFIERS[c] for c in classifiers if c in CLASSIFIERS})
@@ -94,3 +97,18 @@ def license_from_metadata(expression: str | None, license_field: str | None,
     if unmapped:
         return None, unmapped[0]
     return None, None
+
+
+_EXPRESSION_TOKENS = re.compile(r"^[A-Za-z0-9.+\-() ]+$")
+
+
+@lru_cache(maxsize=1024)
+def _spdx_expression(text: str) -> str | None:
+    """The License field when it is itself a valid SPDX expression of known ids (tqdm:
+    `MPL-2.0 AND MIT`), normalised; None for prose, names (`BSD`) and unknown ids."""
+    if "\n" in text or len(text) > 200 or not _EXPRESSION_TOKENS.match(text):
+        return None
+    from license_expression import get_spdx_licensing
+
+    info = get_spdx_licensing().validate(text, strict=True)
+    return str(info.normalized_expression) if not info.errors and info.normalized_expression else None
