@@ -45,7 +45,14 @@ def _parse_sbom(text: str, name: str) -> Inventory:
             or "specVersion" not in document:
         raise InputError("not a CycloneDX document (no bomFormat/specVersion)", file=name)
     try:
-        return from_dict(document)
+        inventory = from_dict(document)
+        from governance.collect.declared import check_version_text
+
+        for package in inventory.packages:  # a 5,000-digit version is input, not a release
+            check_version_text(package.version, name)
+        return inventory
+    except InputError:
+        raise
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"unexpected CycloneDX content ({type(exc).__name__}); "
                          "not an SBOM mlgov can judge", file=name) from None
