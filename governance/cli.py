@@ -382,6 +382,84 @@ def db_update(destination: Path | None, url: str | None, verbose: bool) -> None:
     click.echo(f"{result.path}: {result.advisories} PyPI advisories, {result.size} bytes, sha256 {result.sha256}")
 
 
+@cli.command("diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--old-report", type=click.Path(path_type=Path),
+              help="The JSON report (`--report r.json`) of the old release: its findings are compared.")
+@click.option("--new-report", type=click.Path(path_type=Path), help="The JSON report of the new release.")
+@click.option("--fail-on", "fail_on", default=None, metavar="KINDS",
+              help="Comma-separated change kinds that fail the promotion (exit 1): downgrade, hash-change, "
+                   "new-finding, gpu-change, source-change, build-change, model-change, image-change, "
+                   "added, removed, upgrade, fixed-finding, any, none. Default: the policy stage's "
+                   "[promotion] fail_on with --policy, else downgrade,hash-change,new-finding.")
+@click.option("--policy", default=None, help="Take --fail-on from this policy's stage ([promotion] fail_on).")
+@click.option("--stage", default=None, help="The stage whose [promotion] gate applies (default: the policy's own).")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "md", "json", "html"]), default="terminal",
+              show_default=True, help="What goes to standard output.")
+@click.option("--report", "reports", multiple=True, type=click.Path(path_type=Path),
+              help="Also write the diff here; the format comes from the extension (.md, .json, .html, .txt). "
+                   "Repeatable.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone (terminal format).")
+@click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+def diff_command(old: Path, new: Path, old_report: Path | None, new_report: Path | None, fail_on: str | None,
+                 policy: str | None, stage: str | None, fmt: str, reports: tuple[Path, ...], quiet: bool,
+                 verbose: bool) -> None:
+    """Compare two releases: what a promotion would change. Exit 1 when a --fail-on kind occurs.
+
+    OLD and NEW are each a CycloneDX SBOM (mlgov's or another tool's, JSON or
+    XML) or a project folder, scanned now. Listed: packages added, removed,
+    upgraded and downgraded; the same version with different hashes (a
+    republished or substituted artefact); a changed index or source; framework
+    builds (torch +cu124 -> +cu128); the hosts' GPU stacks; model files;
+    container images; and findings introduced and fixed, from the SBOMs'
+    vulnerabilities[] or from the JSON reports given with --old-report and
+    --new-report.
+
+    \b
+    Examples:
+      mlgov diff prod/sbom.cdx.json candidate/sbom.cdx.json
+      mlgov diff prod/sbom.cdx.json . --fail-on downgrade,hash-change,gpu-change
+      mlgov diff old.cdx.json new.cdx.json --old-report old.json --new-report new.json --fail-on new-finding
+      mlgov diff prod.cdx.json new.cdx.json --policy production --report diff.md --report diff.html
+    """
+    from governance.diff.compare import DEFAULT_FAIL_ON, compare, parse_fail_on
+    from governance.diff.render import RENDERERS, format_for
+    from governance.diff.sides import load_side
+    from governance.output import write_all
+
+    # Everything the command line can get wrong is checked before any work is done.
+    outputs_formats = []
+    for path in reports:
+        report_format = format_for(path.name)
+        if report_format is None:
+            raise InputError("cannot tell the diff report format from the extension (use .md, .json, .html "
+                             "or .txt)", file=path)
+        outputs_formats.append((path, report_format))
+    if fail_on is not None:
+        try:
+            gates = parse_fail_on(fail_on)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    elif policy is not None:
+        from governance.policy.load import load_policy
+
+        gates = tuple(load_policy(policy, stage).get("promotion", "fail_on", list(DEFAULT_FAIL_ON)))
+    else:
+        gates = DEFAULT_FAIL_ON
+    progress = _progress(_want_progress(verbose))
+    result = compare(load_side(old, old_report, progress), load_side(new, new_report, progress))
+    blocking = result.failing(gates)
+    write_all([(path, RENDERERS[report_format](result, blocking, gates)) for path, report_format in outputs_formats])
+    if fmt == "terminal" and quiet:
+        from governance.diff.render import render_terminal
+
+        click.echo(render_terminal(result, blocking, gates).rstrip("\n").rsplit("\n", 1)[-1])
+    else:
+        click.echo(RENDERERS[fmt](result, blocking, gates), nl=False)
+    sys.exit(EXIT_FAIL if blocking else EXIT_PASS)
+
+
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"mlgov: error: {message}", err=True)
     sys.exit(code)

@@ -61,6 +61,21 @@ def _requirement_list(value: Any) -> str | None:
     return None
 
 
+def _diff_kinds(value: Any) -> str | None:
+    """`mlgov diff` change kinds a promotion to this stage fails on."""
+    complaint = _list_of_str(value)
+    if complaint:
+        return complaint
+    from governance.diff.compare import CATEGORIES
+
+    for entry in value:
+        if entry not in CATEGORIES and entry != "any":
+            close = difflib.get_close_matches(entry, CATEGORIES, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            return f"unknown change kind {entry!r} ({hint}known: {', '.join(CATEGORIES)}, any)"
+    return None
+
+
 def _level(value: Any) -> str | None:
     if value not in LEVELS:
         return f"expected one of {', '.join(LEVELS)}, got {value!r}"
@@ -149,6 +164,7 @@ GATES: dict[str, Any] = {
     },
     "licenses": {"allow": _list_of_str, "deny": _list_of_str, "review": _list_of_str},
     "waiver_limits": {"max_days": _positive_int, "require_expiry": _BOOL, "require_owner": _BOOL},
+    "promotion": {"fail_on": _diff_kinds},
 }
 # A list holding one table's schema stands for an array of tables ([[waivers]]).
 WAIVER: dict[str, Any] = {

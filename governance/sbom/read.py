@@ -28,6 +28,15 @@ def read_sbom(path: Path) -> Inventory:
 
 
 def parse_sbom(text: str, name: str = "<sbom>") -> Inventory:
+    document = parse_document(text, name)
+    try:
+        return from_dict(document)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"unexpected CycloneDX content: {exc}", file=name) from None
+
+
+def parse_document(text: str, name: str = "<sbom>") -> dict[str, Any]:
+    """The CycloneDX document (JSON or XML) as the JSON form's dict."""
     stripped = text.lstrip()
     if stripped.startswith("<"):
         document = _xml_to_dict(text, name)
@@ -39,10 +48,7 @@ def parse_sbom(text: str, name: str = "<sbom>") -> Inventory:
     if not isinstance(document, dict) or document.get("bomFormat", "CycloneDX") != "CycloneDX" \
             or "specVersion" not in document:
         raise InputError("not a CycloneDX document (no bomFormat/specVersion)", file=name)
-    try:
-        return from_dict(document)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"unexpected CycloneDX content: {exc}", file=name) from None
+    return document
 
 
 def _properties(item: dict[str, Any]) -> list[tuple[str, str]]:
