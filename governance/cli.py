@@ -460,6 +460,105 @@ def diff_command(old: Path, new: Path, old_report: Path | None, new_report: Path
     sys.exit(EXIT_FAIL if blocking else EXIT_PASS)
 
 
+@cli.command("publish")
+@click.argument("sbom_file", type=click.Path(path_type=Path))
+@click.option("--url", default=None, metavar="URL",
+              help="The Dependency-Track API server (default: $MLGOV_DTRACK_URL). The API key is read from "
+                   "$MLGOV_DTRACK_API_KEY only, never from an option.")
+@click.option("--project", "project_name", required=True, help="Project name in the portfolio.")
+@click.option("--project-version", required=True, help="Project version (the release: a tag or commit).")
+@click.option("--parent", "parent", default=None, metavar="NAME@VERSION",
+              help="Parent project, e.g. 'ml-platform@2026.12' (Dependency-Track 4.8+).")
+@click.option("--tag", "tags", multiple=True, help="Project tag (repeatable; Dependency-Track 4.12+).")
+@click.option("--auto-create", is_flag=True, help="Create the project (and version) when it does not exist.")
+@click.option("--policy", default=None, help="Upload this policy's live waivers as VEX (analysis state and "
+                                             "justification), so the portfolio shows them too.")
+@click.option("--stage", default=None, help="The policy stage whose waivers apply.")
+@click.option("--fail-on", "fail_on", default=",".join(("violation-fail",)), show_default=True, metavar="LIST",
+              help="What in the portfolio's verdict fails this command (exit 1), comma-separated: "
+                   "violation-fail, violation-warn, violation-info (a policy violation at that state or worse), "
+                   "critical, high, medium, low, info, unassigned (a finding at that severity or worse), none.")
+@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=300, show_default=True,
+              help="Seconds to wait for the server to process the upload.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=30, show_default=True,
+              help="Seconds per HTTP request (connection errors, 429 and 5xx are retried with backoff).")
+@_today_option
+@click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+def publish_command(sbom_file: Path, url: str | None, project_name: str, project_version: str,
+                    parent: str | None, tags: tuple[str, ...], auto_create: bool, policy: str | None,
+                    stage: str | None, fail_on: str, wait_s: float, timeout_s: float, today: Any = None,
+                    verbose: bool = False) -> None:
+    """Publish an SBOM to OWASP Dependency-Track and gate on the portfolio's verdict.
+
+    Uploads the SBOM (PUT /api/v1/bom), waits for the server to process it,
+    uploads the policy's waivers as CycloneDX VEX, then reads the project's
+    policy violations and vulnerability findings (suppressed ones left out)
+    and exits 1 when one matches --fail-on, else 0. A server that cannot be
+    reached, refuses the key (401/403), has no such project (404) or refuses
+    the size (413) exits 2 with what to do.
+
+    \b
+    Examples:
+      export MLGOV_DTRACK_URL=https://dtrack.example.com MLGOV_DTRACK_API_KEY=...
+      mlgov publish sbom.cdx.json --project fraud-model --project-version "$GIT_SHA" --auto-create
+      mlgov publish sbom.cdx.json --project fraud-model --project-version 1.4.0 \\
+          --parent ml-platform@2026.12 --tag team-risk --policy production --fail-on violation-warn,high
+    """
+    from governance.publish import publish, waived_inventory
+    from governance.publish.dtrack import API_KEY_ENV, FAIL_ON, URL_ENV, Client, Project
+
+    wanted = tuple(dict.fromkeys(v.strip() for v in fail_on.split(",") if v.strip()))
+    unknown = [v for v in wanted if v not in FAIL_ON]
+    if unknown:
+        raise click.BadParameter(f"unknown value {unknown[0]!r} (known: {', '.join(FAIL_ON)})",
+                                 param_hint="--fail-on")
+    base = url or os.environ.get(URL_ENV)
+    if not base:
+        raise InputError(f"no Dependency-Track server: give --url or set {URL_ENV}")
+    key = os.environ.get(API_KEY_ENV)
+    if not key:
+        raise InputError(f"no API key: set {API_KEY_ENV} (it is never taken from an option, so that it stays "
+                         "out of shell history and CI logs)")
+    parent_name = parent_version = None
+    if parent is not None:
+        parent_name, at, parent_version = parent.rpartition("@")
+        if not at or not parent_name:
+            raise click.BadParameter("expected NAME@VERSION, e.g. ml-platform@2026.12", param_hint="--parent")
+    from governance.inputs import read_input
+    from governance.sbom.read import MAX_SBOM_BYTES
+
+    text = read_input(sbom_file, "SBOM", MAX_SBOM_BYTES)
+    inventory = waived_inventory(sbom_file, policy, stage, (_day(today) or _now()).date())
+    progress = _progress(_want_progress(verbose))
+    client = Client(base_url=base, api_key=key, timeout=timeout_s, progress=progress)
+    project = Project(name=project_name, version=project_version, parent_name=parent_name,
+                      parent_version=parent_version, tags=tags, auto_create=auto_create)
+    outcome = publish(client, sbom_file, text.encode("utf-8"), project, inventory, wait_s, progress)
+    blocking = outcome.blocking(wanted)
+    for item in outcome.violations:
+        click.echo(f"mlgov: violation ({item.state}) {item.policy} [{item.kind}]: {_inert(item.component)}")
+    for item in outcome.findings:
+        click.echo(f"mlgov: finding ({item.severity}) {_inert(item.vulnerability)}: {_inert(item.component)}")
+    verdict = "FAIL" if blocking else "PASS"
+    click.echo(f"{verdict} published {sbom_file} as {_inert(project_name)} {_inert(project_version)} "
+               f"(project {outcome.project_uuid}): {len(outcome.violations)} violation(s), "
+               f"{len(outcome.findings)} finding(s), {outcome.waivers_sent} waiver(s) sent as VEX; "
+               f"{len(blocking)} blocking ({', '.join(wanted) or 'nothing'})")
+    sys.exit(EXIT_FAIL if blocking else EXIT_PASS)
+
+
+def _inert(text: str) -> str:
+    from governance.diff.render import inert
+
+    return inert(text)
+
+
+def _now() -> Any:
+    from governance.pipeline import now_utc
+
+    return now_utc()
+
+
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"mlgov: error: {message}", err=True)
     sys.exit(code)

@@ -169,6 +169,10 @@ GATES: dict[str, Any] = {
 # A list holding one table's schema stands for an array of tables ([[waivers]]).
 WAIVER: dict[str, Any] = {
     "id": _STR, "package": _STR, "reason": _STR, "owner": _STR, "ticket": _STR, "expires": _date,
+    # CycloneDX impact-analysis justifications (the VEX `analysis.justification` values).
+    "justification": _one_of("code_not_present", "code_not_reachable", "requires_configuration",
+                             "requires_dependency", "requires_environment", "protected_by_compiler",
+                             "protected_at_runtime", "protected_at_perimeter", "protected_by_mitigating_control"),
 }
 SCHEMA: dict[str, Any] = {
     "schema": _INT,
