@@ -56,7 +56,7 @@ def test_rules_carry_id_description_and_help() -> None:
         descriptor = by_id[rule.id]
         assert descriptor["shortDescription"]["text"] == rule.description
         assert descriptor["help"]["text"] == rule.help
-        assert descriptor["defaultConfiguration"]["level"] == rule.level
+        assert descriptor["defaultConfiguration"]["level"] == rule.fixed_level
     # Rules from families this build does not know still get a descriptor, and ruleIndex points at it.
     for result in _results(_sarif()):
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]

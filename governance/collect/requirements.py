@@ -265,8 +265,11 @@ def _name_from_location(location: str, folder: Path) -> str | None:
     return None
 
 
+# The requirements files read at the top of a project (discover.py names them when nothing is found).
+PATTERNS = ("requirements*.txt", "*-requirements.txt", "*_requirements.txt")
+
+
 def find_requirements_files(root: Path) -> list[Path]:
     """requirements*.txt (and *-requirements.txt) at the top of the project."""
-    names = {p for pattern in ("requirements*.txt", "*-requirements.txt", "*_requirements.txt")
-             for p in root.glob(pattern) if p.is_file()}
+    names = {p for pattern in PATTERNS for p in root.glob(pattern) if p.is_file()}
     return sorted(names)

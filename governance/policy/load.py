@@ -140,6 +140,18 @@ def _stage_key(key: str) -> str | None:
     return f"unknown stage {key!r} ({hint}stages are {', '.join(STAGES)})"
 
 
+def _model_formats(value: Any) -> str | None:
+    complaint = _list_of_str(value)
+    if complaint:
+        return complaint
+    from governance.collect.models.formats import FORMATS
+
+    unknown = [v for v in value if v not in FORMATS]
+    if unknown:
+        return f"unknown model format {unknown[0]!r} (formats: {', '.join(FORMATS)})"
+    return None
+
+
 _STR = _type(str, "a string")
 _BOOL = _type(bool, "true or false")
 _INT = _type(int, "an integer")
@@ -163,7 +175,12 @@ GATES: dict[str, Any] = {
         "fail_on": _one_of("critical", "high", "medium", "low", "unknown", "none"),
     },
     "licenses": {"allow": _list_of_str, "deny": _list_of_str, "review": _list_of_str},
+    "containers": {"trusted": _list_of_str, "require_digest": _BOOL},
     "waiver_limits": {"max_days": _positive_int, "require_expiry": _BOOL, "require_owner": _BOOL},
+    # The level of every finding that says "mlgov could not judge this" (rules whose
+    # default level is NOT_JUDGED): how much a stage tolerates what was not checked.
+    "coverage": {"not_judged": _one_of("error", "warning", "note")},
+    "models": {"allow_formats": _model_formats, "manifest": _STR, "allow_globals": _list_of_str},
     "promotion": {"fail_on": _diff_kinds},
 }
 # A list holding one table's schema stands for an array of tables ([[waivers]]).
@@ -206,8 +223,26 @@ class Policy:
             return section.get(key, default)
         return default
 
+    def not_judged(self) -> str:
+        """The level of a "could not be judged" finding at this stage.
+
+        `[coverage] not_judged` when the policy sets it; otherwise fail closed at
+        production (an error) and warn before it.
+        """
+        value = self.get("coverage", "not_judged")
+        if value in ("error", "warning", "note"):
+            return str(value)
+        return "error" if self.stage == "production" else "warning"
+
     def level(self, rule_id: str, default: str) -> str:
-        """An exact rule id wins over a pattern; among patterns, the longest."""
+        """An exact rule id wins over a pattern; among patterns, the longest.
+
+        A default of NOT_JUDGED stands for the stage's `[coverage] not_judged`.
+        """
+        from governance.policy.rule import NOT_JUDGED
+
+        if default == NOT_JUDGED:
+            default = self.not_judged()
         rules = self.settings.get("rules") or {}
         if rule_id in rules:
             return str(rules[rule_id])
