@@ -282,3 +282,22 @@ def test_parse_fail_on() -> None:
     assert parse_fail_on("none") == ()
     with pytest.raises(ValueError):
         parse_fail_on("downgrades")
+
+
+@pytest.mark.parametrize("document", [
+    '{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": {"a": 1}}',
+    '{"bomFormat": "CycloneDX", "specVersion": "1.6", "metadata": [1]}',
+    '{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"name": ["x"], "version": {"a": 1}}]}',
+    '{"bomFormat": "CycloneDX", "specVersion": "1.6", "vulnerabilities": [{"affects": "x"}]}',
+    '[' * 5000 + ']' * 5000,
+])
+def test_sboms_of_unexpected_shape_exit_2_naming_the_file(tmp_path: Path, revisions: tuple[Path, Path],
+                                                          document: str) -> None:
+    odd = tmp_path / "odd.cdx.json"
+    odd.write_text(document)
+    for args in ([str(odd), str(revisions[1])], [str(revisions[0]), str(odd)]):
+        code, output = invoke(["diff", *args])
+        assert code in (0, 1, 2), output
+        assert "Traceback" not in output and "internal error" not in output
+        if code == 2:
+            assert "odd.cdx.json" in output

@@ -388,6 +388,22 @@ def _report_findings(findings: Iterable[dict[str, Any]]) -> dict[tuple[str, ...]
     return found
 
 
+def check_shape(document: dict[str, Any]) -> None:
+    """Read a side the way compare() will, so that a shape it cannot use fails here,
+    where the caller still knows which file it came from."""
+    for name in ("metadata",):
+        if name in document and not isinstance(document[name], dict):
+            raise ValueError(f"{name} is not an object")
+    for name in ("components", "vulnerabilities"):
+        if name in document and not isinstance(document[name], list):
+            raise ValueError(f"{name} is not a list")
+    component = (document.get("metadata") or {}).get("component")
+    if component is not None and not isinstance(component, dict):
+        raise ValueError("metadata.component is not an object")
+    _items(document)
+    _sbom_findings(document)
+
+
 def compare(old: Side, new: Side) -> Diff:
     changes = _component_changes(old.document, new.document)
     compared = False

@@ -26,7 +26,8 @@ def _folder_document(folder: Path, progress: Callable[[str], None]) -> dict[str,
 
 def load_side(path: Path, report: Path | None = None,
               progress: Callable[[str], None] = lambda _: None) -> Side:
-    from governance.inputs import read_input
+    from governance.diff.compare import check_shape
+    from governance.inputs import read_input, reading
     from governance.sbom.read import MAX_SBOM_BYTES, parse_document
 
     if path.is_dir():
@@ -35,7 +36,12 @@ def load_side(path: Path, report: Path | None = None,
     else:
         if not path.exists():
             raise InputError("no such SBOM file or project folder", file=path)
-        document = parse_document(read_input(path, "SBOM", MAX_SBOM_BYTES), str(path))
+        with reading(path, "SBOM"):
+            document = parse_document(read_input(path, "SBOM", MAX_SBOM_BYTES), str(path))
+            try:
+                check_shape(document)
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise InputError(f"cannot compare this SBOM: {exc}", file=path) from None
     findings = _report_findings(report) if report is not None else None
     component = (document.get("metadata") or {}).get("component") or {}
     return Side(label=str(path), document=document, findings=findings,
@@ -46,7 +52,10 @@ def load_side(path: Path, report: Path | None = None,
 def _report_findings(path: Path) -> tuple[dict[str, Any], ...]:
     from governance.inputs import read_input
 
+    from governance.inputs import refuse_lone_surrogates
+
     text = read_input(path, "JSON report", MAX_REPORT_BYTES)
+    refuse_lone_surrogates(text, path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
-from governance.inputs import read_input
+from governance.inputs import read_input, reading, refuse_lone_surrogates
 from governance.model import Inventory
 from governance.sbom import sections as registry
 
@@ -26,15 +26,19 @@ def read_sbom(path: Path) -> Inventory:
 
 
 def parse_sbom(text: str, name: str = "<sbom>") -> Inventory:
-    document = parse_document(text, name)
-    try:
-        return from_dict(document)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"unexpected CycloneDX content: {exc}", file=name) from None
+    # Any shape the sections did not foresee is "this SBOM cannot be read" (exit 2).
+    with reading(name, "SBOM"):
+        document = parse_document(text, name)
+        try:
+            return from_dict(document)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"unexpected CycloneDX content ({type(exc).__name__}); "
+                             "not an SBOM mlgov can judge", file=name) from None
 
 
 def parse_document(text: str, name: str = "<sbom>") -> dict[str, Any]:
     """The CycloneDX document (JSON or XML) as the JSON form's dict."""
+    refuse_lone_surrogates(text, name)
     stripped = text.lstrip()
     if stripped.startswith("<"):
         document = _xml_to_dict(text, name)
