@@ -113,8 +113,9 @@ def cli() -> None:
 @_target_options
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
 @click.option("--host", "host_profiles", multiple=True, type=click.Path(path_type=Path),
-              help="Judge the GPU stack against this host profile (from `mlgov probe -o`). Repeatable: a fleet, "
-                   "every host must pass. Default: this machine when it has an NVIDIA driver.")
+              help="Judge the GPU stack against this host profile (from `mlgov probe -o`), a folder of profiles "
+                   "(*.json) or a quoted glob ('fleet/**/*.json'). Repeatable: a fleet, every host must pass; "
+                   "hosts with the same stack are judged once. Default: this machine when it has an NVIDIA driver.")
 @click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
               help="Offline vulnerability database: OSV's PyPI all.zip (see `mlgov db update`) or a folder of OSV JSON.")
 @click.option("--vuln-service", "vuln_service", type=click.Choice(["osv", "pypi"]),
@@ -138,6 +139,7 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
           --sbom sbom.cdx.json --report mlgov.md --report mlgov.json
       mlgov scan . --python .venv --format json
       mlgov scan . --host fleet/a100-node.json --host fleet/h100-node.json
+      mlgov scan . --host fleet/ --policy production     (every profile in the folder)
       mlgov scan . --target-platform linux-x86_64 --target-python 3.11
       mlgov scan . --report mlgov.html --report mlgov.sarif --report mlgov.junit.xml --quiet
       mlgov scan . --vuln-db PyPI-all.zip --policy production
@@ -154,7 +156,7 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
     from governance.collect.target import resolve
     from governance.hostprofile import read_profiles
 
-    markers, target = resolve(target_platform, target_python, python)
+    markers, target = resolve(target_platform, target_python, python, directory)
     options = ScanOptions(project=directory, python=python, hosts=read_profiles(host_profiles), models=models,
                           probe_host=not host_profiles, markers=markers, target=target)
     result = run_scan(options, policy, stage, request,
@@ -204,7 +206,7 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
     progress = _progress(_want_progress(verbose))
     from governance.collect.target import resolve
 
-    markers, target = resolve(target_platform, target_python, python)
+    markers, target = resolve(target_platform, target_python, python, directory)
     inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target,
                                     models=models), progress)
     if vuln_db is not None:
@@ -345,7 +347,7 @@ def probe(output: Path | None, python: Path | None, name: str | None) -> None:
 
     if python is None and Path(".venv").is_dir():
         python = Path(".venv")
-    stack = read_host(site_packages=scanned_site_packages(python), name=name)
+    stack = read_host(site_packages=scanned_site_packages(python, Path(".")), name=name)
     if output is None:
         click.echo(summary(stack), nl=False)
     else:
@@ -459,7 +461,11 @@ def db_update(destination: Path | None, url: str | None, verbose: bool) -> None:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"mlgov: error: {message}", err=True)
+    # Messages quote file names and input text: one line, every control shown, so
+    # nothing from a scanned file can start a line of the log (`::add-mask::`).
+    from governance.escape import terminal
+
+    click.echo(f"mlgov: error: {terminal(message)}", err=True)
     sys.exit(code)
 
 

@@ -358,7 +358,8 @@ class Finding:
     waiver_reason: str | None = None
     waiver_owner: str | None = None
     waiver_expires: str | None = None
-    host: str | None = None  # the host profile a GPU finding was judged against
+    host: str | None = None  # the host profile a GPU finding was judged against (a group's label: fleet.py)
+    hosts: tuple[str, ...] = ()  # every host of that group, when identical stacks were judged once
     vulnerability: str | None = None  # id of the advisory, for VULN findings
     aliases: tuple[str, ...] = ()
     severity: str | None = None

@@ -39,12 +39,18 @@ _COMPOSE = re.compile(r"^(docker-)?compose([.\-_].*)?\.ya?ml$", re.IGNORECASE)
 _REQUIRE_CUDA = "NVIDIA_REQUIRE_CUDA"
 
 
+# Dockerfile.dockerignore is BuildKit's per-Dockerfile ignore file; the others are
+# templates rendered into a Dockerfile by a tool, not something BuildKit reads.
+_NOT_DOCKERFILES = (".dockerignore", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template", ".in", ".erb",
+                    ".mustache", ".md", ".txt", ".orig", ".bak", ".swp")
+
+
 def is_container_file(name: str) -> str | None:
-    """'dockerfile', 'compose' or None for a file name."""
+    """'dockerfile', 'compose', 'template' (named like one, not read) or None for a file name."""
     lower = name.lower()
     if lower in ("dockerfile", "containerfile") or lower.endswith((".dockerfile", ".containerfile")) \
             or lower.startswith(("dockerfile.", "containerfile.")):
-        return "dockerfile"
+        return "template" if lower.endswith(_NOT_DOCKERFILES) else "dockerfile"
     if _COMPOSE.match(name):
         return "compose"
     return None
@@ -79,6 +85,11 @@ def read_all(root: Path) -> ContainerResult:
     notes: list[str] = []
     for path in find(root):
         shown = relative(path, root)
+        if is_container_file(path.name) == "template":
+            if not path.name.lower().endswith(".dockerignore"):
+                notes.append(f"{shown}: a Dockerfile template, not read; scan the Dockerfile it renders "
+                             f"to judge its base images")
+            continue
         text = read_input(path, "container file", MAX_CONTAINER_FILE_BYTES, shown=shown)
         if is_container_file(path.name) == "compose":
             found, said = read_compose(text, shown, _dotenv(path.parent / ".env"))
@@ -153,7 +164,7 @@ def instructions(text: str, shown: str) -> tuple[list[Instruction], str]:
         keyword = keyword.upper()
         i += 1
         if keyword in ("RUN", "COPY", "ADD"):
-            for match in _HEREDOC.finditer(args):
+            for match in _heredocs(args):
                 strip_tabs, word = match.group(1) == "-", match.group(3)
                 while True:
                     if i >= len(lines):
@@ -165,6 +176,28 @@ def instructions(text: str, shown: str) -> tuple[list[Instruction], str]:
                         break
         result.append(Instruction(keyword=keyword, args=args.strip(), line=first + 1))
     return result, escape
+
+
+def _heredocs(args: str) -> list[re.Match[str]]:
+    """Heredoc markers outside quotes (`echo "<<EOF"` is not one)."""
+    found = []
+    quote = None
+    i = 0
+    while i < len(args):
+        c = args[i]
+        if quote:
+            if c == quote:
+                quote = None
+        elif c in "'\"":
+            quote = c
+        elif args.startswith("<<", i):
+            match = _HEREDOC.match(args, i)
+            if match:
+                found.append(match)
+                i = match.end()
+                continue
+        i += 1
+    return found
 
 
 def expand(text: str, env: dict[str, str | None], escape: str = "\\") -> tuple[str, list[str]]:

@@ -61,8 +61,9 @@ def _where(image: ContainerImage) -> Provenance:
 
 
 def _finding(ctx: RuleContext, rule_id: str, image: ContainerImage, message: str,
-             level: Level | None = None, version: str | None = None, **extra: object) -> Finding | None:
-    found = ctx.finding(rule_id, message, where=_where(image), level=level, **extra)
+             level: Level | None = None, version: str | None = None, host: str | None = None,
+             fix: str | None = None) -> Finding | None:
+    found = ctx.finding(rule_id, message, where=_where(image), level=level, host=host, fix=fix)
     if found is None:
         return None
     # The image is the component; `version` is the framework build an IMG003 finding is about.
