@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.locktruth import CASES, RECORDED, run_tool, stable, tool_path  # noqa: E402
+from tests.locktruth import CASES, RECORDED, Unavailable, run_tool, stable, tool_path  # noqa: E402
 
 
 def main(wanted: list[str]) -> int:
@@ -33,7 +33,7 @@ def main(wanted: list[str]) -> int:
             continue
         try:
             text = stable(run_tool(case))
-        except RuntimeError as exc:
+        except (RuntimeError, Unavailable) as exc:
             print(f"{case.id}: {exc}", file=sys.stderr)
             failed += 1
             continue

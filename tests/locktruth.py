@@ -57,7 +57,7 @@ class Case:
 
     @property
     def recording(self) -> Path:
-        suffix = {"uv": "pylock.toml", "conda-lock": "lock"}.get(self.tool, "txt")
+        suffix = {"uv": "pylock.toml", "conda-lock": "lock", "uv-pylock": "installs.txt"}.get(self.tool, "txt")
         return RECORDED / f"{self.id}.{suffix}"
 
 
@@ -78,6 +78,12 @@ CASES = [
     Case("bentoml-pdm", "bentoml-pdm", "pdm", "pdm.lock", "3.11"),
     Case("h2o-llmstudio-pipenv", "h2o-llmstudio-pipenv", "pipenv", "Pipfile.lock", "3.10",
          why_python="Pipfile python_version 3.10"),
+    # PEP 751 files exported by uv, installed by uv itself (`uv pip install -r pylock.X.toml`).
+    Case("mlcg-pylock-cpu", "mlcg-pylock", "uv-pylock", "pylock.cpu.toml", "3.12", why_python="requires-python ==3.12.*"),
+    Case("mlcg-pylock-cu128", "mlcg-pylock", "uv-pylock", "pylock.cu128.toml", "3.12"),
+    Case("mlcg-pylock-cu130", "mlcg-pylock", "uv-pylock", "pylock.cu130.toml", "3.12"),
+    Case("mlcg-pylock-rocm72", "mlcg-pylock", "uv-pylock", "pylock.rocm72.toml", "3.12"),
+    Case("mlcg-pylock-no-hashes", "mlcg-pylock", "uv-pylock", "pylock.no_hashes.toml", "3.12"),
     Case("pangeo-ml-notebook", "pangeo-docker-images", "conda-lock", "ml-notebook/conda-lock.yml", "3.12"),
     Case("pangeo-pytorch-notebook", "pangeo-docker-images", "conda-lock", "pytorch-notebook/conda-lock.yml", "3.12"),
 ]
@@ -85,8 +91,29 @@ CASES = [
 TOOLS = ("uv", "poetry", "pdm", "pipenv", "conda-lock")
 
 
+class Unavailable(RuntimeError):
+    """The tool is installed but cannot answer here (said in the test's output)."""
+
+
+def python_for(version: str) -> str | None:
+    """A CPython of this X.Y for `uv pip install` (it refuses a pylock whose requires-python the
+    interpreter does not meet, even in a dry run)."""
+    short = ".".join(version.split(".")[:2])
+    found = shutil.which(f"python{short}")
+    if found:
+        done = subprocess.run([found, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
+        if done.returncode == 0:
+            return found
+    for folder in sorted(Path.home().glob(f".pyenv/versions/{short}.*")) + sorted(Path("/usr/bin").glob(f"python{short}")):
+        candidate = folder / "bin" / f"python{short}" if folder.is_dir() else folder
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
 def tool_path(tool: str) -> str | None:
     """The executable of a tool: MLGOV_LOCK_TOOLS, then .tools/bin (made by .ci/run), then PATH."""
+    tool = "uv" if tool == "uv-pylock" else tool
     folders = [os.environ.get("MLGOV_LOCK_TOOLS", ""), str(ROOT / ".tools" / "bin")]
     for folder in folders:
         if folder and (Path(folder) / tool).is_file():
@@ -122,6 +149,9 @@ def command(case: Case, out: Path) -> list[str]:
         return [exe, "export", "-f", "requirements", "--no-hashes", "-d", "-o", str(out / "export.txt")]
     if case.tool == "pipenv":
         return [exe, "requirements"]
+    if case.tool == "uv-pylock":
+        return [exe, "pip", "install", "--dry-run", "--python", str(out / "venv" / "bin" / "python"), "-r", lock,
+                "--python-platform", "x86_64-manylinux_2_35"]  # glibc 2.35 (Ubuntu 22.04): the ROCm wheels need 2.32
     if case.tool == "conda-lock":
         return [exe, "render", "-p", CONDA_SUBDIR, "--kind", "explicit",
                 "--filename-template", str(out / "render-{platform}.lock"), lock]
@@ -141,11 +171,23 @@ def run_tool(case: Case) -> str:
                "PDM_CHECK_UPDATE": "false", "PDM_HOME": str(home / "pdm"), "PIPENV_VERBOSITY": "-1",
                "PIPENV_IGNORE_VIRTUALENVS": "1", "POETRY_VIRTUALENVS_CREATE": "false", "NO_COLOR": "1",
                "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache")}
+        if case.tool == "uv-pylock":
+            python = python_for(case.python)
+            if python is None:
+                raise Unavailable(f"no CPython {case.python} here for `uv pip install -r {case.lock}`")
+            env["UV_PREVIEW"] = "1"
+            subprocess.run([tool_path("uv") or "uv", "venv", "-q", "--python", python, str(out / "venv")], env=env,
+                           check=True, capture_output=True, timeout=120)
         done = subprocess.run(command(case, out), cwd=work, env=env, capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             raise RuntimeError(f"{case.tool} failed on {case.id}: {done.stderr.strip()[-2000:]}")
         if case.tool == "pipenv":
             return done.stdout
+        if case.tool == "uv-pylock":
+            # `+ name==version` lines; the project itself is installed from the copy's folder
+            said = [line.strip().replace(work.as_uri(), "file://.") for line in (done.stdout + done.stderr).splitlines()
+                    if line.startswith(" + ")]
+            return "\n".join(sorted(said)) + "\n"
         if case.tool == "uv":
             return (work / "pylock.toml").read_text()
         produced = sorted(p for p in out.iterdir() if p.is_file())
@@ -181,6 +223,9 @@ def truth(case: Case, raw: str) -> set[Triple]:
         return _from_pylock(raw, markers)
     if case.tool == "conda-lock":
         return _from_explicit(raw)
+    if case.tool == "uv-pylock":
+        lines = [line[2:] for line in raw.splitlines() if line.startswith("+ ") and "@ file://." not in line]
+        return _from_requirements("\n".join(lines), markers)
     return _from_requirements(raw, markers)
 
 

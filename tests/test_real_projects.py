@@ -29,8 +29,13 @@ AGREEMENT: dict[str, bool] = {}
 def _truth(case: Case) -> str:
     recorded = case.recording.read_text()
     if locktruth.tool_path(case.tool) is None:
+        print(f"{case.id}: {case.tool} is not installed; the recorded answer is the truth")
         return recorded
-    live = locktruth.stable(locktruth.run_tool(case))
+    try:
+        live = locktruth.stable(locktruth.run_tool(case))
+    except locktruth.Unavailable as why:
+        print(f"{case.id}: {why}; the recorded answer is the truth")
+        return recorded
     assert live == recorded, (f"{case.tool} now answers differently for {case.id}: "
                               "run scripts/record_lock_truth.py and review the change")
     return live
