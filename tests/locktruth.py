@@ -74,8 +74,12 @@ CASES = [
     Case("tgi-uv", "tgi-uv", "uv", "server/uv.lock", "3.11"),
     Case("cleanrl-poetry", "cleanrl-poetry", "poetry", "poetry.lock", "3.10", why_python="python >=3.8,<3.11"),
     Case("tgi-poetry", "tgi-poetry", "poetry", "server/poetry.lock", "3.11"),
+    Case("tgi-poetry-extras", "tgi-poetry", "poetry", "server/poetry.lock", "3.11",
+         extras=("torch", "attention", "quantize")),
+    Case("cleanrl-poetry-extras", "cleanrl-poetry", "poetry", "poetry.lock", "3.10", extras=("jax", "atari")),
     Case("spleeter", "spleeter", "poetry", "poetry.lock", "3.11"),
     Case("bentoml-pdm", "bentoml-pdm", "pdm", "pdm.lock", "3.11"),
+    Case("bentoml-pdm-io", "bentoml-pdm", "pdm", "pdm.lock", "3.11", extras=("io", "grpc")),
     Case("h2o-llmstudio-pipenv", "h2o-llmstudio-pipenv", "pipenv", "Pipfile.lock", "3.10",
          why_python="Pipfile python_version 3.10"),
     # PEP 751 files exported by uv, installed by uv itself (`uv pip install -r pylock.X.toml`).
@@ -146,7 +150,8 @@ def command(case: Case, out: Path) -> list[str]:
     if case.tool == "pdm":
         # -d: the default group and every dev group, what `pdm install` installs (a bare export adds
         # every optional group as well).
-        return [exe, "export", "-f", "requirements", "--no-hashes", "-d", "-o", str(out / "export.txt")]
+        return [exe, "export", "-f", "requirements", "--no-hashes", "-d", "-o", str(out / "export.txt")] + \
+            [f"--group={g}" for g in case.extras + case.groups]
     if case.tool == "pipenv":
         return [exe, "requirements"]
     if case.tool == "uv-pylock":

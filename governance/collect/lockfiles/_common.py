@@ -188,6 +188,7 @@ class Edge:
     marker: str | None = None
     extras: tuple[str, ...] = ()
     version: str | None = None  # uv names the version when a name has several
+    url: str | None = None  # poetry: a direct URL (one wheel per Python) picks the entry with that source
 
 
 @dataclass
@@ -197,6 +198,7 @@ class Node:
     index: int  # position of the entry in the lock
     edges: list[Edge] = field(default_factory=list)
     extras: dict[str, list[Edge]] = field(default_factory=dict)
+    url: str | None = None  # the entry's direct URL source, when it has one
 
 
 def walk(nodes: list[Node], roots: dict[str, list[Edge]], markers: dict[str, str], shown: str) -> dict[int, str]:
@@ -222,6 +224,8 @@ def walk(nodes: list[Node], roots: dict[str, list[Edge]], markers: dict[str, str
             candidates = by_name.get(edge.name, [])
             if edge.version is not None:
                 candidates = [n for n in candidates if n.version == edge.version] or candidates
+            if edge.url is not None:
+                candidates = [n for n in candidates if n.url == edge.url] or candidates
             for node in candidates[:1] if edge.version is not None else _one(candidates):
                 reached.setdefault(node.index, group)
                 for extra in ("",) + edge.extras:

@@ -139,8 +139,10 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         for index, entry in enumerate(entries):
             line = lines[index] if index < len(lines) else None
             c.expect(entry, dict, "a [[package]] entry", shown, line)
+            source = entry.get("source") if isinstance(entry.get("source"), dict) else {}
             node = c.Node(name=c.key(str(entry.get("name", ""))), version=entry.get("version"), index=index,
-                          edges=_edges(entry.get("dependencies"), shown, line))
+                          edges=_edges(entry.get("dependencies"), shown, line),
+                          url=str(source["url"]) if source.get("type") in ("url", "file") and source.get("url") else None)
             optional = _optional_markers(entry.get("dependencies"))
             node.extras = {e: _extra_edges(items, optional) for e, items in (entry.get("extras") or {}).items()}
             nodes.append(node)

@@ -69,6 +69,31 @@ def _tilde(version: str) -> str:
     return f">={version},<{'.'.join(str(x) for x in upper)}"
 
 
+def _python_marker(constraint: str) -> str | None:
+    """poetry's `python = "~3.10"` on a dependency, as a marker: `python_full_version >= "3.10" and ...`."""
+    spec = poetry_constraint(constraint)
+    parts = []
+    for clause in (c.strip() for c in spec.split(",") if c.strip()):
+        match = re.match(r"^(===|==|!=|>=|<=|~=|>|<)\s*(.+)$", clause)
+        if match:
+            parts.append(f'python_full_version {match.group(1)} "{match.group(2)}"')
+    return " and ".join(parts) or None
+
+
+def _item_marker(item: dict[str, Any]) -> str | None:
+    """The condition of one poetry dependency table: `markers`, `platform` and `python` together."""
+    parts = [str(item["markers"])] if item.get("markers") else []
+    if item.get("platform"):
+        parts.append(f"sys_platform == \"{item['platform']}\"")
+    if item.get("python"):
+        python = _python_marker(str(item["python"]))
+        if python:
+            parts.append(python)
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    return " and ".join(f"({p})" for p in parts)
+
+
 def _poetry_entries(name: str, value: Any) -> list[tuple[str, str | None, Source | None, tuple[str, ...]]]:
     """(specifier, markers, source, extras) for each constraint poetry allows for one name."""
     values = value if isinstance(value, list) else [value]
@@ -88,10 +113,7 @@ def _poetry_entries(name: str, value: Any) -> list[tuple[str, str | None, Source
                                 editable=bool(item.get("develop")))
             elif "url" in item:
                 source = Source(kind="url", url=str(item["url"]))
-            marker = item.get("markers")
-            if item.get("platform"):
-                platform_marker = f"sys_platform == \"{item['platform']}\""
-                marker = f"({marker}) and {platform_marker}" if marker else platform_marker
+            marker = _item_marker(item)
             out.append((poetry_constraint(str(item.get("version", ""))), marker, source,
                         tuple(sorted(item.get("extras", []) or []))))
     return out
@@ -196,8 +218,9 @@ def roots(data: dict[str, Any], shown: str, groups: list[str] | None) -> dict[st
         for name, value in table.items():
             if name.lower() == "python":
                 continue
-            for _, marker, _, extras in _poetry_entries(name, value):
-                out.setdefault(group, []).append(c.Edge(name=c.key(name), marker=marker, extras=extras))
+            for _, marker, source, extras in _poetry_entries(name, value):
+                url = source.url if source is not None and source.kind == "url" else None
+                out.setdefault(group, []).append(c.Edge(name=c.key(name), marker=marker, extras=extras, url=url))
     for group, requirements in _table(pdm.get("dev-dependencies")).items():
         if groups is None or group in groups:
             out.setdefault(group, []).extend(
@@ -227,9 +250,10 @@ def extra_roots(data: dict[str, Any], shown: str, extras: tuple[str, ...]) -> di
         for name in poetry_extras.get(extra, []) or []:
             value = by_key.get(c.key(str(name)))
             for item in value if isinstance(value, list) else [value]:
-                marker = item.get("markers") if isinstance(item, dict) else None
+                marker = _item_marker(item) if isinstance(item, dict) else None
                 extras_of = tuple(sorted(item.get("extras", []) or [])) if isinstance(item, dict) else ()
-                edges.append(c.Edge(name=c.key(str(name)), marker=marker, extras=extras_of))
+                url = str(item["url"]) if isinstance(item, dict) and item.get("url") else None
+                edges.append(c.Edge(name=c.key(str(name)), marker=marker, extras=extras_of, url=url))
         out[extra] = edges
     return out
 
