@@ -47,6 +47,7 @@ class Case:
     python: str  # the CPython the project requires
     extras: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+    no_dev: bool = False
     why_python: str = ""
     note: str = ""
     known: tuple[str, ...] = field(default=())  # not used by the comparison: context for the reader of the test
@@ -66,6 +67,8 @@ CASES = [
     Case("invokeai-cuda", "invokeai", "uv", "uv.lock", "3.11", extras=("cuda",)),
     Case("invokeai-cpu", "invokeai", "uv", "uv.lock", "3.11", extras=("cpu",)),
     Case("nemo-rl", "nemo-rl", "uv", "uv.lock", "3.13.14", why_python="requires-python >=3.13.14,<3.14"),
+    Case("nemo-rl-no-dev", "nemo-rl", "uv", "uv.lock", "3.13.14", no_dev=True),
+    Case("openpi-no-dev", "openpi", "uv", "uv.lock", "3.11", no_dev=True),
     Case("openpi", "openpi", "uv", "uv.lock", "3.11"),
     Case("alphafold3", "alphafold3", "uv", "uv.lock", "3.12", why_python="requires-python >=3.12"),
     Case("jamun", "jamun", "uv", "uv.lock", "3.11"),
@@ -142,7 +145,8 @@ def command(case: Case, out: Path) -> list[str]:
         # Written inside the project: pylock.toml gives directory paths relative to itself.
         cmd = [exe, "export", "--frozen", "--format", "pylock.toml", "--no-emit-project", "--python", case.python,
                "-o", "pylock.toml"]
-        return cmd + [f"--extra={e}" for e in case.extras] + [f"--group={g}" for g in case.groups]
+        return cmd + [f"--extra={e}" for e in case.extras] + [f"--group={g}" for g in case.groups] + \
+            (["--no-dev"] if case.no_dev else [])
     if case.tool == "poetry":
         groups = _poetry_groups(case.folder / "pyproject.toml")
         cmd = [exe, "export", "--without-hashes", "-f", "requirements.txt", "-o", str(out / "export.txt")]
@@ -314,7 +318,7 @@ def mlgov(case: Case) -> set[Triple]:
 
     folder = case.folder
     result = lockfiles.read(folder / Path(case.lock).name, folder, target_markers(case),
-                            Selection(groups=case.groups, extras=case.extras))
+                            Selection(groups=case.groups, extras=case.extras, no_dev=case.no_dev))
     found: set[Triple] = set()
     for declaration in result.declarations:
         if not declaration.provenance.applies:
