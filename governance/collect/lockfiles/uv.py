@@ -219,7 +219,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
             entry.groups[c.key(group)] = _edges(deps, shown, line)
         entries.append(entry)
 
-    manifest = data.get("manifest") if isinstance(data.get("manifest"), dict) else {}
+    manifest: dict[str, Any] = data["manifest"] if isinstance(data.get("manifest"), dict) else {}
     members = {c.key(str(m)) for m in manifest.get("members", []) or []}
     project = [i for i, e in enumerate(entries) if dict(e.source).get("editable") == "."
                or dict(e.source).get("virtual") == "."]
