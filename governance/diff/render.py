@@ -23,6 +23,7 @@ _TITLES = {
 # request may control: control characters (a newline that forges a CI log
 # command, ESC, bidi overrides) are shown as escapes, never passed through.
 
+
 def inert(text: str | None) -> str:
     # The one terminal escaping of the project (escape.terminal): controls, C1,
     # bidi and separators shown, never obeyed.
