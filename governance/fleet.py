@@ -35,7 +35,7 @@ def label(names: tuple[str, ...]) -> str:
     joined = ", ".join(names)
     if len(joined) <= MAX_LABEL:
         return joined
-    shown = []
+    shown: list[str] = []
     for name in names:
         if len(", ".join([*shown, name])) > MAX_LABEL - 40 and shown:
             break

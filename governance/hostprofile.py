@@ -94,7 +94,7 @@ def _fields(data: Any, spec: dict[str, type], required: tuple[str, ...], file: s
             continue
         kind = spec[name]
         # The common case checked inline (a fleet is thousands of GPUs); _typed says what is wrong.
-        if type(value) is kind and (kind is not str or len(value) <= 4096):
+        if type(value) is kind and not (isinstance(value, str) and len(value) > 4096):
             values[name] = value
         else:
             values[name] = _typed(value, kind, file, f"{key}.{name}")
