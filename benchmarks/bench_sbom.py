@@ -118,14 +118,20 @@ class Dist:
 def _names(count: int, rng: random.Random) -> list[str]:
     names = list(REAL_NAMES[:count])
     seen = {n.lower().replace("_", "-").replace(".", "-") for n in names}
+    misses = 0
     while len(names) < count:
         name = f"{rng.choice(STEMS)}-{rng.choice(STEMS)}-{rng.choice(SUFFIXES)}"
+        if misses > 100:  # the stems give ~3,000 names; beyond that (5,000 packages), number them
+            name += str(len(names))
         if rng.random() < 0.15:
             name = name.replace("-", "_")
         key = name.lower().replace("_", "-")
         if key not in seen:
             seen.add(key)
             names.append(name)
+            misses = 0
+        else:
+            misses += 1
     return names
 
 
@@ -154,19 +160,24 @@ def _plan(count: int, seed: int) -> list[Dist]:
     rng = random.Random(seed)
     dists: list[Dist] = []
     depth: list[int] = []
+    pool: list[int] = []  # earlier packages not yet at MAX_DEPTH
+    base: list[int] = []  # those of them that are foundations
     for index, name in enumerate(_names(count, rng)):
         module = name.lower().replace("-", "_").replace(".", "_")
         dist = Dist(name=name, version=_version(name, rng), module=module)
         # 0 to 5 dependencies, each on an earlier package (so the graph is a DAG), half of them
         # on the foundations, and never deeper than real graphs go.
-        pool = [i for i in range(index) if depth[i] < MAX_DEPTH]
+        # (pool and base are kept as they grow: rebuilt per package, 5,000 packages took minutes)
         wanted = min(len(pool), rng.choice((0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5)))
         chosen: set[int] = set()
         while len(chosen) < wanted:
-            base = [i for i in pool if i < FOUNDATIONS]
             chosen.add(rng.choice(base if base and rng.random() < 0.5 else pool))
         dist.requires = [dists[i].name for i in sorted(chosen)]
         depth.append(1 + max((depth[i] for i in chosen), default=-1))
+        if depth[index] < MAX_DEPTH:
+            pool.append(index)
+            if index < FOUNDATIONS:
+                base.append(index)
         dists.append(dist)
     return dists
 
