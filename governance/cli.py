@@ -24,7 +24,9 @@ EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 def _progress(enabled: bool) -> Any:
     def show(message: str) -> None:
         if enabled:
-            click.echo(f"mlgov: {message}", err=True)
+            from governance.escape import terminal
+
+            click.echo(f"mlgov: {terminal(message)}", err=True)
     return show
 
 
@@ -156,7 +158,7 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
     from governance.collect.target import resolve
     from governance.hostprofile import read_profiles
 
-    markers, target = resolve(target_platform, target_python, python)
+    markers, target = resolve(target_platform, target_python, python, directory)
     options = ScanOptions(project=directory, python=python, hosts=read_profiles(host_profiles), models=models,
                           probe_host=not host_profiles, markers=markers, target=target)
     result = run_scan(options, policy, stage, request,
@@ -206,7 +208,7 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
     progress = _progress(_want_progress(verbose))
     from governance.collect.target import resolve
 
-    markers, target = resolve(target_platform, target_python, python)
+    markers, target = resolve(target_platform, target_python, python, directory)
     inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target,
                                     models=models), progress)
     if vuln_db is not None:
@@ -297,8 +299,11 @@ def policy_validate(policy_file: tuple[str, ...]) -> None:
         policy = load_policy(name)
         for stage in policy.stages:
             load_policy(name, stage)
-        stages = ", ".join(policy.stages) or "none"
-        click.echo(f"{name}: valid (name {policy.name}, default stage {policy.stage}, stages: {stages}, "
+        from governance.escape import terminal
+
+        stages = terminal(", ".join(policy.stages)) or "none"
+        click.echo(f"{terminal(name)}: valid (name {terminal(policy.name)}, default stage {terminal(policy.stage)}, "
+                   f"stages: {stages}, "
                    f"{len(policy.waivers)} waivers, {len(policy.files)} files)")
 
 
@@ -319,7 +324,10 @@ def policy_show(policy_file: str, stage: str | None, fmt: str) -> None:
     from governance.policy.load import load_policy
     from governance.policy.render import policy_text
 
-    click.echo(policy_text(load_policy(policy_file, stage).effective(), fmt), nl=False)
+    from governance.escape import json_text
+
+    # TOML and JSON escape controls in strings; bidi and C1 characters are escaped too.
+    click.echo(json_text(policy_text(load_policy(policy_file, stage).effective(), fmt)), nl=False)
 
 
 @cli.command()
@@ -347,7 +355,7 @@ def probe(output: Path | None, python: Path | None, name: str | None) -> None:
 
     if python is None and Path(".venv").is_dir():
         python = Path(".venv")
-    stack = read_host(site_packages=scanned_site_packages(python), name=name)
+    stack = read_host(site_packages=scanned_site_packages(python, Path(".")), name=name)
     if output is None:
         click.echo(summary(stack), nl=False)
     else:
@@ -461,7 +469,11 @@ def db_update(destination: Path | None, url: str | None, verbose: bool) -> None:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"mlgov: error: {message}", err=True)
+    # Messages quote file names and input text: one line, every control shown, so
+    # nothing from a scanned file can start a line of the log (`::add-mask::`).
+    from governance.escape import clip, terminal
+
+    click.echo(f"mlgov: error: {clip(terminal(message), 2000)}", err=True)
     sys.exit(code)
 
 

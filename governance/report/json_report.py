@@ -85,4 +85,7 @@ def render(evaluation: Evaluation) -> str:
             lines.append(f"  {dumps(key)}: [\n{items}\n  ]")
         else:
             lines.append(f"  {dumps(key)}: {dumps(value)}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+    from governance.escape import json_text
+
+    # C1, bidi and separator characters escaped (escape.py), as in every other output.
+    return json_text("{\n" + ",\n".join(lines) + "\n}") + "\n"
