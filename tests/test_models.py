@@ -74,6 +74,7 @@ MALICIOUS = {
     "torch-second-prefix.pt": ("MODEL001", "os.system"),
     "torch-flag-bit.pt": ("MODEL001", "os.system"),
     "legacy-sysinfo.pth": ("MODEL001", "os.system"),
+    "legacy-tar.pt": ("MODEL001", "os.system"),
     "lambda.keras": ("MODEL001", "Lambda layer 'double'"),
     "lambda.h5": ("MODEL001", "Lambda layer 'double'"),
     "outside-module.keras": ("MODEL001", "module 'mlgov_marker_pkg' outside Keras"),
@@ -291,6 +292,20 @@ def test_models_manifest(tmp_path: Path) -> None:
     assert code == 1
     assert sorted((f["file"], f["message"].split(" ", 3)[2]) for f in report["findings"]) == \
         [("a.safetensors", "has"), ("c.gguf", "is")]
+
+
+def test_another_tools_ml_bom_is_not_judged_as_safe(tmp_path: Path) -> None:
+    sbom = tmp_path / "other.cdx.json"
+    sbom.write_text(json.dumps({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "application", "name": "x", "bom-ref": "x"}},
+        "components": [{"type": "machine-learning-model", "bom-ref": "m", "name": "model.pt",
+                        "hashes": [{"alg": "SHA-256", "content": "ab" * 32}]}]}))
+    result = CliRunner().invoke(cli, ["check", str(sbom), "--format", "json"])
+    findings = json.loads(result.output)["findings"]
+    assert result.exit_code == 1
+    assert [(f["rule_id"], f["file"]) for f in findings if f["rule_id"].startswith("MODEL")] == \
+        [("MODEL003", "model.pt")]
 
 
 def test_hashing_matches_and_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

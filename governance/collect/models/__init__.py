@@ -161,7 +161,7 @@ def _protocol0_pickle(path: Path, size: int, j: Judgement) -> bool:
 def detect(path: Path, size: int) -> Judgement | None:
     """Read and judge one file; None when it is not a model."""
     with open(path, "rb") as f:
-        head = f.read(64)
+        head = f.read(512)  # a tar header's "ustar" sits at 257
     j = Judgement("unknown")
     suffix = path.suffix.lower()
     if is_zip(head):
