@@ -76,7 +76,8 @@ def scan(options: ScanOptions, policy_name: str, stage: str | None, sbom: SbomRe
     return ScanResult(inventory=inventory, evaluation=evaluation, sbom=text)
 
 
-def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | None = None) -> Evaluation:
+def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | None = None,
+               vulns: VulnRequest | None = None, progress: Progress = _quiet) -> Evaluation:
     from governance.inputs import read_input
     from governance.policy.evaluate import evaluate
     from governance.policy.load import load_policy
@@ -86,7 +87,13 @@ def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | 
     text = read_input(path, "SBOM", MAX_SBOM_BYTES)  # read once: parsed, and digested for the report
     inventory = parse_sbom(text, str(path))
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return evaluate(inventory, policy, now or now_utc(), sbom_digest=digest)
+    now = now or now_utc()
+    if vulns is not None and vulns.wanted:
+        from governance.vulns import find_vulnerabilities
+
+        # Re-judge the SBOM's components against the advisories known now.
+        inventory = find_vulnerabilities(inventory, vulns, policy, now, progress)
+    return evaluate(inventory, policy, now, sbom_digest=digest)
 
 
 __all__ = ["scan", "make_sbom", "check_sbom", "SbomRequest", "ScanResult", "ScanOptions"]

@@ -25,7 +25,7 @@ MAX_ZIP_BYTES = 1024 * 1024 * 1024
 MAX_MEMBERS = 500_000
 MAX_MEMBER_BYTES = 8 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: records carry `modified`
 
 Progress = Callable[[str], None]
 
@@ -41,6 +41,12 @@ class Database:
     digest: str | None = None  # sha256 of the zip
     from_cache: bool = False
     by_package: dict[str, list[Record]] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def newest_modified(self) -> str | None:
+        """The newest advisory's `modified` time: how current the database is."""
+        stamps = [r.get("modified") for r in self.records]
+        return max((s for s in stamps if isinstance(s, str)), default=None)
 
     def __post_init__(self) -> None:
         index: dict[str, list[Record]] = {}
