@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from governance import __version__
-from governance.collect.target import PLATFORMS
+from governance.platforms import PLATFORMS
 from governance.errors import InputError, MlgovError
 from governance.report import FORMATS
 
@@ -89,6 +89,13 @@ def _target_options(command: Any) -> Any:
                              "(default: the scanned interpreter's, else this host's).")(command)
 
 
+def _models_option(command: Any) -> Any:
+    """--models, shared by scan, sbom and `models lock`: model files outside the project folder."""
+    return click.option("--models", "models", multiple=True, type=click.Path(path_type=Path),
+                        help="Also look for model files here (a folder or a file, e.g. a Hugging Face cache). "
+                             "Repeatable. Model files under DIR are always looked for.")(command)
+
+
 def _today_option(command: Any) -> Any:
     """--today, shared by scan and check: the day waiver expiry is judged on."""
     return click.option("--today", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -132,18 +139,20 @@ def cli() -> None:
 @_target_options
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
 @click.option("--host", "host_profiles", multiple=True, type=click.Path(path_type=Path),
-              help="Judge the GPU stack against this host profile (from `mlgov probe -o`). Repeatable: a fleet, "
-                   "every host must pass. Default: this machine when it has an NVIDIA driver.")
+              help="Judge the GPU stack against this host profile (from `mlgov probe -o`), a folder of profiles "
+                   "(*.json) or a quoted glob ('fleet/**/*.json'). Repeatable: a fleet, every host must pass; "
+                   "hosts with the same stack are judged once. Default: this machine when it has an NVIDIA driver.")
 @_vuln_options
 @click.option("--vuln-service", "vuln_service", type=click.Choice(["osv", "pypi"]),
               help="Also ask an online vulnerability service (through pip-audit, pip install 'mlgov[online]'; "
                    "needs the network).")
 @_today_option
+@_models_option
 def scan(directory: Path, python: Path | None, policy: str, stage: str | None, sbom_path: Path | None,
          spec_version: str, reports: tuple[Path, ...], fmt: str, quiet: bool, reproducible: bool,
          verbose: bool, host_profiles: tuple[Path, ...] = (), target_platform: str | None = None,
          target_python: str | None = None, vuln_db: Path | None = None, vuln_service: str | None = None,
-         today: Any = None, no_vuln_db: bool = False) -> None:
+         today: Any = None, models: tuple[Path, ...] = (), no_vuln_db: bool = False) -> None:
     """Scan a project, judge it against a policy, and exit 0 (pass) or 1 (fail).
 
     Reads DIR's requirements files and lockfiles and, with --python (or DIR/.venv),
@@ -156,6 +165,7 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
           --sbom sbom.cdx.json --report mlgov.md --report mlgov.json
       mlgov scan . --python .venv --format json
       mlgov scan . --host fleet/a100-node.json --host fleet/h100-node.json
+      mlgov scan . --host fleet/ --policy production     (every profile in the folder)
       mlgov scan . --target-platform linux-x86_64 --target-python 3.11
       mlgov scan . --report mlgov.html --report mlgov.sarif --report mlgov.junit.xml --quiet
       mlgov scan . --vuln-db PyPI-all.zip --policy production
@@ -177,7 +187,7 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
     from governance.hostprofile import read_profiles
 
     markers, target = resolve(target_platform, target_python, python)
-    options = ScanOptions(project=directory, python=python, hosts=read_profiles(host_profiles),
+    options = ScanOptions(project=directory, python=python, hosts=read_profiles(host_profiles), models=models,
                           probe_host=not host_profiles, markers=markers, target=target)
     result = run_scan(options, policy, stage, request, progress=progress, now=_day(today), vulns=vulns)
     also = [(sbom_path, result.sbom)] if sbom_path is not None and result.sbom is not None else []
@@ -198,9 +208,10 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
 @click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
               help="Add the known vulnerabilities from an OSV all.zip or folder (CycloneDX vulnerabilities[]).")
+@_models_option
 def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | None, spec_version: str,
          reproducible: bool, verbose: bool, target_platform: str | None = None,
-         target_python: str | None = None, vuln_db: Path | None = None) -> None:
+         target_python: str | None = None, vuln_db: Path | None = None, models: tuple[Path, ...] = ()) -> None:
     """Write a validated CycloneDX SBOM of a project (and its environment).
 
     The SBOM is validated against the official CycloneDX schema before it is
@@ -225,7 +236,8 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
     from governance.collect.target import resolve
 
     markers, target = resolve(target_platform, target_python, python)
-    inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target), progress)
+    inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target,
+                                    models=models), progress)
     if vuln_db is not None:
         from governance.vulns import VulnRequest, attach
 
@@ -384,6 +396,72 @@ def _day(today: Any) -> Any:
     from datetime import timezone
 
     return today.replace(tzinfo=timezone.utc) if today is not None else None
+
+
+@cli.group("models")
+def models_group() -> None:
+    """Model files: list them, or record their hashes in a models manifest."""
+
+
+@models_group.command("lock")
+@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write here (default: DIR/models.lock).")
+@click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+@_models_option
+def models_lock(directory: Path, output: Path | None, verbose: bool, models: tuple[Path, ...] = ()) -> None:
+    """Record the SHA-256 of every model file in a models manifest (MODEL004 compares with it).
+
+    \b
+    Examples:
+      mlgov models lock .                  (writes ./models.lock; name it in the policy:
+                                            [models] manifest = "models.lock")
+      mlgov models lock . --models ~/.cache/huggingface/hub -o models.lock
+    """
+    from governance.collect.models import find_models, manifest
+    from governance.errors import InputError
+    from governance.output import write_atomic
+
+    if not directory.is_dir():
+        raise InputError("no such project folder", file=directory)
+    found = find_models(directory, models, _progress(_want_progress(verbose)))
+    target = output or directory / "models.lock"
+    write_atomic(target, manifest.dumps(found))
+    click.echo(f"mlgov: recorded {len(found)} model file(s) in {target}", err=True)
+
+
+@models_group.command("list")
+@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_models_option
+def models_list(directory: Path, fmt: str, models: tuple[Path, ...] = ()) -> None:
+    """List the model files found (by content) with format, SHA-256 and what loading them would do.
+
+    \b
+    Examples:
+      mlgov models list .
+      mlgov models list . --models ~/.cache/huggingface/hub --format json
+    """
+    import json
+    from dataclasses import asdict
+
+    from governance.collect.models import find_models
+    from governance.collect.models.allowlist import disallowed
+    from governance.errors import InputError
+
+    if not directory.is_dir():
+        raise InputError("no such project folder", file=directory)
+    found = find_models(directory, models)
+    if fmt == "json":
+        click.echo(json.dumps([{**asdict(m), "card": dict(m.card),
+                                "disallowed_globals": disallowed(m.format, m.globals)} for m in found], indent=2))
+        return
+    for m in found:
+        bad = disallowed(m.format, m.globals)
+        verdict = "runs code" if bad or m.code else ("not judged" if m.unparsed else "ok")
+        click.echo(f"{m.path}  {m.format}  {m.size} bytes  sha256:{m.sha256[:16]}  {verdict}")
+        for reason in [f"imports {g}" for g in bad] + list(m.code) + list(m.unparsed):
+            click.echo(f"    {reason}")
 
 
 @cli.group()

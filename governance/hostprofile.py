@@ -160,14 +160,48 @@ def write_profile(path: Path, stack: GpuStack) -> None:
     write_atomic(path, dumps(stack))
 
 
+MAX_PROFILES = 100_000
+_GLOB = set("*?[")
+
+
+def expand(arguments: tuple[Path, ...] | list[Path]) -> list[Path]:
+    """--host values as profile files: a file as it is, a folder as its *.json files, a glob as its matches.
+
+    A folder or a glob that gives no profile is an error, not an empty fleet:
+    a typo in CI must not turn into "judged against no host".
+    """
+    import glob
+
+    found: list[Path] = []
+    for argument in arguments:
+        text = str(argument)
+        if argument.is_dir():
+            matches = sorted(p for p in argument.glob("*.json") if p.is_file())
+            if not matches:
+                raise InputError("no host profile (*.json) in this folder", file=argument)
+            found.extend(matches)
+        elif not argument.exists() and _GLOB & set(text):
+            matches = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+            if not matches:
+                raise InputError("no host profile matches this pattern", file=argument)
+            found.extend(matches)
+        else:
+            found.append(argument)
+        if len(found) > MAX_PROFILES:
+            raise InputError(f"more than {MAX_PROFILES} host profiles", file=argument)
+    return list(dict.fromkeys(found))  # a profile named twice (a folder and a glob) is one host
+
+
 def read_profiles(paths: tuple[Path, ...] | list[Path]) -> tuple[GpuStack, ...]:
-    """A fleet: one GpuStack per profile, in the order given."""
-    stacks = tuple(read_profile(path) for path in paths)
-    names = [s.name for s in stacks]
-    duplicate = next((n for n in names if names.count(n) > 1), None)
-    if duplicate is not None:
-        raise InputError(f"two host profiles are named {duplicate!r}; give each host its own \"host\" name",
-                         file=paths[names.index(duplicate, names.index(duplicate) + 1)])
+    """A fleet: one GpuStack per profile (folders and globs expanded), in the order given."""
+    files = expand(paths)
+    stacks = tuple(read_profile(path) for path in files)
+    seen: dict[str, Path] = {}
+    for stack, path in zip(stacks, files):
+        if stack.name in seen:
+            raise InputError(f"two host profiles are named {stack.name!r} (also {seen[stack.name]}); "
+                             "give each host its own \"host\" name", file=path)
+        seen[stack.name] = path
     return stacks
 
 

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from governance.collect import ScanOptions, collect
 from governance.model import Evaluation, Inventory
@@ -72,6 +72,7 @@ def scan(options: ScanOptions, policy_name: str, stage: str | None, sbom: SbomRe
     text = make_sbom(inventory, sbom, progress) if sbom is not None else None
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None
     progress(f"evaluating policy {policy.name} (stage {policy.stage})")
+    inventory = with_model_manifest(inventory, policy, options.project)
     evaluation = evaluate(inventory, policy, now, sbom_digest=digest)
     return ScanResult(inventory=inventory, evaluation=evaluation, sbom=text)
 
@@ -87,6 +88,9 @@ def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | 
     text = read_input(path, "SBOM", MAX_SBOM_BYTES)  # read once: parsed, and digested for the report
     inventory = parse_sbom(text, str(path))
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # An SBOM does not say where its project lives: the manifest is looked up
+    # from where `mlgov check` runs (normally the repository's root).
+    inventory = with_model_manifest(inventory, policy, Path("."))
     now = now or now_utc()
     if vulns is not None and vulns.wanted:
         from governance.vulns import find_vulnerabilities
@@ -94,6 +98,18 @@ def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | 
         # Re-judge the SBOM's components against the advisories known now.
         inventory = find_vulnerabilities(inventory, vulns, policy, now, progress)
     return evaluate(inventory, policy, now, sbom_digest=digest)
+
+
+def with_model_manifest(inventory: Inventory, policy: Any, project: Path) -> Inventory:
+    """The models manifest the policy names (`[models] manifest`), read relative to the project."""
+    named = policy.get("models", "manifest")
+    if not named:
+        return inventory
+    from dataclasses import replace
+
+    from governance.collect.models import manifest
+
+    return replace(inventory, model_manifest=manifest.read(project / named, named))
 
 
 __all__ = ["scan", "make_sbom", "check_sbom", "SbomRequest", "ScanResult", "ScanOptions"]

@@ -74,7 +74,7 @@ def test_example_behaves(platform_policy: Path) -> None:
 
     policy = load_policy(str(platform_policy), "production")
     assert policy.get("vulnerabilities", "fail_on") == "high"
-    assert policy.get("gpu", "driver") == ">=550"
+    assert policy.get("gpu", "driver") == ">=580"
     production = evaluate(_project(), policy, now)
     errors = {(f.rule_id, f.package) for f in production.findings if f.level.value == "error"}
     assert errors == {("PIN001", "loose"), ("PIN002", "nohash"), ("LIC001", "gpl")}

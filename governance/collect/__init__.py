@@ -29,6 +29,8 @@ class ScanOptions:
     hosts: tuple[GpuStack, ...] = field(default=())
     include_environment: bool = True
     probe_host: bool = False  # with no hosts given, judge against this machine when NVML works
+    models: tuple[Path, ...] = ()  # --models: more folders (or files) of model files, e.g. a hub cache
+    include_models: bool = True  # look for model files under the project folder
 
 
 def _noop(_: str) -> None:
@@ -78,12 +80,26 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
         sources.append(result.file)
         notes.extend(result.notes)
 
-    from governance.collect import discover
+    from governance.collect import containers
 
+    container_files = containers.read_all(root)
+    if container_files.files:
+        progress(f"read {len(container_files.files)} container file(s): {len(container_files.images)} image(s)")
+    sources.extend(container_files.files)
+    notes.extend(container_files.notes)
+
+    from governance.collect import discover
+    from governance.collect.models import find_models
+
+    models = find_models(root, options.models, progress, search_project=options.include_models) \
+        if options.include_models or options.models else ()
     # Fail closed on a folder with nothing to read: an empty SBOM and a PASS
-    # would say "judged, all fine" about a project nobody looked at.
-    unread = discover.unread(root, sources, nothing_read=not sources)
-    if not sources:
+    # would say "judged, all fine" about a project nobody looked at. Model
+    # files are something to judge.
+    from governance.collect.models import manifest
+
+    unread = discover.unread(root, [*sources, *manifest.manifests_in(root)], nothing_read=not sources and not models)
+    if not sources and not models:
         raise InputError(discover.nothing_to_scan(root, str(options.project), unread))
 
     packages = merge(installed, declarations)
@@ -99,5 +115,5 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),
-        target=options.target, unread=unread,
+        target=options.target, unread=unread, images=container_files.images, models=models,
     )

@@ -125,6 +125,18 @@ def _stage_key(key: str) -> str | None:
     return f"unknown stage {key!r} ({hint}stages are {', '.join(STAGES)})"
 
 
+def _model_formats(value: Any) -> str | None:
+    complaint = _list_of_str(value)
+    if complaint:
+        return complaint
+    from governance.collect.models.formats import FORMATS
+
+    unknown = [v for v in value if v not in FORMATS]
+    if unknown:
+        return f"unknown model format {unknown[0]!r} (formats: {', '.join(FORMATS)})"
+    return None
+
+
 _STR = _type(str, "a string")
 _BOOL = _type(bool, "true or false")
 _INT = _type(int, "an integer")
@@ -148,10 +160,12 @@ GATES: dict[str, Any] = {
         "fail_on": _one_of("critical", "high", "medium", "low", "unknown", "none"),
     },
     "licenses": {"allow": _list_of_str, "deny": _list_of_str, "review": _list_of_str},
+    "containers": {"trusted": _list_of_str, "require_digest": _BOOL},
     "waiver_limits": {"max_days": _positive_int, "require_expiry": _BOOL, "require_owner": _BOOL},
     # The level of every finding that says "mlgov could not judge this" (rules whose
     # default level is NOT_JUDGED): how much a stage tolerates what was not checked.
     "coverage": {"not_judged": _one_of("error", "warning", "note")},
+    "models": {"allow_formats": _model_formats, "manifest": _STR, "allow_globals": _list_of_str},
 }
 # A list holding one table's schema stands for an array of tables ([[waivers]]).
 WAIVER: dict[str, Any] = {

@@ -25,6 +25,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         value = getattr(finding, key)
         if value is not None:
             data[key] = value
+    if finding.hosts:
+        data["hosts"] = list(finding.hosts)
     if finding.aliases:
         data["aliases"] = list(finding.aliases)
     if finding.waived:

@@ -85,6 +85,8 @@ def _result(finding: Finding, index: int, evaluation: Evaluation) -> dict[str, A
             properties[key] = _text(value)
     if finding.aliases:
         properties["aliases"] = [_text(a) for a in finding.aliases]
+    if finding.hosts:
+        properties["hosts"] = [_text(h) for h in finding.hosts]
     score = security_score(finding, evaluation.inventory)
     if score is not None:
         properties["security-severity"] = f"{score:.1f}"

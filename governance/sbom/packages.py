@@ -79,7 +79,10 @@ class _Packages:
             direct = [r for p, r in zip(packages, refs) if p.key not in required]
         if not direct:
             direct = list(refs)  # a dependency cycle covers everything: the root still needs edges
-        dependencies: list[Json] = [_edge(ROOT, direct)]
+        from governance.sbom.containers import runtime_refs
+
+        # The project also depends on the images its containers run on.
+        dependencies: list[Json] = [_edge(ROOT, direct + runtime_refs(inventory))]
         for package, ref in zip(packages, refs):
             dependencies.append(_edge(ref, [first[name] for name in package.requires if name in first]))
         metadata = []

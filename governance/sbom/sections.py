@@ -59,9 +59,9 @@ def properties(component: Json) -> dict[str, str]:
 
 def sections() -> tuple[Section, ...]:
     """Every section, in document order; packages first, and it takes what no other section owns."""
-    from governance.sbom import coverage, gpu, packages, vulns
+    from governance.sbom import containers, coverage, gpu, models, packages, vulns
 
-    return (packages.SECTION, gpu.SECTION, vulns.SECTION, coverage.SECTION)
+    return (packages.SECTION, gpu.SECTION, containers.SECTION, models.SECTION, vulns.SECTION, coverage.SECTION)
 
 
 _URI_UNSAFE = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}\[\]]|%(?![0-9A-Fa-f]{2})')

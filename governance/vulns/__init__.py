@@ -85,10 +85,10 @@ def attach(inventory: Inventory, request: VulnRequest, progress: Progress = _qui
         from governance.vulns.database import load
 
         database = load(request.db, progress, use_cache=request.use_cache)
-        found.extend(match(packages, database.by_package, database.label))
+        found.extend(match(packages, database.lookup(p.key for p in packages), database.label))
         sources.append(AdvisorySource(source=database.label,
                                       digest=f"sha256:{database.digest}" if database.digest else None,
-                                      advisories=len(database.records), newest_modified=database.newest_modified))
+                                      advisories=database.advisories, newest_modified=database.newest_modified))
     if request.service is not None:
         from governance.vulns.cache import cache_dir
         from governance.vulns.service import query
