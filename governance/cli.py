@@ -186,7 +186,7 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
     from governance.collect.target import resolve
     from governance.hostprofile import read_profiles
 
-    markers, target = resolve(target_platform, target_python, python)
+    markers, target = resolve(target_platform, target_python, python, directory)
     options = ScanOptions(project=directory, python=python, hosts=read_profiles(host_profiles), models=models,
                           probe_host=not host_profiles, markers=markers, target=target)
     result = run_scan(options, policy, stage, request, progress=progress, now=_day(today), vulns=vulns)
@@ -235,7 +235,7 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
     progress = _progress(_want_progress(verbose))
     from governance.collect.target import resolve
 
-    markers, target = resolve(target_platform, target_python, python)
+    markers, target = resolve(target_platform, target_python, python, directory)
     inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target,
                                     models=models), progress)
     if vuln_db is not None:
@@ -384,7 +384,7 @@ def probe(output: Path | None, python: Path | None, name: str | None) -> None:
 
     if python is None and Path(".venv").is_dir():
         python = Path(".venv")
-    stack = read_host(site_packages=scanned_site_packages(python), name=name)
+    stack = read_host(site_packages=scanned_site_packages(python, Path(".")), name=name)
     if output is None:
         click.echo(summary(stack), nl=False)
     else:
@@ -499,7 +499,11 @@ def db_update(destination: Path | None, url: str | None, verbose: bool) -> None:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"mlgov: error: {message}", err=True)
+    # Messages quote file names and input text: one line, every control shown, so
+    # nothing from a scanned file can start a line of the log (`::add-mask::`).
+    from governance.escape import terminal
+
+    click.echo(f"mlgov: error: {terminal(message)}", err=True)
     sys.exit(code)
 
 

@@ -151,7 +151,7 @@ class RemoteWheel:
     def _data_start(self, offset: int) -> int:
         header = _get(self.url, offset, offset + 29)
         name_len, extra_len = struct.unpack_from("<HH", header, 26)
-        return offset + 30 + name_len + extra_len
+        return int(offset + 30 + name_len + extra_len)
 
     def read(self, name: str, limit: int | None = None) -> bytes:
         """A member's bytes (its first `limit` bytes when given: the read stops there)."""

@@ -126,7 +126,7 @@ def test_unreadable_file_exits_2(tmp_path: Path) -> None:
     project.mkdir()
     (project / "requirements.txt").write_bytes(b"\xff\xfe\x00bad")
     code, _, stderr = run(["scan", str(project)])
-    assert code == 2 and "requirements.txt: cannot read" in stderr
+    assert code == 2 and "requirements.txt:1: cannot read: not UTF-8" in stderr
 
 
 def test_an_sbom_that_fails_validation_is_never_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

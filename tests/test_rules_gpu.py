@@ -258,3 +258,13 @@ def test_a_cuda_local_version_without_pytorchs_index(tmp_path: Path) -> None:
                          index_files="https://download.pytorch.org/whl/cu124", digest="0" * 64)
     assert not [f for f in gpu(_lock(tmp_path / "ok", ok)) if "download.pytorch.org" in f.message
                 and f.rule_id == "GPU008"]
+
+
+def test_a_cuda_pin_in_requirements_needs_pytorchs_index(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    missing = [f for f in gpu(judge(tmp_path / "a", "torch==2.5.1+cu124\n")) if f.rule_id == "GPU008"]
+    assert len(missing) == 1 and "https://download.pytorch.org/whl/cu124" in missing[0].message
+    assert missing[0].file == "requirements.txt" and missing[0].line == 1
+    served = judge(tmp_path / "b", "--extra-index-url https://download.pytorch.org/whl/cu124\ntorch==2.5.1+cu124\n")
+    assert not [f for f in gpu(served) if f.rule_id == "GPU008"]

@@ -15,6 +15,7 @@ from governance.collect.declared import Declaration, merge
 from governance.collect.project import project_name
 from governance.collect.requirements import find_requirements_files, read_requirements
 from governance.errors import InputError
+from governance.inputs import allow, budget, confined
 from governance.model import GpuStack, Inventory, Package, Project
 
 Progress = Callable[[str], None]
@@ -38,6 +39,15 @@ def _noop(_: str) -> None:
 
 
 def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
+    # Every file read during a scan lies inside the project (or the environment
+    # being scanned): an include, a lockfile or a dist-info file that leads
+    # elsewhere through `..` or a link is refused, so nothing outside leaks; and
+    # all of it together is read against one byte budget.
+    with confined(options.project), budget():
+        return _collect(options, progress)
+
+
+def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     root = options.project
     if not root.exists():
         raise InputError("no such project folder", file=root)
@@ -54,7 +64,8 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     site_packages: tuple[Path, ...] = ()
     if python is not None:
         progress(f"reading the environment {python}")
-        environment = env_mod.locate(python)
+        environment = env_mod.locate(python, root)
+        allow(*environment.folders)
         markers = environment.markers
         installed = env_mod.read_environment(environment)
         site_packages = environment.site_packages
@@ -63,7 +74,7 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
         markers = options.markers
 
     declarations: list[Declaration] = []
-    notes: list[str] = []
+    notes: list[str] = list(environment.notes) if python is not None else []
     requirement_files = find_requirements_files(root)
     if requirement_files:
         progress(f"reading {len(requirement_files)} requirements file(s)")

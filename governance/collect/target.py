@@ -65,7 +65,8 @@ def conda_subdir(markers: dict[str, str]) -> str | None:
     return CONDA_SUBDIRS.get(platform) if platform else None
 
 
-def resolve(platform: str | None, python: str | None, interpreter: object = None) -> tuple[dict[str, str] | None, str | None]:
+def resolve(platform: str | None, python: str | None, interpreter: object = None,
+            project: object = None) -> tuple[dict[str, str] | None, str | None]:
     """(markers, label) for ScanOptions from --target-platform/--target-python.
 
     (None, None) when neither is given: the scanned interpreter's (or the host's)
@@ -78,7 +79,8 @@ def resolve(platform: str | None, python: str | None, interpreter: object = None
 
     from governance.collect import environment
 
-    base = environment.locate(Path(str(interpreter))).markers if interpreter is not None \
+    base = environment.locate(Path(str(interpreter)), Path(str(project)) if project is not None else None).markers \
+        if interpreter is not None \
         else environment.host_markers()
     markers = target_markers(platform, python, base)
     return markers, label(markers)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from governance.errors import PolicyError
-from governance.inputs import read_input
+from governance.inputs import read_input, reading
 from governance.policy.positions import PathKey, dotted, key_lines, line_of
 from governance.policy.waiver import Waiver, parse_waiver
 from governance.resources import data_dir
@@ -320,6 +320,11 @@ class PolicyFile:
 
 def read_policy(path: Path) -> PolicyFile:
     text = read_input(path, "policy file")
+    with reading(path, "policy file"):
+        return _read_policy(path, text)
+
+
+def _read_policy(path: Path, text: str) -> PolicyFile:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -90,4 +90,6 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
 
 
 def render(evaluation: Evaluation) -> str:
-    return json.dumps(report_dict(evaluation), indent=2, ensure_ascii=False) + "\n"
+    from governance.escape import json_text
+
+    return json_text(json.dumps(report_dict(evaluation), indent=2, ensure_ascii=False)) + "\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from governance import __version__
+from governance.escape import markdown, terminal
 from governance.model import Evaluation, Finding
 from governance.report.common import basis_line, counts, rule_for, subject, where
 
@@ -23,17 +24,13 @@ CELL = 300  # characters of one cell before it is clipped
 
 def _cell(text: str, limit: int = CELL) -> str:
     # Metadata is hostile input: no table breaks, no HTML, no links, no mentions.
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("&", "&amp;").replace("<", "&lt;")
-            .replace(">", "&gt;").replace("[", "\\[").replace("]", "\\]").replace("@", "@\u200b"))
+    return markdown(" ".join(text.split()), limit)
 
 
 def _code(text: str) -> str:
     # A code span shows its text literally (no HTML, no links, no mentions);
     # it cannot escape a backtick, so those are dropped, and a pipe would end the table cell.
-    text = " ".join(text.replace("`", "").split())
+    text = " ".join(terminal(text).replace("`", "").split())
     if len(text) > 120:
         text = text[:119] + "…"
     text = text.replace("|", "\\|")

@@ -14,7 +14,8 @@ from typing import Any
 
 from governance import __version__
 from governance.model import Evaluation, Finding
-from governance.report.common import basis_line, family, fingerprint, printable, rule_for, security_score
+from governance.escape import repo_uri, terminal
+from governance.report.common import basis_line, family, fingerprint, rule_for, security_score
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "mlgovFindingIdentity/v1"
@@ -24,7 +25,7 @@ SRCROOT = "%SRCROOT%"
 
 
 def _text(value: str) -> str:
-    return printable(value)
+    return terminal(value)
 
 
 def _descriptor(rule_id: str, score: float | None) -> dict[str, Any]:
@@ -53,19 +54,21 @@ def _fallback_artifact(finding: Finding, evaluation: Evaluation) -> str:
 
     Never a made-up line: these locations carry no region.
     """
-    if finding.host and not finding.host.startswith("<"):
-        return finding.host
+    if finding.host and not finding.host.startswith("<") and repo_uri(finding.host):
+        return repo_uri(finding.host) or "."
     for source in evaluation.inventory.sources:
-        if source and not source.startswith("<"):
-            return source
+        if source and not source.startswith("<") and repo_uri(source):
+            return repo_uri(source) or "."
     return "."
 
 
 def _location(finding: Finding, evaluation: Evaluation) -> dict[str, Any]:
-    artifact: dict[str, Any] = {"uri": finding.file or _fallback_artifact(finding, evaluation),
+    # Only a normalised relative path inside the repository becomes a URI.
+    file_uri = repo_uri(finding.file) if finding.file else None
+    artifact: dict[str, Any] = {"uri": file_uri or _fallback_artifact(finding, evaluation),
                                 "uriBaseId": SRCROOT}
     physical: dict[str, Any] = {"artifactLocation": artifact}
-    if finding.file and finding.line and finding.line > 0:
+    if file_uri and finding.line and finding.line > 0:
         physical["region"] = {"startLine": finding.line}
     location: dict[str, Any] = {"physicalLocation": physical}
     if finding.component or finding.package:
@@ -158,4 +161,6 @@ def _utc(stamp: str) -> str:
 
 
 def render(evaluation: Evaluation) -> str:
-    return json.dumps(report_dict(evaluation), indent=2, ensure_ascii=False) + "\n"
+    from governance.escape import json_text
+
+    return json_text(json.dumps(report_dict(evaluation), indent=2, ensure_ascii=False)) + "\n"

@@ -77,11 +77,28 @@ def document(inventory: Inventory, spec_version: str = "1.6", serial: str | None
 
 
 def dumps(data: Json, fmt: str) -> str:
+    from governance.escape import json_text
+
     if fmt == "xml":
         from governance.sbom import xml
 
-        return xml.dumps(data)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return _lines_are_markup(xml.dumps(data))
+    # C1, bidi and separator characters as \uXXXX: the same data, inert on a terminal.
+    return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
+
+
+def _lines_are_markup(text: str) -> str:
+    """XML whose every line starts with markup: a newline inside a value becomes `&#10;`.
+
+    In serialised XML a line that does not start with `<` continues a value (a
+    `<` in a value is always escaped), and printed to a CI log such a line could
+    start with `::error` and forge an annotation. The value is unchanged.
+    """
+    lines = text.split("\n")
+    joined = [lines[0]]
+    for line in lines[1:]:
+        joined.append(("\n" if line.lstrip().startswith("<") or not line.strip() else "&#10;") + line)
+    return "".join(joined)
 
 
 def serialise(inventory: Inventory, fmt: str = "json", spec_version: str = "1.6",

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
-from governance.inputs import read_input
+from governance.inputs import read_input, reading, refuse_lone_surrogates
 from governance.model import Inventory
 from governance.sbom import sections as registry
 
@@ -26,6 +26,13 @@ def read_sbom(path: Path) -> Inventory:
 
 
 def parse_sbom(text: str, name: str = "<sbom>") -> Inventory:
+    # Any shape the sections did not foresee is "this SBOM cannot be read" (exit 2).
+    with reading(name, "SBOM"):
+        return _parse_sbom(text, name)
+
+
+def _parse_sbom(text: str, name: str) -> Inventory:
+    refuse_lone_surrogates(text, name)
     stripped = text.lstrip()
     if stripped.startswith("<"):
         document = _xml_to_dict(text, name)
@@ -40,7 +47,8 @@ def parse_sbom(text: str, name: str = "<sbom>") -> Inventory:
     try:
         return from_dict(document)
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"unexpected CycloneDX content: {exc}", file=name) from None
+        raise InputError(f"unexpected CycloneDX content ({type(exc).__name__}); "
+                         "not an SBOM mlgov can judge", file=name) from None
 
 
 def from_dict(document: dict[str, Any]) -> Inventory:

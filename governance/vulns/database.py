@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
+from governance.inputs import read_input_bytes, reading
 from governance.vulns import osv
 from governance.vulns.osv import Record
 
@@ -133,7 +134,8 @@ def _label(name: str) -> str:
 
 def _parse(data: bytes, where: str) -> Record | None:
     try:
-        return osv.normalise(json.loads(data))
+        with reading(where, "advisory"):
+            return osv.normalise(json.loads(data))
     except (ValueError, RecursionError) as exc:
         message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or "invalid JSON"
         raise InputError(f"advisory {where}: {message}") from None
@@ -267,25 +269,15 @@ def folder_records(folder: Path) -> Iterator[Record]:
     if len(files) > MAX_MEMBERS:
         raise InputError(f"{len(files)} JSON files, over the limit of {MAX_MEMBERS}", file=folder)
     for path in files:
-        try:
-            if path.stat().st_size > MAX_MEMBER_BYTES:
-                raise InputError(f"over the {MAX_MEMBER_BYTES}-byte limit for one advisory", file=path)
-            content = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
+        # Links must stay inside the folder; a FIFO or device is refused, not waited on.
+        content = read_input_bytes(path, "advisory", MAX_MEMBER_BYTES, within=(folder,))
         record = _parse(content, str(path))
         if record is not None:
             yield record
 
 
 def _read_zip(path: Path) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > MAX_ZIP_BYTES:
-            raise InputError(f"{size} bytes, over the {MAX_ZIP_BYTES}-byte limit", file=path)
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the vulnerability database: {exc.strerror or exc}", file=path) from None
+    return read_input_bytes(path, "vulnerability database", MAX_ZIP_BYTES, within=(path,))
 
 
 def load(path: Path, progress: Progress = _quiet, use_cache: bool = True) -> Database:

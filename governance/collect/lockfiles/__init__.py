@@ -42,7 +42,10 @@ def find(root: Path) -> list[Path]:
 def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
     for reader in _readers():
         if reader.matches(path):
-            result: LockResult = reader.read(path, root, markers)
+            from governance.inputs import reading
+
+            with reading(path.name, "lockfile"):
+                result: LockResult = reader.read(path, root, markers)
             return result
     raise LookupError(path)
 

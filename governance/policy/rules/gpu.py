@@ -292,7 +292,8 @@ def _pins(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding |
             build = package.property(GPU_BUILD)
             if build in ("cuda", "rocm"):
                 continue
-            why = f"a {build} build ({package.property(EVIDENCE)})" if build else "a build mlgov cannot identify"
+            why = f"a {build} build ({package.property(EVIDENCE)})" if build and build != "unknown" \
+                else "a build mlgov cannot identify"
             todo = (f"install a CUDA build, e.g. torch=={_base(package.version)}+cu124 from "
                     f"https://download.pytorch.org/whl/cu124") if package.key == "torch" else \
                 f"install the GPU build of {package.name}"
@@ -322,11 +323,16 @@ def _feasibility(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Fi
     """GPU008: a lock whose CUDA framework cannot be installed as locked."""
     locked = {p.key for p in ctx.inventory.packages if _applies(p)}
     for package in frameworks:
-        if package.key != "torch" or not any(p.kind == "lockfile" and p.applies for p in package.provenance):
+        if package.key != "torch" or not any(p.kind in ("lockfile", "requirements") and p.applies
+                                             for p in package.provenance):
             continue
         evidence = package.property(EVIDENCE) or ""
-        local = (package.version or "").partition("+")[2]
-        if evidence.startswith("PyPI's torch") and "linux" in evidence:
+        # The pin, not what happens to be installed: a `+cuXYZ` written in a lock or requirements file.
+        pinned = [re.search(r"\+(cu\d+)", p.specifier) for p in package.provenance
+                  if p.kind in ("lockfile", "requirements") and p.applies]
+        local = next((m.group(1) for m in pinned if m), "")
+        if evidence.startswith("PyPI's torch") and "linux" in evidence and \
+                any(p.kind == "lockfile" and p.applies for p in package.provenance):
             wanted = [name for name in package.requires if name.startswith(("nvidia-", "cuda-toolkit"))]
             if not wanted and not any(k.startswith(("nvidia-cudnn", "nvidia-cuda-runtime", "cuda-toolkit"))
                                       for k in locked):
@@ -343,7 +349,7 @@ def _feasibility(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Fi
                                                          "download.pytorch.org" in package.source.url):
             yield ctx.finding(
                 "GPU008",
-                f"{package.name}=={package.version} is pinned, but nothing in the lock says which index serves it: "
+                f"{package.name}=={package.version} is pinned, but no index named beside the pin serves it: "
                 f"+{local} builds are on https://download.pytorch.org/whl/{local}, not on PyPI, so an install "
                 f"from the lock fails. To fix: add that index as a source of {package.name}.",
                 package=package, fix=f"add https://download.pytorch.org/whl/{local} as an index")
