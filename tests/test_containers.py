@@ -9,6 +9,7 @@ import pytest
 from governance.collect import containers
 from governance.collect.containers import expand, parse_reference, read_all, read_compose, read_dockerfile
 from governance.errors import InputError
+from governance.model import ContainerImage
 
 DATA = Path(__file__).parent / "data" / "containers"
 
@@ -215,3 +216,163 @@ def test_real_projects_read_without_errors(shared_dir: Path) -> None:
         for image in result.images:
             assert image.file and image.line >= 1
             assert image.unresolved or image.registry
+
+
+def test_quoted_heredoc_marker_is_not_a_heredoc() -> None:
+    text = 'FROM python:3.11\nRUN echo "<<EOF" && cat <<\'DONE\'\nFROM not:an-image\nDONE\nFROM redis:7 AS r\n'
+    assert [i.reference for i in read_dockerfile(text, "Dockerfile")] == ["python:3.11", "redis:7"]
+
+
+def test_templates_and_dockerignore_are_not_read(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\n")
+    (tmp_path / "Dockerfile.dockerignore").write_text("*.pyc\n")
+    (tmp_path / "Dockerfile.j2").write_text("FROM {{ base }}\n")
+    result = read_all(tmp_path)
+    assert [i.reference for i in result.images] == ["python:3.12"]
+    assert result.files == ("Dockerfile",)
+    assert result.notes == ("Dockerfile.j2: a Dockerfile template, not read; scan the Dockerfile it renders "
+                            "to judge its base images",)
+
+
+# Container files written for these tests after the patterns the real projects in
+# ../shared/real-projects use (their README describes each; the files themselves
+# were not kept): (files, expected (file, line, reference or None, runtime) per image).
+PATTERNS: dict[str, tuple[dict[str, str], list[tuple[str, int, str | None, bool]]]] = {
+    "cuda-arg-with-conda": ({"docker/Dockerfile": (
+        "ARG CUDA=12.2.2\n"
+        "FROM nvidia/cuda:${CUDA}-cudnn8-runtime-ubuntu20.04\n"
+        "# CUDA_VERSION comes from the base image's ENV, not from an ARG of this file\n"
+        "RUN conda install -y -c nvidia cuda=${CUDA_VERSION} \\\n"
+        "    && pip install jaxlib==0.4.26+cuda12.cudnn89 -f https://example.invalid/jax_releases.html\n")},
+        [("docker/Dockerfile", 2, "nvidia/cuda:12.2.2-cudnn8-runtime-ubuntu20.04", True)]),
+    "uv-copied-from-an-image": ({"docker/Dockerfile": (
+        "FROM nvidia/cuda:12.6.3-base-ubuntu24.04\n"
+        "COPY --from=ghcr.io/astral-sh/uv:0.9.2 /uv /uvx /bin/\n"
+        "RUN uv sync --frozen\n")},
+        [("docker/Dockerfile", 1, "nvidia/cuda:12.6.3-base-ubuntu24.04", True),
+         ("docker/Dockerfile", 2, "ghcr.io/astral-sh/uv:0.9.2", False)]),
+    "ngc-base-with-scratch-stages": ({
+        "docker/Dockerfile": (
+            "ARG BASE_IMAGE=nvcr.io/nvidia/cuda-dl-base:25.05-cuda12.9-devel-ubuntu24.04\n"
+            "FROM scratch AS sources\nCOPY pyproject.toml /src/\n\n"
+            "FROM ${BASE_IMAGE} AS base\nRUN apt-get update\n\n"
+            "FROM base AS hermetic\nCOPY --from=sources /src /opt/src\n\n"
+            "FROM hermetic AS release\n"),
+        "docker/Dockerfile.ngc_pytorch": "ARG BASE=nvcr.io/nvidia/pytorch:25.12-py3\nFROM ${BASE}\nRUN true"},
+        [("docker/Dockerfile", 5, "nvcr.io/nvidia/cuda-dl-base:25.05-cuda12.9-devel-ubuntu24.04", True),
+         ("docker/Dockerfile.ngc_pytorch", 2, "nvcr.io/nvidia/pytorch:25.12-py3", True)]),
+    "lower-case-dockerfiles-with-require-env": ({
+        "docker/cuda-10-1.dockerfile": (
+            "ARG BASE=python:3.7\nFROM ${BASE}\n"
+            "ENV CUDA_VERSION 10.1.243\n"
+            "ENV NVIDIA_REQUIRE_CUDA \"cuda>=10.1 brand=tesla,driver>=384,driver<385 brand=tesla,driver>=396,driver<397\"\n"
+            "RUN apt-get install -y libcudnn7=$CUDNN_VERSION-1+cuda10.1\n"),
+        "docker/conda.dockerfile": "FROM continuumio/miniconda3:4.7.10\nRUN conda install -y python=3.7"},
+        [("docker/conda.dockerfile", 1, "continuumio/miniconda3:4.7.10", True),
+         ("docker/cuda-10-1.dockerfile", 2, "python:3.7", True)]),
+    "tensorflow-gpu-and-compose-2": ({
+        "dockerfile": "FROM tensorflow/tensorflow:2.6.0-gpu\nRUN pip install git+https://example.invalid/tts.git\n",
+        "docker-compose.yml": ("version: '2.6'\nservices:\n  tts:\n    build: .\n    image: tts\n"
+                               "    runtime: nvidia\n    environment:\n      - CUDA_VISIBLE_DEVICES=0\n")},
+        [("dockerfile", 1, "tensorflow/tensorflow:2.6.0-gpu", True)]),
+    "pytorch-image-built-from-args": ({"docker/Dockerfile": (
+        "ARG PYTORCH_VERSION=2.4.1\nARG CUDA_VERSION=12.1\nARG CUDNN_VERSION=9\n"
+        "FROM pytorch/pytorch:${PYTORCH_VERSION}-cuda${CUDA_VERSION}-cudnn${CUDNN_VERSION}-runtime AS base\n"
+        "FROM base AS core\nRUN pip install deeplabcut\n"
+        "FROM core AS gui\nRUN pip install napari\n")},
+        [("docker/Dockerfile", 4, "pytorch/pytorch:2.4.1-cuda12.1-cudnn9-runtime", True)]),
+    "own-base-and-onbuild-base": ({
+        "docker/Dockerfile.latest-core": "FROM deeplabcut/deeplabcut:base\nRUN pip install deeplabcut==2.3.5\n",
+        "pytorch-notebook/Dockerfile": "ARG PANGEO_BASE_IMAGE_TAG=2024.01.15\nFROM pangeo/base-image:${PANGEO_BASE_IMAGE_TAG}\n"},
+        [("docker/Dockerfile.latest-core", 1, "deeplabcut/deeplabcut:base", True),
+         ("pytorch-notebook/Dockerfile", 2, "pangeo/base-image:2024.01.15", True)]),
+    "containerfile-with-base-arg": ({"containers/cuda/Containerfile": (
+        "ARG BASE_IMAGE=quay.io/centos/centos:stream9\nFROM ${BASE_IMAGE}\n"
+        "RUN dnf config-manager --add-repo https://example.invalid/cuda-rhel9.repo && dnf install -y cuda-toolkit-12-8\n")},
+        [("containers/cuda/Containerfile", 2, "quay.io/centos/centos:stream9", True)]),
+    "private-registry-base": ({"Dockerfile": (
+        "ARG CUDA_MAJOR_VERSION=12\nARG CUDA_MINOR_VERSION=6\n"
+        "FROM cgr.dev/chainguard/python:latest-dev AS builder\nFROM cgr.dev/chainguard/python:latest\n")},
+        [("Dockerfile", 3, "cgr.dev/chainguard/python:latest-dev", False),
+         ("Dockerfile", 4, "cgr.dev/chainguard/python:latest", True)]),
+    "lower-case-as-multistage": ({"Dockerfile": (
+        "FROM nvidia/cuda:11.7.1-cudnn8-devel-ubuntu22.04 as builder\nRUN make\n"
+        "FROM nvidia/cuda:11.7.1-cudnn8-runtime-ubuntu22.04\nCOPY --from=builder /app /app\n")},
+        [("Dockerfile", 1, "nvidia/cuda:11.7.1-cudnn8-devel-ubuntu22.04", False),
+         ("Dockerfile", 3, "nvidia/cuda:11.7.1-cudnn8-runtime-ubuntu22.04", True)]),
+    "ngc-pytorch-yy-mm": ({"Dockerfile": "FROM nvcr.io/nvidia/pytorch:21.05-py3\nENV PYTHONDONTWRITEBYTECODE=1\n"},
+                          [("Dockerfile", 1, "nvcr.io/nvidia/pytorch:21.05-py3", True)]),
+    "builder-and-base-runtime": ({"Dockerfile": (
+        "ARG PYTORCH_VERSION=2.7.0\n"
+        "FROM nvidia/cuda:12.4.1-devel-ubuntu22.04 AS pytorch-install\n"
+        "RUN pip install torch==${PYTORCH_VERSION}\n"
+        "FROM pytorch-install AS kernel-builder\n"
+        "FROM nvidia/cuda:12.4.0-base-ubuntu22.04 AS base\n"
+        "COPY --from=pytorch-install /opt/venv /opt/venv\n"
+        "FROM base AS sagemaker\n"
+        "FROM base\n")},
+        [("Dockerfile", 2, "nvidia/cuda:12.4.1-devel-ubuntu22.04", False),
+         ("Dockerfile", 5, "nvidia/cuda:12.4.0-base-ubuntu22.04", True)]),
+    "compose-anchor-with-build-and-profiles": ({"docker/docker-compose.yml": (
+        "x-invokeai: &invokeai\n  image: \"ghcr.io/invoke-ai/invokeai:latest\"\n  build:\n    context: ..\n"
+        "    dockerfile: docker/Dockerfile\n  volumes:\n    - ./data:/invokeai\n\n"
+        "services:\n  invokeai-cuda:\n    <<: *invokeai\n    deploy:\n      resources:\n        reservations:\n"
+        "          devices:\n            - driver: nvidia\n              count: 1\n              capabilities: [gpu]\n"
+        "  invokeai-cpu:\n    <<: *invokeai\n    profiles: [cpu]\n"),
+        "docker/Dockerfile": "FROM docker.io/library/python:3.12-slim\n"},
+        [("docker/Dockerfile", 1, "docker.io/library/python:3.12-slim", True)]),
+    "gpu-and-cpu-dockerfiles": ({"Dockerfile.gpu": "FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\n",
+                                 "Dockerfile.cpu": "FROM ubuntu:22.04\n"},
+                                [("Dockerfile.cpu", 1, "ubuntu:22.04", True),
+                                 ("Dockerfile.gpu", 1, "nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04", True)]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PATTERNS))
+def test_real_project_patterns(tmp_path: Path, case: str) -> None:
+    files, expected = PATTERNS[case]
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    result = read_all(tmp_path)
+    assert [(i.file, i.line, i.reference, i.runtime) for i in result.images] == expected
+    for image in result.images:
+        assert image.purl and image.registry and image.repository
+
+
+def test_real_project_patterns_bring_what_the_tags_say(tmp_path: Path) -> None:
+    def facts(case: str) -> list[tuple[str | None, str | None, str | None, str | None]]:
+        folder = tmp_path / case
+        for name, text in PATTERNS[case][0].items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text)
+        return [(i.cuda, i.cudnn, i.framework, i.framework_version) for i in read_all(folder).images]
+
+    assert facts("pytorch-image-built-from-args") == [("12.1", "9", "torch", "2.4.1")]
+    assert facts("ngc-pytorch-yy-mm") == [("11.3.0", "8.2.0.51", "torch", None)]
+    assert facts("cuda-arg-with-conda") == [("12.2.2", "8", None, None)]
+    assert facts("tensorflow-gpu-and-compose-2") == [(None, None, None, None)]  # 2.6 is older than the table
+    written = _written(tmp_path / "spleeter", "lower-case-dockerfiles-with-require-env")
+    (python,) = [i for i in written if i.cuda is None and i.require_cuda]
+    assert python.require_cuda.startswith("cuda>=10.1 brand=tesla") and python.require_source is not None
+
+
+def _written(folder: Path, case: str) -> tuple[ContainerImage, ...]:
+    for name, text in PATTERNS[case][0].items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return read_all(folder).images
+
+
+def test_a_huge_tree_is_searched_up_to_a_bound_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(containers, "MAX_WALK_ENTRIES", 5)
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    for n in range(10):
+        (data / f"{n}.bin").write_text("x")
+    (data / "deeper").mkdir()
+    (data / "deeper" / "Dockerfile").write_text("FROM redis:7\n")
+    result = read_all(tmp_path)
+    assert [i.reference for i in result.images] == ["python:3.12"]
+    assert any("stopped looking after 5 entries" in note for note in result.notes)

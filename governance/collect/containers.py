@@ -29,6 +29,7 @@ from governance.model import ContainerImage
 MAX_CONTAINER_FILE_BYTES = 4 * 1024 * 1024
 MAX_CONTAINER_FILES = 500
 MAX_DEPTH = 8
+MAX_WALK_ENTRIES = 200_000
 # A compose file's node graph, aliases expanded, is never near this big; a
 # "billion laughs" document is (each level multiplies the one below).
 MAX_YAML_NODES = 200_000
@@ -39,22 +40,39 @@ _COMPOSE = re.compile(r"^(docker-)?compose([.\-_].*)?\.ya?ml$", re.IGNORECASE)
 _REQUIRE_CUDA = "NVIDIA_REQUIRE_CUDA"
 
 
+# Dockerfile.dockerignore is BuildKit's per-Dockerfile ignore file; the others are
+# templates rendered into a Dockerfile by a tool, not something BuildKit reads.
+_NOT_DOCKERFILES = (".dockerignore", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template", ".in", ".erb",
+                    ".mustache", ".md", ".txt", ".orig", ".bak", ".swp")
+
+
 def is_container_file(name: str) -> str | None:
-    """'dockerfile', 'compose' or None for a file name."""
+    """'dockerfile', 'compose', 'template' (named like one, not read) or None for a file name."""
     lower = name.lower()
     if lower in ("dockerfile", "containerfile") or lower.endswith((".dockerfile", ".containerfile")) \
             or lower.startswith(("dockerfile.", "containerfile.")):
-        return "dockerfile"
+        return "template" if lower.endswith(_NOT_DOCKERFILES) else "dockerfile"
     if _COMPOSE.match(name):
         return "compose"
     return None
 
 
-def find(root: Path) -> list[Path]:
-    """Container files under the project, in a stable order; virtual environments are skipped."""
+def find(root: Path, notes: list[str] | None = None) -> list[Path]:
+    """Container files under the project, in a stable order; virtual environments are skipped.
+
+    A tree with more entries than MAX_WALK_ENTRIES (a dataset checked in beside
+    the code) is searched that far, and the note says so: never silently partial.
+    """
     found: list[Path] = []
     base = len(root.parts)
+    seen = 0
     for folder, dirs, files in os.walk(root):
+        seen += len(dirs) + len(files)
+        if seen > MAX_WALK_ENTRIES:
+            if notes is not None:
+                notes.append(f"container files: stopped looking after {MAX_WALK_ENTRIES} entries under the project "
+                             f"(at {relative(Path(folder), root)}); container files deeper in were not judged")
+            break
         here = Path(folder)
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not (here / d / "pyvenv.cfg").exists()
                          and len(here.parts) - base < MAX_DEPTH and not (here / d).is_symlink())
@@ -77,8 +95,13 @@ def read_all(root: Path) -> ContainerResult:
     images: list[ContainerImage] = []
     files: list[str] = []
     notes: list[str] = []
-    for path in find(root):
+    for path in find(root, notes):
         shown = relative(path, root)
+        if is_container_file(path.name) == "template":
+            if not path.name.lower().endswith(".dockerignore"):
+                notes.append(f"{shown}: a Dockerfile template, not read; scan the Dockerfile it renders "
+                             f"to judge its base images")
+            continue
         text = read_input(path, "container file", MAX_CONTAINER_FILE_BYTES, shown=shown)
         if is_container_file(path.name) == "compose":
             found, said = read_compose(text, shown, _dotenv(path.parent / ".env"))
@@ -153,7 +176,7 @@ def instructions(text: str, shown: str) -> tuple[list[Instruction], str]:
         keyword = keyword.upper()
         i += 1
         if keyword in ("RUN", "COPY", "ADD"):
-            for match in _HEREDOC.finditer(args):
+            for match in _heredocs(args):
                 strip_tabs, word = match.group(1) == "-", match.group(3)
                 while True:
                     if i >= len(lines):
@@ -165,6 +188,28 @@ def instructions(text: str, shown: str) -> tuple[list[Instruction], str]:
                         break
         result.append(Instruction(keyword=keyword, args=args.strip(), line=first + 1))
     return result, escape
+
+
+def _heredocs(args: str) -> list[re.Match[str]]:
+    """Heredoc markers outside quotes (`echo "<<EOF"` is not one)."""
+    found = []
+    quote = None
+    i = 0
+    while i < len(args):
+        c = args[i]
+        if quote:
+            if c == quote:
+                quote = None
+        elif c in "'\"":
+            quote = c
+        elif args.startswith("<<", i):
+            match = _HEREDOC.match(args, i)
+            if match:
+                found.append(match)
+                i = match.end()
+                continue
+        i += 1
+    return found
 
 
 def expand(text: str, env: dict[str, str | None], escape: str = "\\") -> tuple[str, list[str]]:
