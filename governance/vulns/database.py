@@ -311,7 +311,8 @@ def _build_index(data: bytes, digest: str, name: str, persist: bool) -> tuple[An
     count = 0
     newest: str | None = None
     for member, where, content in zip_members(data, name):
-        names, modified = _packages(content, where)
+        with reading(where, "advisory"):
+            names, modified = _packages(content, where)
         count += bool(names)
         if modified is not None and (newest is None or modified > newest):
             newest = modified
