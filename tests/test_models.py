@@ -370,3 +370,13 @@ def test_a_file_named_as_a_model_with_a_lying_header_is_still_a_finding(tmp_path
                                                                        head: bytes) -> None:
     (tmp_path / name).write_bytes(head)
     assert [m.path for m in find_models(tmp_path)] == [name]
+
+
+def test_terminal_summary_counts_model_files(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(BENIGN / "model.safetensors", project / "a.safetensors")
+    shutil.copy(BENIGN / "model.gguf", project / "b.gguf")
+    result = CliRunner().invoke(cli, ["scan", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "2 model file(s): gguf, safetensors" in result.output
