@@ -116,8 +116,13 @@ def parse(text: str) -> Version | None:
 _HUGE_NUMBER = re.compile(r"\d{40}")
 
 
+@lru_cache(maxsize=65536)
 def public(version: str) -> Version | None:
-    """The version matching uses: PEP 440, local label dropped."""
+    """The version matching uses: PEP 440, local label dropped.
+
+    Cached: an advisory lists every affected release, and a scan's candidate
+    advisories list tens of thousands of (mostly repeated) version strings.
+    """
     parsed = parse(version)
     if parsed is None:
         return None
