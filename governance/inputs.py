@@ -51,17 +51,17 @@ def _real(path: Path | str) -> Path:
     return Path(os.path.realpath(path))
 
 
-def _real_file(path: Path | str) -> Path:
-    """_real(path), with the folder's resolution cached for the block when the file is not a link."""
+def _real_file(path: Path | str) -> str:
+    """realpath(path), with the folder's resolution cached for the block when the file is not a link."""
+    text = os.fspath(path)
     folders = _FOLDERS.get()
-    path = Path(path)
-    if folders is None or path.name in ("", ".", "..") or os.path.islink(path):
-        return _real(path)
-    parent = str(path.parent)
-    real = folders.get(parent)
+    head, name = os.path.split(text)
+    if folders is None or name in ("", ".", "..") or os.path.islink(text):
+        return os.path.realpath(text)
+    real = folders.get(head)
     if real is None:
-        real = folders[parent] = os.path.realpath(parent)
-    return Path(real) / path.name
+        real = folders[head] = os.path.realpath(head or ".")
+    return os.path.join(real, name)
 
 
 @contextmanager
@@ -100,8 +100,13 @@ def budget(total: int = SCAN_BUDGET_BYTES) -> Iterator[None]:
 
 def inside(path: Path, roots: tuple[Path, ...]) -> bool:
     """Whether the real location of `path` (links resolved) is within one of `roots`."""
+    # Strings, not Path objects: this runs for every file a scan reads.
     real = _real_file(path)
-    return any(real == root or real.is_relative_to(root) for root in roots)
+    for root in roots:
+        text = str(root)
+        if real == text or real.startswith(text.rstrip(os.sep) + os.sep):
+            return True
+    return False
 
 
 def read_input_bytes(path: Path, what: str = "file", limit: int = MAX_INPUT_BYTES, shown: str | None = None,
