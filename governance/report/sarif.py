@@ -12,15 +12,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from governance import __version__
+import posixpath
+from pathlib import Path
+
+from governance import DOCS_URL, __version__
 from governance.model import Evaluation, Finding
 from governance.report.common import family, fingerprint, printable, rule_for, security_score
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "mlgovFindingIdentity/v1"
-# Relative artifact URIs resolve against the scanned project; code scanning
-# maps this base to the repository root.
+# Relative artifact URIs resolve against the source root (the repository's top
+# level, or --source-root), which is what code scanning maps them onto: a URI
+# relative to a scanned sub-folder would name a file GitHub cannot find.
 SRCROOT = "%SRCROOT%"
+# GitHub's upload limits (docs: "SARIF support for code scanning"): results per run;
+# the log is otherwise small (one location per result, the catalogue's rules once).
+MAX_RESULTS = 25_000
 
 
 def _text(value: str) -> str:
@@ -44,26 +51,39 @@ def _descriptor(rule_id: str, score: float | None) -> dict[str, Any]:
         "properties": properties,
     }
     if rule is not None:
+        descriptor["helpUri"] = f"{DOCS_URL}/rules.md#{rule_id.lower()}"
+    if rule is not None:
         descriptor["defaultConfiguration"] = {"level": rule.level}
     return descriptor
 
 
-def _fallback_artifact(finding: Finding, evaluation: Evaluation) -> str:
-    """Where a finding that no file declares points: the host profile, else the first file scanned.
+def _in_repository(evaluation: Evaluation, file: str) -> str:
+    """A project-relative file as a URI relative to the source root."""
+    prefix = evaluation.project_path or ""
+    if Path(file).is_absolute():
+        if evaluation.source_root and Path(file).is_relative_to(evaluation.source_root):
+            return Path(file).relative_to(evaluation.source_root).as_posix()
+        return Path(file).as_uri()
+    return posixpath.normpath(posixpath.join(prefix, file))
 
-    Never a made-up line: these locations carry no region.
+
+def _fallback_artifact(evaluation: Evaluation) -> str:
+    """Where a finding that no file declares points: the first file scanned, else the project folder.
+
+    Never a made-up line: these locations carry no region. (A host's name is
+    not a file in the repository, so a host-wide finding cannot point at it.)
     """
-    if finding.host and not finding.host.startswith("<"):
-        return finding.host
     for source in evaluation.inventory.sources:
         if source and not source.startswith("<"):
-            return source
-    return "."
+            return _in_repository(evaluation, source)
+    return (evaluation.project_path or ".").rstrip("/") + "/"
 
 
 def _location(finding: Finding, evaluation: Evaluation) -> dict[str, Any]:
-    artifact: dict[str, Any] = {"uri": finding.file or _fallback_artifact(finding, evaluation),
-                                "uriBaseId": SRCROOT}
+    uri = _in_repository(evaluation, finding.file) if finding.file else _fallback_artifact(evaluation)
+    artifact: dict[str, Any] = {"uri": uri}
+    if not uri.startswith("file:"):
+        artifact["uriBaseId"] = SRCROOT
     physical: dict[str, Any] = {"artifactLocation": artifact}
     if finding.file and finding.line and finding.line > 0:
         physical["region"] = {"startLine": finding.line}
@@ -85,7 +105,7 @@ def _result(finding: Finding, index: int, evaluation: Evaluation) -> dict[str, A
             properties[key] = _text(value)
     if finding.aliases:
         properties["aliases"] = [_text(a) for a in finding.aliases]
-    score = security_score(finding, evaluation.inventory)
+    score = security_score(finding, evaluation.inventory, evaluation.vulnerability_threshold)
     if score is not None:
         properties["security-severity"] = f"{score:.1f}"
     message = _text(finding.message)
@@ -99,12 +119,14 @@ def _result(finding: Finding, index: int, evaluation: Evaluation) -> dict[str, A
         "locations": [_location(finding, evaluation)],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
     }
+    if finding.baseline is not None:
+        result["baselineState"] = "new" if finding.baseline == "new" else "unchanged"
     if properties:
         result["properties"] = properties
     if finding.waived:
         suppression: dict[str, Any] = {"kind": "external", "status": "accepted",
                                        "justification": _text(finding.waiver_reason or "waived by policy")}
-        extra = {k: _text(v) for k, v in (("owner", finding.waiver_owner),
+        extra = {k: _text(v) for k, v in (("owner", finding.waiver_owner), ("ticket", finding.waiver_ticket),
                                           ("expires", finding.waiver_expires)) if v}
         if extra:
             suppression["properties"] = extra
@@ -120,7 +142,7 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
     rule_ids += sorted({f.rule_id for f in evaluation.findings} - set(rule_ids))
     worst: dict[str, float] = {}
     for finding in evaluation.findings:
-        score = security_score(finding, evaluation.inventory)
+        score = security_score(finding, evaluation.inventory, evaluation.vulnerability_threshold)
         if score is not None:
             worst[finding.rule_id] = max(score, worst.get(finding.rule_id, 0.0))
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
@@ -132,9 +154,12 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
             "semanticVersion": __version__,
             "rules": [_descriptor(rule_id, worst.get(rule_id)) for rule_id in rule_ids],
         }},
-        "originalUriBaseIds": {SRCROOT: {"description": {"text": "The root of the scanned project."}}},
+        "originalUriBaseIds": {SRCROOT: _source_root(evaluation)},
+        # One category per project folder: scans of several folders of a monorepo
+        # are separate analyses, and one upload does not close the other's alerts.
+        "automationDetails": {"id": f"mlgov/{evaluation.project_path or '.'}/"},
         "invocations": [{"executionSuccessful": True, "endTimeUtc": _utc(evaluation.generated_at)}],
-        "results": [_result(f, index[f.rule_id], evaluation) for f in evaluation.findings],
+        "results": [_result(f, index[f.rule_id], evaluation) for f in evaluation.findings[:MAX_RESULTS]],
         "columnKind": "unicodeCodePoints",
         "properties": {
             "verdict": evaluation.verdict,
@@ -146,7 +171,17 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
             "hosts": [_text(h.name) for h in inventory.hosts],
         },
     }
+    if len(evaluation.findings) > MAX_RESULTS:  # errors come first, so what is left out is the least severe
+        run["properties"]["resultsOmitted"] = len(evaluation.findings) - MAX_RESULTS
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _source_root(evaluation: Evaluation) -> dict[str, Any]:
+    base: dict[str, Any] = {"description": {"text": "The repository's top level (or --source-root); "
+                                                    "every location is relative to it."}}
+    if evaluation.source_root:
+        base["uri"] = Path(evaluation.source_root).as_uri().rstrip("/") + "/"
+    return base
 
 
 def _utc(stamp: str) -> str:

@@ -1,29 +1,57 @@
-"""The terminal summary: findings grouped by level and rule, the verdict last."""
+"""The terminal summary: findings grouped by level and rule, the verdict last.
+
+Waived findings are accepted risks: a project with hundreds of them would bury
+its few real errors, so they are one line per rule unless `--show-waived`.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import groupby
 
 import click
 
-from governance.model import Evaluation, Level
+from governance.model import Evaluation, Finding, Level
 from governance.policy.catalogue import BY_ID
-from governance.report.common import verdict_line, where
+from governance.report.common import baseline_line, printable, verdict_line, where
 
 _COLOURS = {Level.ERROR: "red", Level.WARNING: "yellow", Level.NOTE: "cyan"}
 
 
-def render(evaluation: Evaluation, colour: bool = False, quiet: bool = False) -> str:
+def _waived_summary(waived: list[Finding]) -> list[str]:
+    lines = []
+    for rule_id, group in groupby(sorted(waived, key=lambda f: f.rule_id), key=lambda f: f.rule_id):
+        items = list(group)
+        reasons = Counter(f.waiver_reason or "waived" for f in items)
+        reason, _ = reasons.most_common(1)[0]
+        more = f" and {len(reasons) - 1} other reason(s)" if len(reasons) > 1 else ""
+        expiries = sorted(f.waiver_expires for f in items if f.waiver_expires)
+        expiry = f"; first expiry {expiries[0]}" if expiries else ""
+        lines.append(printable(f"  - {rule_id}: {len(items)} waived ({reason}{more}{expiry})"))
+    return lines
+
+
+def _waived_full(waived: list[Finding]) -> list[str]:
+    lines = []
+    for finding in waived:
+        extra = "".join(f", {label} {value}" for label, value in (
+            ("owner", finding.waiver_owner), ("ticket", finding.waiver_ticket),
+            ("expires", finding.waiver_expires)) if value)
+        lines.append(printable(f"  - {finding.rule_id} {finding.message} (waived: {finding.waiver_reason}{extra})"))
+    return lines
+
+
+def render(evaluation: Evaluation, colour: bool = False, quiet: bool = False, show_waived: bool = False) -> str:
     def style(text: str, **kwargs: object) -> str:
         return click.style(text, **kwargs) if colour else text  # type: ignore[arg-type]
 
     lines: list[str] = []
     if not quiet:
         inventory = evaluation.inventory
-        lines.append(f"{inventory.project.name}: {len(inventory.packages)} package(s) from "
-                     f"{', '.join(inventory.sources) or 'no sources'}")
+        lines.append(printable(f"{inventory.project.name}: {len(inventory.packages)} package(s) from "
+                               f"{', '.join(inventory.sources) or 'no sources'}"))
         for note in inventory.notes:
-            lines.append(style(f"  note: {note}", dim=True))
+            lines.append(style(printable(f"  note: {note}"), dim=True))
         active = [f for f in evaluation.findings if not f.waived]
         for (level, rule_id), group in groupby(active, key=lambda f: (f.level, f.rule_id)):
             items = list(group)
@@ -34,15 +62,23 @@ def render(evaluation: Evaluation, colour: bool = False, quiet: bool = False) ->
                          + f" ({len(items)}) {title}")
             for finding in items:
                 place = where(finding)
-                lines.append(f"  - {finding.message}" + (style(f"  [{place}]", dim=True) if place and place not in finding.message else ""))
+                mark = " [existing]" if finding.baseline == "existing" else ""
+                lines.append(printable(f"  - {finding.message}{mark}")
+                             + (style(printable(f"  [{place}]"), dim=True) if place and place not in finding.message
+                                else ""))
         waived = [f for f in evaluation.findings if f.waived]
         if waived:
             lines.append("")
-            lines.append(style(f"WAIVED ({len(waived)})", bold=True))
-            for finding in waived:
-                lines.append(f"  - {finding.rule_id} {finding.message} (waived: {finding.waiver_reason}"
-                             + (f", expires {finding.waiver_expires}" if finding.waiver_expires else "") + ")")
+            lines.append(style(f"WAIVED ({len(waived)})", bold=True)
+                         + ("" if show_waived else " one line per rule; --show-waived lists them"))
+            lines += _waived_full(waived) if show_waived else _waived_summary(waived)
+        if evaluation.baseline is not None and evaluation.baseline.fixed:
+            lines.append("")
+            lines.append(style(f"FIXED ({len(evaluation.baseline.fixed)}) since the baseline", fg="green", bold=True))
+            lines += [printable(f"  - {f.rule_id} {f.message}") for f in evaluation.baseline.fixed]
         lines.append("")
+    if evaluation.baseline is not None and not quiet:
+        lines.append(printable(baseline_line(evaluation)))
     verdict = verdict_line(evaluation)
-    lines.append(style(verdict, fg="red" if evaluation.failed else "green", bold=True))
+    lines.append(style(printable(verdict), fg="red" if evaluation.failed else "green", bold=True))
     return "\n".join(lines) + "\n"

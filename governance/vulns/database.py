@@ -25,7 +25,7 @@ MAX_ZIP_BYTES = 1024 * 1024 * 1024
 MAX_MEMBERS = 500_000
 MAX_MEMBER_BYTES = 8 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: summaries no longer cut at their first newline
 
 Progress = Callable[[str], None]
 

@@ -48,7 +48,9 @@ def _summary(advisory: dict[str, Any]) -> str | None:
     for key in ("summary", "details"):
         text = advisory.get(key)
         if isinstance(text, str) and text.strip():
-            line = " ".join(text.strip().split("\n", 1)[0].split())
+            # The whole text, whitespace folded: many summaries wrap over lines,
+            # and cutting at the first newline left half a sentence.
+            line = " ".join(text.split())
             return line if len(line) <= MAX_SUMMARY else line[: MAX_SUMMARY - 1] + "…"
     return None
 
