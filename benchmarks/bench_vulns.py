@@ -101,7 +101,7 @@ def in_process(venv: Path, db: Path, cache: Path) -> tuple[float, float, int, in
     loaded = time.perf_counter() - started
     packages = [p for p in inventory.packages if in_scope(p)]
     started = time.perf_counter()
-    found = match(packages, database.by_package, database.label)
+    found = match(packages, database.lookup(p.key for p in packages), database.label)
     matched = time.perf_counter() - started
     return loaded, matched, len(packages), len(found)
 

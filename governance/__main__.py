@@ -1,3 +1,5 @@
-from governance.cli import main
+"""python -m governance: the same as the `mlgov` command."""
+
+from governance.launcher import main
 
 main()

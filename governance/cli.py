@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from governance import __version__
-from governance.collect.target import PLATFORMS
+from governance.platforms import PLATFORMS
 from governance.errors import InputError, MlgovError
 from governance.report import FORMATS
 
@@ -136,6 +136,13 @@ def _target_options(command: Any) -> Any:
                              "(default: the scanned interpreter's, else this host's).")(command)
 
 
+def _models_option(command: Any) -> Any:
+    """--models, shared by scan, sbom and `models lock`: model files outside the project folder."""
+    return click.option("--models", "models", multiple=True, type=click.Path(path_type=Path),
+                        help="Also look for model files here (a folder or a file, e.g. a Hugging Face cache). "
+                             "Repeatable. Model files under DIR are always looked for.")(command)
+
+
 def _today_option(command: Any) -> Any:
     """--today, shared by scan and check: the day waiver expiry is judged on."""
     return click.option("--today", "today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -177,8 +184,10 @@ def _scan_options(command: Any) -> Any:
                           ".junit.xml or .xml, .json, .txt. Repeatable."),
         _target_options,
         click.option("--host", "host_profiles", multiple=True, type=click.Path(path_type=Path),
-                     help="Judge the GPU stack against this host profile (from `mlgov probe -o`). Repeatable: "
-                          "a fleet, every host must pass. Default: this machine when it has an NVIDIA driver."),
+                     help="Judge the GPU stack against this host profile (from `mlgov probe -o`), a folder of "
+                          "profiles (*.json) or a quoted glob ('fleet/**/*.json'). Repeatable: a fleet, every host "
+                          "must pass; hosts with the same stack are judged once. Default: this machine when it "
+                          "has an NVIDIA driver."),
         click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
                      help="Offline vulnerability database: OSV's PyPI all.zip (see `mlgov db update`) "
                           "or a folder of OSV JSON."),
@@ -186,6 +195,7 @@ def _scan_options(command: Any) -> Any:
                      help="Also ask an online vulnerability service (through pip-audit; needs the network)."),
         click.option("--source-root", "source_root", type=click.Path(path_type=Path), default=None,
                      help="The folder SARIF locations are relative to (default: the git top level of DIR)."),
+        _models_option,
         _terminal_options,
     )):
         command = decorate(command)
@@ -218,6 +228,7 @@ def scan(directory: Path, config_file: Path | None, fmt: str, quiet: bool, repro
           --sbom sbom.cdx.json --report mlgov.md --report mlgov.json
       mlgov scan . --python .venv --format json
       mlgov scan . --host fleet/a100-node.json --host fleet/h100-node.json
+      mlgov scan . --host fleet/ --policy production     (every profile in the folder)
       mlgov scan . --target-platform linux-x86_64 --target-python 3.11
       mlgov scan . --report mlgov.html --report mlgov.sarif --report mlgov.junit.xml --quiet
       mlgov scan . --vuln-db PyPI-all.zip --policy production
@@ -239,9 +250,9 @@ def scan(directory: Path, config_file: Path | None, fmt: str, quiet: bool, repro
                               spec_version=p["spec_version"], reproducible=reproducible)
     # Read before the work is done: a bad baseline is exit 2 in a second, not after the scan.
     previous = read_baseline(baseline) if baseline is not None else None
-    markers, target = resolve(p["target_platform"], p["target_python"], p["python"])
+    markers, target = resolve(p["target_platform"], p["target_python"], p["python"], directory)
     options = ScanOptions(project=directory, python=p["python"], hosts=read_profiles(p["host_profiles"]),
-                          probe_host=not p["host_profiles"], markers=markers, target=target)
+                          models=p["models"], probe_host=not p["host_profiles"], markers=markers, target=target)
     result = run_scan(options, p["policy"], p["stage"], request,
                       progress=_progress(_want_progress(verbose, quiet)), now=_day(today),
                       vulns=VulnRequest(db=p["vuln_db"], service=p["vuln_service"]))
@@ -294,9 +305,10 @@ def config_show(directory: Path, config_file: Path | None, fmt: str, **_: Any) -
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
 @click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
               help="Add the known vulnerabilities from an OSV all.zip or folder (CycloneDX vulnerabilities[]).")
+@_models_option
 def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | None, spec_version: str,
          reproducible: bool, verbose: bool, target_platform: str | None = None,
-         target_python: str | None = None, vuln_db: Path | None = None) -> None:
+         target_python: str | None = None, vuln_db: Path | None = None, models: tuple[Path, ...] = ()) -> None:
     """Write a validated CycloneDX SBOM of a project (and its environment).
 
     The SBOM is validated against the official CycloneDX schema before it is
@@ -318,8 +330,9 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
     progress = _progress(_want_progress(verbose))
     from governance.collect.target import resolve
 
-    markers, target = resolve(target_platform, target_python, python)
-    inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target), progress)
+    markers, target = resolve(target_platform, target_python, python, directory)
+    inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target,
+                                    models=models), progress)
     if vuln_db is not None:
         from governance.vulns import VulnRequest, attach
 
@@ -465,7 +478,7 @@ def probe(output: Path | None, python: Path | None, name: str | None) -> None:
 
     if python is None and Path(".venv").is_dir():
         python = Path(".venv")
-    stack = read_host(site_packages=scanned_site_packages(python), name=name)
+    stack = read_host(site_packages=scanned_site_packages(python, Path(".")), name=name)
     if output is None:
         click.echo(summary(stack), nl=False)
     else:
@@ -477,6 +490,72 @@ def _day(today: Any) -> Any:
     from datetime import timezone
 
     return today.replace(tzinfo=timezone.utc) if today is not None else None
+
+
+@cli.group("models")
+def models_group() -> None:
+    """Model files: list them, or record their hashes in a models manifest."""
+
+
+@models_group.command("lock")
+@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write here (default: DIR/models.lock).")
+@click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+@_models_option
+def models_lock(directory: Path, output: Path | None, verbose: bool, models: tuple[Path, ...] = ()) -> None:
+    """Record the SHA-256 of every model file in a models manifest (MODEL004 compares with it).
+
+    \b
+    Examples:
+      mlgov models lock .                  (writes ./models.lock; name it in the policy:
+                                            [models] manifest = "models.lock")
+      mlgov models lock . --models ~/.cache/huggingface/hub -o models.lock
+    """
+    from governance.collect.models import find_models, manifest
+    from governance.errors import InputError
+    from governance.output import write_atomic
+
+    if not directory.is_dir():
+        raise InputError("no such project folder", file=directory)
+    found = find_models(directory, models, _progress(_want_progress(verbose)))
+    target = output or directory / "models.lock"
+    write_atomic(target, manifest.dumps(found))
+    click.echo(f"mlgov: recorded {len(found)} model file(s) in {target}", err=True)
+
+
+@models_group.command("list")
+@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_models_option
+def models_list(directory: Path, fmt: str, models: tuple[Path, ...] = ()) -> None:
+    """List the model files found (by content) with format, SHA-256 and what loading them would do.
+
+    \b
+    Examples:
+      mlgov models list .
+      mlgov models list . --models ~/.cache/huggingface/hub --format json
+    """
+    import json
+    from dataclasses import asdict
+
+    from governance.collect.models import find_models
+    from governance.collect.models.allowlist import disallowed
+    from governance.errors import InputError
+
+    if not directory.is_dir():
+        raise InputError("no such project folder", file=directory)
+    found = find_models(directory, models)
+    if fmt == "json":
+        click.echo(json.dumps([{**asdict(m), "card": dict(m.card),
+                                "disallowed_globals": disallowed(m.format, m.globals)} for m in found], indent=2))
+        return
+    for m in found:
+        bad = disallowed(m.format, m.globals)
+        verdict = "runs code" if bad or m.code else ("not judged" if m.unparsed else "ok")
+        click.echo(f"{m.path}  {m.format}  {m.size} bytes  sha256:{m.sha256[:16]}  {verdict}")
+        for reason in [f"imports {g}" for g in bad] + list(m.code) + list(m.unparsed):
+            click.echo(f"    {reason}")
 
 
 @cli.group()
@@ -513,7 +592,11 @@ def db_update(destination: Path | None, url: str | None, verbose: bool) -> None:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"mlgov: error: {message}", err=True)
+    # Messages quote file names and input text: one line, every control shown, so
+    # nothing from a scanned file can start a line of the log (`::add-mask::`).
+    from governance.escape import terminal
+
+    click.echo(f"mlgov: error: {terminal(message)}", err=True)
     sys.exit(code)
 
 

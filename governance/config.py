@@ -61,6 +61,7 @@ SETTINGS: tuple[Setting, ...] = (
             help="CycloneDX version of the SBOM"),
     Setting("target-platform", "target_platform", "str", ("scan",), help="platform lockfile markers are evaluated for"),
     Setting("target-python", "target_python", "str", ("scan",), help="Python version lockfile markers are evaluated for"),
+    Setting("models", "models", "paths", ("scan",), help="more places to look for model files"),
     Setting("source-root", "source_root", "path", ("scan",),
             help="the folder SARIF locations are relative to (default: the git top level)"),
     Setting("color", "color", "str", ("scan", "check"), choices=("auto", "always", "never"),

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
-from governance.inputs import read_input
+from governance.escape import quote
+from governance.inputs import read_input, reading, refuse_lone_surrogates
 from governance.model import Gpu, GpuStack, LibraryCopy
 
 FORMAT = "mlgov-host-profile"
@@ -147,11 +148,13 @@ def from_dict(data: Any, file: str, default_name: str) -> GpuStack:
 
 def read_profile(path: Path) -> GpuStack:
     text = read_input(path, "host profile", MAX_PROFILE_BYTES)
+    refuse_lone_surrogates(text, path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from None
-    return from_dict(data, str(path), path.stem)
+    with reading(path, "host profile"):
+        return from_dict(data, str(path), path.stem)
 
 
 def write_profile(path: Path, stack: GpuStack) -> None:
@@ -160,38 +163,74 @@ def write_profile(path: Path, stack: GpuStack) -> None:
     write_atomic(path, dumps(stack))
 
 
+MAX_PROFILES = 100_000
+_GLOB = set("*?[")
+
+
+def expand(arguments: tuple[Path, ...] | list[Path]) -> list[Path]:
+    """--host values as profile files: a file as it is, a folder as its *.json files, a glob as its matches.
+
+    A folder or a glob that gives no profile is an error, not an empty fleet:
+    a typo in CI must not turn into "judged against no host".
+    """
+    import glob
+
+    found: list[Path] = []
+    for argument in arguments:
+        text = str(argument)
+        if argument.is_dir():
+            matches = sorted(p for p in argument.glob("*.json") if p.is_file())
+            if not matches:
+                raise InputError("no host profile (*.json) in this folder", file=argument)
+            found.extend(matches)
+        elif not argument.exists() and _GLOB & set(text):
+            matches = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+            if not matches:
+                raise InputError("no host profile matches this pattern", file=argument)
+            found.extend(matches)
+        else:
+            found.append(argument)
+        if len(found) > MAX_PROFILES:
+            raise InputError(f"more than {MAX_PROFILES} host profiles", file=argument)
+    return list(dict.fromkeys(found))  # a profile named twice (a folder and a glob) is one host
+
+
 def read_profiles(paths: tuple[Path, ...] | list[Path]) -> tuple[GpuStack, ...]:
-    """A fleet: one GpuStack per profile, in the order given."""
-    stacks = tuple(read_profile(path) for path in paths)
-    names = [s.name for s in stacks]
-    duplicate = next((n for n in names if names.count(n) > 1), None)
-    if duplicate is not None:
-        raise InputError(f"two host profiles are named {duplicate!r}; give each host its own \"host\" name",
-                         file=paths[names.index(duplicate, names.index(duplicate) + 1)])
+    """A fleet: one GpuStack per profile (folders and globs expanded), in the order given."""
+    files = expand(paths)
+    stacks = tuple(read_profile(path) for path in files)
+    seen: dict[str, Path] = {}
+    for stack, path in zip(stacks, files):
+        if stack.name in seen:
+            raise InputError(f"two host profiles are named {quote(stack.name, 80)} (also {seen[stack.name]}); "
+                             "give each host its own \"host\" name", file=path)
+        seen[stack.name] = path
     return stacks
 
 
 def summary(stack: GpuStack) -> str:
-    """What `mlgov probe` prints without -o."""
-    lines = [f"host: {stack.name}"]
+    """What `mlgov probe` prints without -o (every value inert: names and paths come from files)."""
+    from governance.escape import terminal as t
+
+    lines = [f"host: {t(stack.name)}"]
     if stack.driver_version is None:
-        lines.append(f"NVIDIA driver: none ({stack.no_driver_reason or 'no reason given'})")
+        lines.append(f"NVIDIA driver: none ({t(stack.no_driver_reason or 'no reason given')})")
     else:
-        lines.append(f"NVIDIA driver: {stack.driver_version}"
-                     + (f"  (CUDA driver API {stack.cuda_driver_version})" if stack.cuda_driver_version else "")
-                     + (f"  NVML {stack.nvml_version}" if stack.nvml_version else ""))
+        lines.append(f"NVIDIA driver: {t(stack.driver_version)}"
+                     + (f"  (CUDA driver API {t(stack.cuda_driver_version)})" if stack.cuda_driver_version else "")
+                     + (f"  NVML {t(stack.nvml_version)}" if stack.nvml_version else ""))
         for gpu in stack.gpus:
-            facts = [f"compute capability {gpu.compute_capability}" if gpu.compute_capability else None,
+            facts = [f"compute capability {t(gpu.compute_capability)}" if gpu.compute_capability else None,
                      f"{gpu.memory_total_bytes / 2**30:.1f} GiB" if gpu.memory_total_bytes else None,
-                     f"MIG {gpu.mig_mode}" if gpu.mig_mode else None,
-                     f"ECC {gpu.ecc_mode}" if gpu.ecc_mode else None,
-                     f"VBIOS {gpu.vbios_version}" if gpu.vbios_version else None]
-            lines.append(f"  GPU {gpu.index}: {gpu.name}" + "".join(f", {f}" for f in facts if f)
-                         + (f"\n         {gpu.uuid}" if gpu.uuid else ""))
+                     f"MIG {t(gpu.mig_mode)}" if gpu.mig_mode else None,
+                     f"ECC {t(gpu.ecc_mode)}" if gpu.ecc_mode else None,
+                     f"VBIOS {t(gpu.vbios_version)}" if gpu.vbios_version else None]
+            lines.append(f"  GPU {gpu.index}: {t(gpu.name)}" + "".join(f", {f}" for f in facts if f)
+                         + (f"\n         {t(gpu.uuid)}" if gpu.uuid else ""))
     for label, copies in (("CUDA runtimes", stack.cuda_runtimes), ("cuDNN copies", stack.cudnn)):
         lines.append(f"{label}: {len(copies) or 'none found'}")
         for copy in copies:
-            what = f" {copy.package}" if copy.package else ""
-            lines.append(f"  {copy.version:<12} {copy.origin}{what}  {copy.path or ''}"
-                         + (f"  [{copy.detected_by}]" if copy.detected_by else ""))
+            what = f" {t(copy.package)}" if copy.package else ""
+            lines.append(f"  {t(copy.version):<12} {t(copy.origin)}{what}  {t(copy.path or '')}"
+                         + (f"  [{t(copy.detected_by)}]" if copy.detected_by else ""))
     return "\n".join(lines) + "\n"

@@ -1,35 +1,210 @@
-"""Reading the files a user hands in: bounded, UTF-8, and every failure an InputError.
+"""The one guarded way mlgov reads a file it was handed or found in a scanned tree.
 
-A scanner in pre-merge CI reads files from pull requests, so a lockfile, SBOM
-or host profile may be huge, binary or missing; each case is one clear line
-naming the file, never a traceback or an out-of-memory.
+mlgov runs on pull requests: every file in the scanned tree may have been
+written by an attacker, and the CI job reading it often holds secrets. So an
+input is read only through `read_input`/`read_input_bytes`, which:
+
+- refuse a path that leads outside the allowed folders (the scanned project,
+  the named venv, ...; set with `confined`), whether by `..`, an absolute
+  include or a symbolic link, so `requirements.txt -> /proc/self/environ` or
+  `-r ../token` reads nothing;
+- open with O_NONBLOCK and check the opened handle (`fstat`), so a FIFO or a
+  device is refused instead of blocking or streaming forever, and a file
+  swapped after a check is still the file judged;
+- read at most `limit + 1` bytes (sizes from `stat` lie for /proc files and
+  devices), and charge every byte to one budget per command;
+- raise InputError naming the file, never quoting its content.
+
+`reading(name)` is the last-resort guard around a reader: anything a reader
+raises that is not already an InputError becomes one naming the file (exit 2),
+since the only thing it can mean is a file the reader did not expect.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
-from governance.errors import InputError
+from governance.errors import InputError, MlgovError
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
+# Everything one command reads through this module, all files together: far
+# above any real project (a 300-package venv is about 30 MB of metadata).
+SCAN_BUDGET_BYTES = 2 * 1024 * 1024 * 1024
+
+_ROOTS: ContextVar[tuple[Path, ...] | None] = ContextVar("mlgov_input_roots", default=None)
+_BUDGET: ContextVar[list[int] | None] = ContextVar("mlgov_input_budget", default=None)
 
 
-def read_input(path: Path, what: str = "file", limit: int = MAX_INPUT_BYTES, shown: str | None = None) -> str:
-    """The text of one input file; `what` names it in messages ("SBOM", "host profile")."""
-    name = shown or str(path)
+def _real(path: Path | str) -> Path:
+    return Path(os.path.realpath(path))
+
+
+@contextmanager
+def confined(*roots: Path) -> Iterator[None]:
+    """Within this block, inputs read without an explicit `within` must lie inside `roots`."""
+    token = _ROOTS.set(tuple(_real(root) for root in roots))
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise InputError(f"{what} is {size} bytes, over the {limit}-byte limit", file=name)
-        # Bytes decoded as they are (no newline translation), so that a digest
-        # of the text is the digest of the file an auditor can check.
-        return path.read_bytes().decode("utf-8")
+        yield
+    finally:
+        _ROOTS.reset(token)
+
+
+def allowed_roots() -> tuple[Path, ...] | None:
+    """The folders inputs must lie in now (None: no confinement is active)."""
+    return _ROOTS.get()
+
+
+def allow(*roots: Path) -> None:
+    """Add folders to the confinement of the enclosing `confined` block (a named venv)."""
+    current = _ROOTS.get()
+    if current is not None:
+        _ROOTS.set(current + tuple(_real(root) for root in roots))
+
+
+@contextmanager
+def budget(total: int = SCAN_BUDGET_BYTES) -> Iterator[None]:
+    """One overall read budget (each scan opens one around everything it collects)."""
+    token = _BUDGET.set([total])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def inside(path: Path, roots: tuple[Path, ...]) -> bool:
+    """Whether the real location of `path` (links resolved) is within one of `roots`."""
+    real = _real(path)
+    return any(real == root or real.is_relative_to(root) for root in roots)
+
+
+def read_input_bytes(path: Path, what: str = "file", limit: int = MAX_INPUT_BYTES, shown: str | None = None,
+                     within: tuple[Path, ...] | None = None) -> bytes:
+    """The bytes of one input file, guarded as the module says."""
+    name = shown or str(path)
+    roots = tuple(_real(r) for r in within) if within is not None else _ROOTS.get()
+    if roots is not None and not inside(path, roots):
+        raise InputError(f"{what} lies outside the scanned folders (through a link or a path "
+                         "that leaves them); it was not read", file=name)
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError(f"{what} not found", file=name) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"cannot read: not UTF-8 text ({exc.reason})", file=name) from None
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+        raise InputError(f"cannot read: {exc.strerror or type(exc).__name__}", file=name) from None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            kind = ("a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode)
+                    else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                    else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+            raise InputError(f"{what} is {kind}, not a regular file; it was not read", file=name)
+        if info.st_size > limit:
+            raise InputError(f"{what} is {info.st_size} bytes, over the {limit}-byte limit", file=name)
+        # Read past the limit by one byte: st_size is 0 for /proc files and lies for
+        # some file systems, so the read itself enforces the bound.
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            try:
+                chunk = os.read(handle, min(1 << 20, limit + 1 - size))
+            except BlockingIOError:
+                raise InputError(f"{what} did not answer a read (not a regular file?)", file=name) from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise InputError(f"{what} is over the {limit}-byte limit", file=name)
+        _charge(size, name)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or type(exc).__name__}", file=name) from None
+    finally:
+        os.close(handle)
+
+
+def _charge(size: int, name: str) -> None:
+    left = _BUDGET.get()
+    if left is None:
+        return
+    left[0] -= size
+    if left[0] < 0:
+        raise InputError(f"this command has read more than {SCAN_BUDGET_BYTES} bytes of input in all; "
+                         "stopped here", file=name)
+
+
+def read_input(path: Path, what: str = "file", limit: int = MAX_INPUT_BYTES, shown: str | None = None,
+               within: tuple[Path, ...] | None = None) -> str:
+    """The UTF-8 text of one input file; `what` names it in messages ("SBOM", "host profile")."""
+    name = shown or str(path)
+    data = read_input_bytes(path, what, limit, shown, within)
+    try:
+        # Bytes decoded as they are (no newline translation), so that a digest
+        # of the text is the digest of the file an auditor can check.
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"cannot read: not UTF-8 text ({exc.reason})", file=name, line=line) from None
+
+
+def read_optional(path: Path, what: str = "file", limit: int = MAX_INPUT_BYTES,
+                  within: tuple[Path, ...] | None = None) -> str | None:
+    """Like read_input with undecodable bytes replaced, None when the file does not exist.
+
+    For files that may be absent (a dist-info's INSTALLER); a link out, a FIFO
+    or an oversized file is still an error, never a silent skip.
+    """
+    if not os.path.lexists(path):
+        return None
+    return read_input_bytes(path, what, limit, within=within).decode("utf-8", errors="replace")
+
+
+@contextmanager
+def reading(name: str | Path, what: str = "file") -> Iterator[None]:
+    """Last-resort guard: an unexpected exception while reading `name` is exit 2 naming it.
+
+    Readers check the shapes they know; a shape they did not foresee (a list
+    where a table was, 10,000 nested arrays, a 5,000-digit number) must still
+    be "this file cannot be read", not an internal error. The exception's text
+    is not shown: it may quote the file.
+    """
+    try:
+        yield
+    except MlgovError:
+        raise
+    except RecursionError:
+        raise InputError(f"cannot read this {what}: nested too deeply", file=str(name)) from None
+    except MemoryError:
+        raise InputError(f"cannot read this {what}: too large to hold in memory", file=str(name)) from None
+    except Exception as exc:  # noqa: BLE001 - the point of the guard
+        if os.environ.get("MLGOV_DEBUG"):
+            raise
+        raise InputError(f"cannot read this {what}: unexpected content ({type(exc).__name__}); "
+                         "if the file is valid, please report this as an mlgov bug", file=str(name)) from None
+
+
+def refuse_lone_surrogates(text: str, name: str | Path) -> None:
+    r"""JSON may spell half a UTF-16 pair (`"\ud800"`): no real name or version holds
+    one, and no output can encode it. Checked on the raw text, in one linear pass."""
+    if "\\u" not in text:
+        return
+    for match in _SURROGATE.finditer(text):
+        first, second = match.group(1), match.group(2)
+        if first[3].lower() in "cdef" or second is None:  # a low half first, or a high half alone
+            raise InputError(r"a lone UTF-16 surrogate escape (\uD800-\uDFFF): not text",
+                             file=str(name), line=text.count("\n", 0, match.start()) + 1)
+
+
+# A surrogate escape, with the low half that may follow it: a high half then a
+# low half is a pair; a match that starts with a low half, or a high half with
+# none after it, is a lone surrogate.
+_SURROGATE = re.compile(r"(\\u[dD][89a-fA-F][0-9a-fA-F]{2})(\\u[dD][c-fC-F][0-9a-fA-F]{2})?")
 
 
 def relative(path: Path, root: Path) -> str:

@@ -204,6 +204,112 @@ class Vulnerability:
 
 
 @dataclass(frozen=True)
+class ModelFile:
+    """A model file as the scan read it, without loading it.
+
+    path is relative to the project (or as given with --models for a folder
+    outside it). globals are every global its pickles import (judged against
+    the format's allow-list at evaluation, so that `mlgov check` judges an
+    SBOM the same way); code are the other ways loading it runs code or
+    reaches out (a Lambda layer, an external-data path); unparsed what could
+    not be read or judged.
+    """
+
+    path: str
+    format: str  # "pickle", "joblib", "pytorch-zip", "safetensors", "onnx", "gguf", ...
+    sha256: str
+    size: int
+    framework: str | None = None
+    globals: tuple[str, ...] = ()
+    code: tuple[str, ...] = ()
+    unparsed: tuple[str, ...] = ()
+    card: tuple[tuple[str, str], ...] = ()  # what the file says: tensor and parameter counts, architecture
+    purl: str | None = None  # pkg:huggingface/org/name@rev for a hub cache snapshot
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "globals", tuple(sorted(set(self.globals))))
+        object.__setattr__(self, "card", tuple(sorted(set(self.card))))
+
+
+@dataclass(frozen=True)
+class ModelManifest:
+    """The model hashes a team recorded (`mlgov models lock`), as the policy names it."""
+
+    file: str
+    hashes: tuple[tuple[str, str], ...] = ()  # (model path, sha256)
+    error: str | None = None  # why it could not be read
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A file that looks like a dependency input but that mlgov did not read.
+
+    Kept so that the gate can say what it did not judge (COV002) instead of
+    passing a project it only partly saw.
+    """
+
+    file: str  # relative to the project ("requirements-gpu.in", "requirements/")
+    reason: str  # why it was not read, in the user's words
+    fix: str  # what makes it judgeable
+
+
+@dataclass(frozen=True)
+class AdvisorySource:
+    """The vulnerability source a verdict rests on (the JSON report's `vulnerability_database`)."""
+
+    source: str  # "osv-db:PyPI-all.zip", "osv (online service)", ...
+    digest: str | None = None  # "sha256:..." of the database file, when one was read
+    advisories: int | None = None  # how many advisories it holds
+    newest_modified: str | None = None  # the newest `modified` among them (ISO 8601)
+
+
+@dataclass(frozen=True)
+class ContainerImage:
+    """One image a container file builds on (FROM, COPY --from) or runs (compose `image:`).
+
+    registry/repository/tag/digest are the normalised reference (docker.io,
+    library/NAME); they are None when the reference could not be resolved
+    (an ARG without a default), and `unresolved` says why. The CUDA, cuDNN and
+    framework the image brings come from the shipped image-tag knowledge (or the
+    file's own `ENV NVIDIA_REQUIRE_CUDA`), with `facts_source` naming the source.
+    """
+
+    written: str  # the reference as the file spells it: "nvidia/cuda:${CUDA}-base-ubuntu22.04"
+    file: str  # relative to the scanned project
+    line: int  # the line of the FROM / COPY --from / image:
+    kind: str  # "from" | "copy-from" | "compose"
+    reference: str | None = None  # after ARG substitution
+    registry: str | None = None  # "docker.io", "nvcr.io", "registry.local:5000"
+    repository: str | None = None  # "library/python", "nvidia/cuda"
+    tag: str | None = None
+    digest: str | None = None  # "sha256:<hex>"
+    stage: str | None = None  # the stage it feeds: its name, else its index ("0")
+    runtime: bool = False  # the image the built container runs on (final stage), or a compose service's image
+    platform: str | None = None  # --platform= as written
+    service: str | None = None  # the compose service
+    unresolved: str | None = None  # why the reference could not be read
+    cuda: str | None = None  # what the image brings
+    cudnn: str | None = None  # a version or a major ("9")
+    framework: str | None = None  # canonical package name: "torch", "tensorflow"
+    framework_version: str | None = None
+    require_cuda: str | None = None  # NVIDIA_REQUIRE_CUDA: the container runtime's driver check
+    require_source: str | None = None  # where require_cuda comes from: the knowledge, or "ENV ... in <file>"
+    min_driver: str | None = None  # the driver the image's release notes ask for (NGC)
+    facts_source: str | None = None  # the knowledge source key, or "ENV in <file>"
+
+    @property
+    def name(self) -> str:
+        """registry/repository, the string `[containers] trusted` globs match."""
+        return f"{self.registry}/{self.repository}" if self.registry and self.repository else self.written
+
+    @property
+    def purl(self) -> str | None:
+        from governance.purl import image_purl
+
+        return image_purl(self)
+
+
+@dataclass(frozen=True)
 class Inventory:
     project: Project
     packages: tuple[Package, ...] = ()
@@ -215,6 +321,15 @@ class Inventory:
     # What the collector noticed but did not guess at (an unknown lockfile...).
     notes: tuple[str, ...] = ()
     target: str | None = None  # "linux-x86_64/py3.11" when a target was chosen
+    models: tuple[ModelFile, ...] = ()
+    # Read by the pipeline when the policy names one; not part of the SBOM.
+    model_manifest: ModelManifest | None = None
+    images: tuple[ContainerImage, ...] = ()  # base and service images of the project's container files
+    # Files that look like inputs but were not read (COV002 reports each).
+    unread: tuple[Unread, ...] = ()
+    # The advisory sources that were asked (a database, an online service); empty:
+    # vulnerabilities were not checked, which VULN002 reports when the policy asks.
+    advisory_sources: tuple[AdvisorySource, ...] = ()
 
     def by_key(self, key: str) -> tuple[Package, ...]:
         return tuple(p for p in self.packages if p.key == key)
@@ -245,7 +360,8 @@ class Finding:
     waiver_owner: str | None = None
     waiver_expires: str | None = None
     waiver_ticket: str | None = None
-    host: str | None = None  # the host profile a GPU finding was judged against
+    host: str | None = None  # the host profile a GPU finding was judged against (a group's label: fleet.py)
+    hosts: tuple[str, ...] = ()  # every host of that group, when identical stacks were judged once
     vulnerability: str | None = None  # id of the advisory, for VULN findings
     aliases: tuple[str, ...] = ()
     severity: str | None = None

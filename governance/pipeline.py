@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from governance.collect import ScanOptions, collect
 from governance.model import Evaluation, Inventory
@@ -30,13 +30,16 @@ class SbomRequest:
 
 def make_sbom(inventory: Inventory, request: SbomRequest, progress: Progress = _quiet) -> str:
     """Serialise and validate; raises SchemaViolation rather than return an invalid SBOM."""
-    from governance.sbom.build import serialise
-    from governance.sbom.validate import validate
+    from governance.sbom.build import serialise_with_document
+    from governance.sbom.validate import validate_json, validate_xml
 
     progress(f"building the CycloneDX {request.spec_version} SBOM ({len(inventory.packages)} components)")
-    text = serialise(inventory, request.fmt, request.spec_version, request.reproducible)
+    text, document = serialise_with_document(inventory, request.fmt, request.spec_version, request.reproducible)
     progress("validating the SBOM against the CycloneDX schema")
-    validate(text, request.fmt, request.spec_version)
+    if request.fmt == "xml":
+        validate_xml(text, request.spec_version)
+    else:
+        validate_json(document, request.spec_version)  # the dict the text was written from, not parsed again
     return text
 
 
@@ -69,6 +72,7 @@ def scan(options: ScanOptions, policy_name: str, stage: str | None, sbom: SbomRe
     text = make_sbom(inventory, sbom, progress) if sbom is not None else None
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None
     progress(f"evaluating policy {policy.name} (stage {policy.stage})")
+    inventory = with_model_manifest(inventory, policy, options.project)
     evaluation = evaluate(inventory, policy, now, sbom_digest=digest)
     return ScanResult(inventory=inventory, evaluation=evaluation, sbom=text)
 
@@ -83,7 +87,22 @@ def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | 
     text = read_input(path, "SBOM", MAX_SBOM_BYTES)  # read once: parsed, and digested for the report
     inventory = parse_sbom(text, str(path))
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # An SBOM does not say where its project lives: the manifest is looked up
+    # from where `mlgov check` runs (normally the repository's root).
+    inventory = with_model_manifest(inventory, policy, Path("."))
     return evaluate(inventory, policy, now or now_utc(), sbom_digest=digest)
+
+
+def with_model_manifest(inventory: Inventory, policy: Any, project: Path) -> Inventory:
+    """The models manifest the policy names (`[models] manifest`), read relative to the project."""
+    named = policy.get("models", "manifest")
+    if not named:
+        return inventory
+    from dataclasses import replace
+
+    from governance.collect.models import manifest
+
+    return replace(inventory, model_manifest=manifest.read(project / named, named))
 
 
 __all__ = ["scan", "make_sbom", "check_sbom", "SbomRequest", "ScanResult", "ScanOptions"]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from packageurl import PackageURL
 
 if TYPE_CHECKING:
-    from governance.model import Package
+    from governance.model import ContainerImage, Package
 
 
 def pypi_name(name: str) -> str:
@@ -34,3 +34,31 @@ def package_purl(package: Package) -> str:
     # 2.5.1+cu124 becomes 2.5.1%2Bcu124 as the spec requires.
     return PackageURL(type=package.ecosystem, namespace=namespace, name=name,
                       version=package.version, qualifiers=qualifiers or None).to_string()
+
+
+def image_purl(image: ContainerImage) -> str | None:
+    """A container image's purl, as the purl spec's `oci` and `docker` types say.
+
+    With a digest: pkg:oci (registry-agnostic, the version is the digest, the
+    location goes into repository_url and the tag into `tag`). Without one:
+    pkg:docker, whose namespace is the user/organisation and whose version is the
+    tag; a registry other than Docker Hub goes into repository_url. Docker Hub's
+    official images (library/NAME) are written without the namespace, as the
+    spec's own example `pkg:docker/cassandra@latest` is.
+    """
+    if image.registry is None or image.repository is None:
+        return None
+    *path, last = image.repository.split("/")
+    if image.digest:
+        qualifiers = {"repository_url": f"{image.registry}/{image.repository}"}
+        if image.tag:
+            qualifiers["tag"] = image.tag
+        return PackageURL(type="oci", name=last.lower(), version=image.digest, qualifiers=qualifiers).to_string()
+    namespace = "/".join(path) or None
+    qualifiers = {}
+    if image.registry != "docker.io":
+        qualifiers["repository_url"] = image.registry
+    elif namespace == "library":
+        namespace = None
+    return PackageURL(type="docker", namespace=namespace, name=last, version=image.tag,
+                      qualifiers=qualifiers or None).to_string()

@@ -104,15 +104,20 @@ def test_governed_project_production_findings(governed_project: Path) -> None:
     assert not any(rule == "LIC001" and package == "dual" for rule, package in found)  # MIT OR GPL: MIT
 
 
-def test_third_party_sbom_reports_what_it_cannot_judge(data_dir: Path) -> None:
+@pytest.mark.parametrize(("stage", "level", "code"), [
+    # Production passes only what it judged; before it, "not judged" is said but does not fail.
+    ("production", "error", 1), ("stabilization", "warning", 0), ("prototype", "warning", 0)])
+def test_third_party_sbom_reports_what_it_cannot_judge(data_dir: Path, stage: str, level: str, code: int) -> None:
     sbom = data_dir / "sboms" / "cyclonedx-py-environment.cdx.json"
-    code, report = run(["check", str(sbom), "--policy", "production", "--format", "json"])
+    got, report = run(["check", str(sbom), "--policy", "production", "--stage", stage, "--format", "json"])
     coverage = [f for f in report["findings"] if f["rule_id"] == "COV001"]
     assert len(coverage) == 1
-    assert "PIN001, PIN002 could not be judged" in coverage[0]["message"]
+    assert coverage[0]["level"] == level
+    asked = "PIN001, PIN002" if stage == "production" else "PIN001"  # hashes are asked at production only
+    assert f"pin rules {asked} could not be judged" in coverage[0]["message"]
     # Licences it does carry are judged: classifiers kept as names are mapped, not "unknown".
     assert not [f for f in report["findings"] if f["rule_id"].startswith("LIC")]
-    assert (code, report["verdict"]) == (0, "pass")
+    assert (got, report["verdict"]) == (code, "fail" if code else "pass")
 
 
 def test_third_party_sbom_fails_closed_when_the_policy_says_so(data_dir: Path, tmp_path: Path) -> None:

@@ -89,3 +89,24 @@ def test_bad_profile_message(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         main(["scan", str(tmp_path), "--host", str(bad)])
     err = capsys.readouterr().err
     assert "bad.json: nvidia.driver_version: expected a string" in err and "Traceback" not in err
+
+
+def test_scan_of_a_conda_lock_against_a_driver_470_host(tmp_path: Path) -> None:
+    # conda-forge's pytorch 2.5.1 for CUDA 12.4 cannot use the GPU on R470 (below CUDA 12's 525.60.13 floor);
+    # the pytorch channel's CUDA 11.8 build runs there only under minor-version compatibility (11.x floor
+    # 450.80.02) and fails a production gate (R470 is end of life; the policy wants >= 580).
+    data = Path(__file__).parent / "data"
+    host = str(data / "hosts" / "driver470.json")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["scan", str(data / "lockfiles" / "conda"), "--host", host, "--format", "json"])
+    assert result.exit_code == 1, result.output
+    findings = json.loads(result.output)["findings"]
+    assert any(f["rule_id"] == "GPU001" and "pytorch 2.5.1" in f["message"] and "CUDA 12.4" in f["message"]
+               for f in findings)
+    result = runner.invoke(cli, ["scan", str(data / "lockfiles" / "conda-pytorch-cuda118"), "--host", host,
+                                  "--policy", "production", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    by_rule = {f["rule_id"]: f for f in json.loads(result.output)["findings"]}
+    assert "CUDA 11.8" in by_rule["GPU002"]["message"] and by_rule["GPU002"]["level"] == "warning"
+    assert by_rule["EOL001"]["level"] == "error" and "R470" in by_rule["EOL001"]["message"]
+    assert by_rule["GPU005"]["level"] == "error"

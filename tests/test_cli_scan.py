@@ -125,16 +125,15 @@ def test_unreadable_file_exits_2(tmp_path: Path) -> None:
     project.mkdir()
     (project / "requirements.txt").write_bytes(b"\xff\xfe\x00bad")
     code, _, stderr = run(["scan", str(project)])
-    assert code == 2 and "requirements.txt: cannot read" in stderr
+    assert code == 2 and "requirements.txt:1: cannot read: not UTF-8" in stderr
 
 
 def test_an_sbom_that_fails_validation_is_never_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    import governance.sbom.build as build
+    import governance.sbom.packages as packages
 
-    real = build.serialise
-    monkeypatch.setattr(build, "serialise",
-                        lambda *a, **k: real(*a, **k).replace('"type": "library"', '"type": "bogus"'))
+    real = packages.component
+    monkeypatch.setattr(packages, "component", lambda *a, **k: {**real(*a, **k), "type": "bogus"})
     project = tmp_path / "proj"
     shutil.copytree(SAMPLES / "onnx-serving", project)
     out = tmp_path / "sbom.json"

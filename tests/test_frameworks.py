@@ -31,18 +31,26 @@ def one(inventory: Inventory, key: str) -> Package:
 
 
 @pytest.mark.parametrize(("line", "build", "cuda", "cudnn_major", "evidence"), [
-    ("torch==2.5.1", "cuda", "12.4", "9", "PyPI's default build of torch 2.5"),
+    ("torch==2.5.1", "cuda", "12.4", "9", "PyPI's torch 2.5.1 wheel for linux-x86_64"),
     ("torch==2.5.1+cu118", "cuda", "11.8", "9", "local version +cu118"),
     ("torch==2.3.1+cu121", "cuda", "12.1", "8", "local version +cu121"),
-    ("torch==2.7.1", "cuda", "12.6", "9", "PyPI's default build of torch 2.7"),
+    ("torch==2.7.1", "cuda", "12.6", "9", "PyPI's torch 2.7.1 wheel"),
+    ("torch==2.10.0", "cuda", "12.8", "9", "PyPI's torch 2.10.0 wheel"),
+    ("torch==2.15.0", "cuda", "13.2", "9", "PyPI's torch 2.15.0 wheel"),
+    ("torch==2.99.0", "unknown", None, None, "not in mlgov's knowledge base"),
     ("torch==2.5.1+cpu", "cpu", None, None, "local version +cpu"),
     ("torch==2.5.1+rocm6.2", "rocm", None, None, "local version +rocm6.2"),
-    ("tensorflow==2.15.1", "cuda", "12.2", "8", "tested build of this version"),
-    ("tensorflow[and-cuda]==2.18.0", "cuda", "12.5", "9", "the and-cuda extra; tested build"),
+    ("tensorflow==2.15.1", "cuda", "12.2", "8", "PyPI's tensorflow 2.15.1 wheel"),
+    ("tensorflow[and-cuda]==2.18.0", "cuda", "12.5", "9", "the and-cuda extra; PyPI's tensorflow 2.18.0"),
+    ("tensorflow==2.99.0", "unknown", None, None, "not in mlgov's knowledge base"),
     ("tensorflow-cpu==2.18.0", "cpu", None, None, "tensorflow-cpu"),
-    ("onnxruntime-gpu==1.17.1", "cuda", "11.8", "8", "default build of this version"),
-    ("onnxruntime-gpu==1.18.0", "cuda", "12", "8", "default build of this version"),
-    ("onnxruntime-gpu==1.20.1", "cuda", "12", "9", "default build of this version"),
+    ("onnxruntime-gpu==1.17.1", "cuda", "11", "8", "PyPI's onnxruntime-gpu 1.17.1 wheel"),
+    # The wheel's providers link libcudart.so.11.0 and libcudnn.so.8 (once read as CUDA 12).
+    ("onnxruntime-gpu==1.18.0", "cuda", "11", "8", "PyPI's onnxruntime-gpu 1.18.0 wheel"),
+    ("onnxruntime-gpu==1.18.1", "cuda", "11", "8", "PyPI's onnxruntime-gpu 1.18.1 wheel"),
+    ("onnxruntime-gpu==1.20.0", "cuda", "12", "9", "PyPI's onnxruntime-gpu 1.20.0 wheel"),
+    ("onnxruntime-gpu==1.27.0", "cuda", "13.0", "9", "PyPI's onnxruntime-gpu 1.27.0 wheel"),
+    ("onnxruntime-gpu==1.20.1", "unknown", None, None, "not in mlgov's knowledge base"),
     ("onnxruntime==1.20.1", "cpu", None, None, "onnxruntime package"),
     ("jax[cuda12]==0.4.35", "cuda", "12", "9", "jax-cuda12-plugin 0.4.35"),
     ("jax==0.4.35", "cpu", None, None, "no jax-cuda plugin"),
@@ -120,3 +128,79 @@ def test_keras_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setup: d
         write(tmp_path / "project" / ".keras" / "keras.json", setup["keras.json"])
     keras = one(scan(tmp_path, "keras==3.9.0\ntensorflow==2.18.0\ntorch==2.5.1\n"), "keras")
     assert keras.property(KERAS_BACKEND) == backend
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize(("name", "version", "cuda", "cudnn_major"), [
+    ("tensorflow-2.20.0-linux-x86_64-build_info.py", "2.20.0", "12.5", "9"),
+    ("tensorflow-2.12.0-linux-x86_64-build_info.py", "2.12.0", "11.8", "8"),
+])
+def test_installed_tensorflow_reads_the_real_ordereddict_build_info(tmp_path: Path, name: str, version: str,
+                                                                    cuda: str, cudnn_major: str) -> None:
+    # The real file of the real wheel (read from PyPI by a ranged request): an
+    # OrderedDict([...]), which the dict-literal reader took for a CPU build.
+    site = venv(tmp_path / "venv")
+    dist(site, "tensorflow", version)
+    write(site / "tensorflow" / "python" / "platform" / "build_info.py", (DATA / "frameworks" / name).read_text())
+    package = one(scan(tmp_path, python=tmp_path / "venv"), "tensorflow")
+    assert (package.property(GPU_BUILD), package.property(CUDA)) == ("cuda", cuda)
+    assert package.property(CUDNN_MAJOR) == cudnn_major
+    assert package.property(EVIDENCE) == "tensorflow/python/platform/build_info.py"
+
+
+def test_jaxlib_old_local_tag_names_cuda(tmp_path: Path) -> None:
+    inventory = scan(tmp_path, "jax==0.2.20\njaxlib==0.1.72+cuda111\n")
+    package = one(inventory, "jaxlib")
+    assert (package.property(GPU_BUILD), package.property(CUDA)) == ("cuda", "11.1")
+    assert package.property(CUDNN_MAJOR) is None  # the tag names no cuDNN: not guessed
+
+
+def test_both_jax_plugins_are_each_their_own_cuda_build(tmp_path: Path) -> None:
+    inventory = scan(tmp_path, "jax==0.8.0\njaxlib==0.8.0\njax-cuda12-plugin==0.8.0\njax-cuda13-plugin==0.8.0\n")
+    assert one(inventory, "jax-cuda12-plugin").property(CUDA) == "12"
+    assert one(inventory, "jax-cuda13-plugin").property(CUDA) == "13"
+    assert one(inventory, "jax-cuda13-plugin").property(CUDNN) == "9.12.0.46"
+
+
+@pytest.mark.parametrize(("version", "build", "cuda"), [("2.10.0", "cpu", None), ("2.11.0", "cuda", "13.0"),
+                                                        ("2.15.0", "cuda", "13.2")])
+def test_torch_on_linux_aarch64_is_a_cuda_build_from_211(tmp_path: Path, version: str, build: str,
+                                                         cuda: str | None) -> None:
+    arm = dict(LINUX, platform_machine="aarch64")
+    torch = one(scan(tmp_path, f"torch=={version}\n", markers=arm), "torch")
+    assert (torch.property(GPU_BUILD), torch.property(CUDA)) == (build, cuda)
+
+
+def test_torch_cudnn_follows_the_cuda_variant(tmp_path: Path) -> None:
+    inventory = scan(tmp_path, "torch==2.7.1+cu128\n")
+    assert one(inventory, "torch").property(CUDNN) == "9.7.1.26"  # not the 12.6 wheel's 9.5.1.17
+
+
+@pytest.mark.parametrize(("build", "version", "companions", "expected"), [
+    ("py3.10_cuda11.8_cudnn8.7.0_0", "2.2.1", {}, ("cuda", "11.8", "8.7.0")),
+    ("cuda120_py311h6a8b3f1_303", "2.5.1", {"cudnn": "9.3.0.75"}, ("cuda", "12.0", "9.3.0.75")),
+    ("py3.11_cpu_0", "2.2.1", {}, ("cpu", None, None)),
+    ("cpu_generic_py311h9ea0d0c_3", "2.5.1", {}, ("cpu", None, None)),
+    (None, "2.1.0", {"pytorch-cuda": "12.1"}, ("cuda", "12.1", None)),
+    (None, "1.12.1", {"cudatoolkit": "11.6"}, ("cuda", "11.6", None)),
+    (None, "2.1.0", {}, ("unknown", None, None)),
+])
+def test_conda_pytorch_build_from_its_build_string_and_companions(
+        build: str | None, version: str, companions: dict[str, str],
+        expected: tuple[str, str | None, str | None]) -> None:
+    from governance.collect.frameworks import annotate
+
+    props = (("mlgov:conda:build", build),) if build else ()
+    packages = [Package("pytorch", version, ecosystem="conda", properties=props)]
+    packages += [Package(name, v, ecosystem="conda") for name, v in companions.items()]
+    (pytorch, *_) = annotate(packages, (), Path("."), LINUX, {})
+    assert (pytorch.property(GPU_BUILD), pytorch.property(CUDA), pytorch.property(CUDNN)) == expected
+
+
+def test_a_real_conda_lock_entry_of_pytorch_for_cuda_118(tmp_path: Path) -> None:
+    project = DATA / "lockfiles" / "conda-pytorch-cuda118"
+    inventory = collect(ScanOptions(project=project, markers=LINUX))
+    (pytorch,) = inventory.by_key("pytorch")
+    assert (pytorch.property(GPU_BUILD), pytorch.property(CUDA), pytorch.property(CUDNN)) == ("cuda", "11.8", "8.7.0")

@@ -46,4 +46,122 @@ def test_the_effective_floor_never_exceeds_the_toolkits_minimum() -> None:
 
 def test_cuda_110_needs_only_its_own_minimum() -> None:
     found = knowledge.driver_floor("11.0")
-    assert found is not None and found.floor == "450.36.06"
+    assert found is not None and found.floor == "450.51.05"
+
+
+# -- The rows read from the wheels on PyPI, proved against the recorded wheel facts --
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from packaging.version import Version  # noqa: E402
+
+from governance.knowledge import wheels  # noqa: E402
+
+RECORDED = json.loads((Path(__file__).parent / "data" / "knowledge" / "pypi-wheels.json").read_text())
+SHIPPED = json.loads((Path(knowledge.__file__).parent / "pypi_builds.json").read_text())
+
+
+def test_every_pypi_row_is_what_the_recorded_wheels_say() -> None:
+    # The rows are derived again from the recorded metadata and build files; any
+    # hand edit of pypi_builds.json, or a reader change that reads a wheel
+    # differently, fails here.
+    assert wheels.recorded_rows(RECORDED["wheels"]) == SHIPPED["projects"]
+    assert SHIPPED["read_on"] == RECORDED["read_on"]
+
+
+def test_every_row_names_the_wheel_it_was_read_from() -> None:
+    by_file = {r["filename"]: r for r in RECORDED["wheels"]}
+    for project, releases in SHIPPED["projects"].items():
+        for release, platforms in releases.items():
+            for platform, row in platforms.items():
+                filename = row["source"].split(" sha256:")[0]
+                record = by_file[filename]
+                assert (record["project"], record["version"], record["platform"]) == (project, release, platform)
+                assert f"sha256:{record['sha256']}" in row["source"]
+
+
+@pytest.mark.parametrize(("project", "first"), [
+    ("torch", "2.1"), ("tensorflow", "2.12"), ("onnxruntime-gpu", "1.15"), ("jax-cuda12-plugin", "0.4.22"),
+    ("jax-cuda13-plugin", "0.7.2"), ("jax-cuda12-pjrt", "0.4.23"), ("jax-cuda13-pjrt", "0.7.2"),
+])
+def test_every_release_in_range_was_read_without_error(project: str, first: str) -> None:
+    read = [r for r in RECORDED["wheels"] if r["project"] == project]
+    assert read and all("error" not in r for r in read)
+    assert min(Version(r["version"]) for r in read) == Version(first)
+
+
+def test_torch_on_linux_aarch64_is_a_cuda_build_from_211() -> None:
+    torch = SHIPPED["projects"]["torch"]
+    for release, platforms in torch.items():
+        expected = "cuda" if Version(release) >= Version("2.11") else "cpu"
+        assert platforms["linux-aarch64"]["build"] == expected, release
+        assert platforms["windows-amd64"]["build"] == "cpu" and platforms["macos-arm64"]["build"] == "cpu"
+
+
+def test_elf_needed_reads_a_real_provider_library_from_its_recorded_sonames() -> None:
+    # What the script read from onnxruntime-gpu 1.18.1's TensorRT provider (a CUDA 11.8 / cuDNN 8 build).
+    record = next(r for r in RECORDED["wheels"]
+                  if (r["project"], r["version"], r["platform"]) == ("onnxruntime-gpu", "1.18.1", "linux-x86_64"))
+    needed = next(iter(record["needed"].values()))
+    assert wheels.soname_major(needed, "libcudart") == "11" and wheels.soname_major(needed, "libcudnn") == "8"
+
+
+def _elf(needed: list[str]) -> bytes:
+    """A minimal 64-bit little-endian shared object: one PT_LOAD, one PT_DYNAMIC with DT_NEEDED entries."""
+    import struct
+
+    strtab = b"\x00" + b"".join(n.encode() + b"\x00" for n in needed)
+    offsets, at = [], 1
+    for name in needed:
+        offsets.append(at)
+        at += len(name) + 1
+    phoff, phnum = 64, 2
+    dyn_at = phoff + 56 * phnum
+    dynamic = b"".join(struct.pack("<qQ", 1, o) for o in offsets) + struct.pack("<qQ", 5, 0x1000 + 0)  # DT_STRTAB
+    dynamic += struct.pack("<qQ", 0, 0)
+    str_at = dyn_at + len(dynamic)
+    dynamic = dynamic.replace(struct.pack("<qQ", 5, 0x1000), struct.pack("<qQ", 5, 0x1000 + str_at))
+    header = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0, phoff, 0, 0, 64,
+                                                                   56, phnum, 64, 0, 0)
+    total = str_at + len(strtab)
+    load = struct.pack("<IIQQQQQQ", 1, 4, 0, 0x1000, 0x1000, total, total, 0x1000)
+    dyn = struct.pack("<IIQQQQQQ", 2, 6, dyn_at, 0x1000 + dyn_at, 0x1000 + dyn_at, len(dynamic), len(dynamic), 8)
+    return header + load + dyn + dynamic + strtab
+
+
+def test_elf_needed_walks_the_dynamic_section() -> None:
+    assert wheels.elf_needed(_elf(["libcudart.so.12", "libcudnn.so.9"])) == ["libcudart.so.12", "libcudnn.so.9"]
+    assert wheels.elf_needed(b"not an elf" * 10) is None
+
+
+@pytest.mark.parametrize(("name", "cuda", "cudnn"), [
+    ("tensorflow-2.20.0-linux-x86_64-build_info.py", "12.5.1", "9"),
+    ("tensorflow-2.12.0-linux-x86_64-build_info.py", "11.8", "8"),
+])
+def test_tensorflow_build_info_in_its_ordereddict_form(name: str, cuda: str, cudnn: str) -> None:
+    # Real files, extracted from the wheels by a ranged read (scripts/refresh_knowledge.py).
+    text = (Path(__file__).parent / "data" / "frameworks" / name).read_text()
+    assert "OrderedDict([" in text
+    info = wheels.tensorflow_build_info(text)
+    assert info is not None and info["is_cuda_build"] is True
+    assert (info["cuda_version"], info["cudnn_version"]) == (cuda, cudnn)
+
+
+def test_python_assignments_never_run_the_file() -> None:
+    assert wheels.python_assignments("import os\nx = os.system('true')\ny = '1'\n") == {"y": "1"}
+
+
+def test_torch_cudnn_is_per_cuda_variant() -> None:
+    # 2.7: PyPI's 12.6 wheel pins 9.5.1.17; PyTorch's +cu128 build 9.7.1.26; +cu118 9.1.0.70.
+    assert knowledge.torch_cudnn("2.7.1", "12.6") == "9.5.1.17"
+    assert knowledge.torch_cudnn("2.7.1+cu128", "12.8") == "9.7.1.26"
+    assert knowledge.torch_cudnn("2.7.1+cu118", "11.8") == "9.1.0.70"
+    # 2.11: the wheel's own pin (9.19.0.56) wins over the matrix's 9.17.1.4 for the PyPI build.
+    assert knowledge.torch_cudnn("2.11.0", "13.0") == "9.19.0.56"
+    assert knowledge.torch_cudnn("2.99.0", "13.0") is None
+
+
+def test_cuda_133_and_the_corrected_11x_rows() -> None:
+    assert knowledge.toolkit_minimum("13.3") == "610.43.02"
+    assert knowledge.toolkit_minimum("11.0") == "450.51.05"

@@ -50,7 +50,8 @@ def by_versions_list(db: Path) -> dict[str, set[str]]:
 
 def test_exactly_the_advisories_osv_semantics_give(db: Path) -> None:
     database = load(db, use_cache=False)
-    found = match([Package(name, version) for name, version in PINS.items()], database.by_package, database.label)
+    packages = [Package(name, version) for name, version in PINS.items()]
+    found = match(packages, database.lookup(p.key for p in packages), database.label)
     got: dict[str, set[str]] = {}
     for item in found:
         got.setdefault(item.package, set()).update(i for i in (item.id, *item.aliases) if i.startswith("PYSEC-"))
@@ -69,7 +70,7 @@ def test_exactly_the_advisories_osv_semantics_give(db: Path) -> None:
 
 def test_rated_advisories_get_cvss_severities(db: Path) -> None:
     database = load(db, use_cache=False)
-    found = match([Package("mlflow", "2.8.0")], database.by_package, database.label)
+    found = match([Package("mlflow", "2.8.0")], database.lookup(["mlflow"]), database.label)
     rated = {v.id: (v.severity, v.score) for v in found if v.score is not None}
     assert rated and all(level in ("critical", "high", "medium", "low") for level, _ in rated.values())
     assert all(v.vector and v.vector.startswith("CVSS:3") for v in found if v.score is not None)
@@ -91,7 +92,10 @@ def test_gate_fails_passes_once_fixed_and_waived_and_fails_when_the_waiver_expir
     code, report = scan(project, db, "--today", "2026-01-15")
     assert code == 1 and active(report) == [("VULN001", "pillow")] * 4
     waived = [f for f in report["findings"] if f["waived"]]
-    assert len(waived) == 252 and {f["package"] for f in waived} == {"tensorflow-gpu", "torch"}
+    # 252 advisories, and GPU007: tensorflow-gpu 2.4.0 predates the knowledge base (TF 2.12+), so its
+    # build is said to be unknown; the package's waiver covers it too.
+    assert len(waived) == 253 and {f["package"] for f in waived} == {"tensorflow-gpu", "torch"}
+    assert [f["rule_id"] for f in waived if not f["rule_id"].startswith("VULN")] == ["GPU007"]
     assert all(f["waiver"]["expires"] == "2030-06-30" and f["waiver"]["reason"] for f in waived)
 
     requirements = project / "requirements.txt"

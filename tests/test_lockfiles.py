@@ -177,8 +177,8 @@ def test_unknown_lockfile_is_mentioned_not_guessed(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["sbom", str(tmp_path)])
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
-    notes = json.loads(next(p["value"] for p in document["metadata"]["properties"] if p["name"] == "mlgov:notes"))
-    assert notes == ["Cargo.lock: lockfile format not read by this version of mlgov"]
+    unread = json.loads(next(p["value"] for p in document["metadata"]["properties"] if p["name"] == "mlgov:unread"))
+    assert [(u["file"], u["reason"]) for u in unread] == [("Cargo.lock", "a lockfile of a kind this mlgov does not read")]
     assert [c["name"] for c in document["components"]] == ["numpy"]
 
 

@@ -52,7 +52,7 @@ def test_show_json_with_waivers(tmp_path: Path) -> None:
                       "expires = 2026-07-01\n")
     shown = json.loads(invoke("policy", "show", str(policy), "--format", "json"))
     assert shown["stage"] == "production"
-    assert shown["gpu"] == {"driver": ">=550"}
+    assert shown["gpu"] == {"driver": ">=580"}
     assert shown["waivers"] == [{"id": "PIN002", "reason": "soon", "expires": "2026-07-01",
                                  "from": f"{policy}:3"}]
     assert [Path(f).name for f in shown["files"]] == ["baseline.toml", "production.toml", "p.toml"]

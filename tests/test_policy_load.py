@@ -145,7 +145,7 @@ def test_shipped_production_keeps_its_intent() -> None:
     policy = load_policy("production")
     assert policy.get("pins", "require_hashes") is True
     assert policy.get("vulnerabilities", "fail_on") == "high"
-    assert policy.get("gpu", "driver") == ">=550"
+    assert policy.get("gpu", "driver") == ">=580"
     assert "GPL-*" in policy.get("licenses", "deny")
     assert policy.get("waiver_limits", "max_days") == 30
     assert policy.level("PIN001", "x") == policy.level("PIN002", "x") == "error"

@@ -56,7 +56,7 @@ def test_rules_carry_id_description_and_help() -> None:
         descriptor = by_id[rule.id]
         assert descriptor["shortDescription"]["text"] == rule.description
         assert descriptor["help"]["text"] == rule.help
-        assert descriptor["defaultConfiguration"]["level"] == rule.level
+        assert descriptor["defaultConfiguration"]["level"] == rule.fixed_level
     # Rules from families this build does not know still get a descriptor, and ruleIndex points at it.
     for result in _results(_sarif()):
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
@@ -140,4 +140,4 @@ def test_fingerprint_ignores_version_line_and_message() -> None:
 def test_hostile_text_stays_data() -> None:
     text = render(samples.evaluation((Finding("LIC002", Level.WARNING, "bad\x00licence\x1b[31m <b>x</b>"),)))
     log = json.loads(text)
-    assert _results(log)[0]["message"]["text"] == "bad\ufffdlicence\ufffd[31m <b>x</b>"
+    assert _results(log)[0]["message"]["text"] == "bad\\x00licence\\x1b[31m <b>x</b>"  # shown, not obeyed

@@ -85,12 +85,12 @@ def test_onnxruntime_gpu_117_needs_cudnn_8_where_only_9_exists(tmp_path: Path) -
     (finding,) = [f for f in findings if f.rule_id == "GPU003"]
     assert finding.level.value == "error" and finding.package == "onnxruntime-gpu"
     assert "built for cuDNN 8" in finding.message and "9.1.0 (system" in finding.message
-    assert "onnxruntime-gpu>=1.18.1" in finding.message
+    assert "onnxruntime-gpu>=1.19.0" in finding.message
 
 
 def test_onnxruntime_gpu_120_with_cudnn_9_is_fine(tmp_path: Path) -> None:
     stack = host_with(tmp_path, "550.54.14", cudnn=[{"version": "9.1.0", "origin": "system"}])
-    assert [f.rule_id for f in gpu(judge(tmp_path, "onnxruntime-gpu==1.20.1\n", (stack,)))] == []
+    assert [f.rule_id for f in gpu(judge(tmp_path, "onnxruntime-gpu==1.20.2\n", (stack,)))] == []
 
 
 def test_the_h100_layout_names_both_cudnn_copies_and_which_one_torch_loads(tmp_path: Path, shared_dir: Path,
@@ -166,3 +166,105 @@ def test_loaded_copy_prefers_the_wheel_for_torch_and_the_system_for_onnxruntime(
     assert loaded_copy(Package("torch", "2.11.0"), copies, "9").version == "9.19.0.56"
     assert loaded_copy(Package("onnxruntime-gpu", "1.20.1"), copies, "9").version == "9.14.0"
     assert loaded_copy(Package("onnxruntime-gpu", "1.17.1"), copies, "8") is None
+
+
+@pytest.mark.parametrize("line", ["torch==2.99.0", "tensorflow==2.99.0", "onnxruntime-gpu==1.99.0"])
+def test_an_unknown_release_is_said_not_passed(tmp_path: Path, line: str) -> None:
+    findings = gpu(judge(tmp_path, line + "\n"))
+    (unknown,) = [f for f in findings if f.rule_id == "GPU007"]
+    assert unknown.file == "requirements.txt" and unknown.line == 1
+    assert "could not judge" in unknown.message and "update mlgov" in unknown.message
+    assert unknown.level.value == "warning"  # baseline: no [coverage] not_judged
+    # ...and the no-host-profile note does not disappear because the build is unknown.
+    assert any(f.rule_id == "GPU006" and line.split("==")[0] in f.message for f in findings)
+
+
+def test_an_unknown_release_is_an_error_at_production(tmp_path: Path) -> None:
+    findings = gpu(judge(tmp_path, "torch==2.99.0\n", policy="production"))
+    (unknown,) = [f for f in findings if f.rule_id == "GPU007"]
+    assert unknown.level.value == "error"
+
+
+def test_a_lock_with_both_jax_plugins_needs_the_cuda_13_driver(tmp_path: Path) -> None:
+    stack = host_with(tmp_path, "550.54.14")
+    findings = gpu(judge(tmp_path, "jax==0.8.0\njax-cuda12-plugin==0.8.0\njax-cuda13-plugin==0.8.0\n", (stack,)))
+    failing = [f for f in findings if f.rule_id == "GPU001"]
+    assert [f.package for f in failing] == ["jax-cuda13-plugin"]
+    assert "580" in failing[0].message
+
+
+def test_eol_driver_branch_is_an_error_at_production_and_a_note_elsewhere(tmp_path: Path) -> None:
+    stack = host_with(tmp_path, "550.54.14")
+    production = [f for f in judge(tmp_path, "torch==2.5.1\n", (stack,), policy="production").findings
+                  if f.rule_id == "EOL001"]
+    assert [f.level.value for f in production] == ["error"] and "R550" in production[0].message
+    baseline = [f for f in judge(tmp_path, "torch==2.5.1\n", (stack,)).findings if f.rule_id == "EOL001"]
+    assert [f.level.value for f in baseline] == ["note"]
+
+
+def test_a_supported_driver_branch_is_not_eol(tmp_path: Path) -> None:
+    stack = host_with(tmp_path, "580.95.05")
+    findings = judge(tmp_path, "torch==2.5.1\n", (stack,), policy="production").findings
+    assert not [f for f in findings if f.rule_id == "EOL001"]
+    assert not [f for f in findings if f.rule_id == "GPU005" and "driver" in f.message]
+
+
+def test_eol_is_judged_on_the_evaluations_day() -> None:
+    from governance import knowledge
+
+    r535 = knowledge.driver_branch_eol("535.183.01")
+    assert r535 is not None and not r535.ended("2026-05-31") and r535.ended("2026-06-01")
+    python = knowledge.python_eol("3.10.14")
+    assert python is not None and python.ended("2026-12-02") and not python.ended("2026-09-30")
+
+
+def _lock(tmp_path: Path, text: str) -> Evaluation:
+    project = tmp_path / "project"
+    write(project / "uv.lock", text)
+    inventory = collect(ScanOptions(project=project, markers=LINUX))
+    return evaluate(inventory, load_policy("baseline"), NOW)
+
+
+UV_TORCH = '''version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "demo"
+version = "0.1.0"
+source = {{ editable = "." }}
+dependencies = [{{ name = "torch" }}]
+
+[[package]]
+name = "torch"
+version = "{version}"
+source = {{ registry = "{index}" }}
+wheels = [{{ url = "{index_files}/torch-{version}-cp311-none-macosx_11_0_arm64.whl", hash = "sha256:{digest}" }}]
+'''
+
+
+def test_a_linux_cuda_torch_locked_without_its_nvidia_libraries(tmp_path: Path) -> None:
+    text = UV_TORCH.format(version="2.5.1", index="https://pypi.org/simple", index_files="https://files.example",
+                           digest="0" * 64)
+    findings = [f for f in gpu(_lock(tmp_path, text)) if f.rule_id == "GPU008"]
+    assert len(findings) == 1 and "nvidia-*" in findings[0].message and findings[0].file == "uv.lock"
+
+
+def test_a_cuda_local_version_without_pytorchs_index(tmp_path: Path) -> None:
+    text = UV_TORCH.format(version="2.5.1+cu124", index="https://pypi.org/simple",
+                           index_files="https://files.example", digest="0" * 64)
+    findings = [f for f in gpu(_lock(tmp_path, text)) if f.rule_id == "GPU008"]
+    assert any("download.pytorch.org/whl/cu124" in f.message for f in findings)
+    ok = UV_TORCH.format(version="2.5.1+cu124", index="https://download.pytorch.org/whl/cu124",
+                         index_files="https://download.pytorch.org/whl/cu124", digest="0" * 64)
+    assert not [f for f in gpu(_lock(tmp_path / "ok", ok)) if "download.pytorch.org" in f.message
+                and f.rule_id == "GPU008"]
+
+
+def test_a_cuda_pin_in_requirements_needs_pytorchs_index(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    missing = [f for f in gpu(judge(tmp_path / "a", "torch==2.5.1+cu124\n")) if f.rule_id == "GPU008"]
+    assert len(missing) == 1 and "https://download.pytorch.org/whl/cu124" in missing[0].message
+    assert missing[0].file == "requirements.txt" and missing[0].line == 1
+    served = judge(tmp_path / "b", "--extra-index-url https://download.pytorch.org/whl/cu124\ntorch==2.5.1+cu124\n")
+    assert not [f for f in gpu(served) if f.rule_id == "GPU008"]

@@ -1,4 +1,4 @@
-"""CycloneDX: built with cyclonedx-python-lib, validated, and read back losslessly."""
+"""CycloneDX: built from the Inventory as plain dicts, validated, and read back losslessly."""
 
 from __future__ import annotations
 

@@ -31,33 +31,52 @@ def test_zip_and_folder_give_the_same_records(tmp_path: Path) -> None:
         (folder / "nested" / f"{item['id']}.json").write_text(json.dumps(item))
     from_zip = database.load(write_zip(tmp_path / "all.zip", ADVISORIES))
     from_folder = database.load(folder)
-    assert from_zip.records == from_folder.records
-    assert [r["id"] for r in from_zip.records] == ["PYSEC-1", "PYSEC-2"]  # withdrawn skipped
-    assert sorted(from_zip.by_package) == ["alpha", "beta"] and from_zip.label == "osv-db:all.zip"
+    assert from_zip.all_records() == from_folder.all_records()
+    assert [r["id"] for r in from_zip.all_records()] == ["PYSEC-1", "PYSEC-2"]  # withdrawn skipped
+    assert sorted(from_zip.lookup(["alpha", "beta", "gamma"])) == ["alpha", "beta"]
+    assert from_zip.lookup(["alpha"]) == from_folder.lookup(["alpha"]) and from_zip.label == "osv-db:all.zip"
 
 
 def test_second_load_comes_from_the_cache_and_a_changed_zip_is_reindexed(tmp_path: Path, cache_home: Path) -> None:
     path = write_zip(tmp_path / "all.zip", ADVISORIES)
     first = database.load(path)
     second = database.load(path)
-    assert not first.from_cache and second.from_cache and second.records == first.records
-    assert len(list((cache_home / "osv-index").glob("index-*.json"))) == 1
+    assert not first.from_cache and second.from_cache and second.all_records() == first.all_records()
+    assert len(list((cache_home / "osv-index").glob("index-*"))) == 1
     write_zip(path, ADVISORIES + [advisory("PYSEC-4", package="gamma", versions=["3"])])
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same mtime does not matter: the key is the content
     third = database.load(path)
-    assert not third.from_cache and "gamma" in third.by_package
+    assert not third.from_cache and "gamma" in third.lookup(["gamma"])
 
 
 def test_a_damaged_cache_is_ignored_and_rebuilt(tmp_path: Path, cache_home: Path) -> None:
     path = write_zip(tmp_path / "all.zip", ADVISORIES)
     database.load(path)
-    (index,) = (cache_home / "osv-index").glob("index-*.json")
+    (index,) = (cache_home / "osv-index").glob("index-*")
     intact = index.read_bytes()
-    for damage in (b"{not json", intact[:-10], intact.replace(b"PYSEC-2", b"PYSEC-7")):
+    other = database.load(write_zip(tmp_path / "other.zip", ADVISORIES[:1]))  # an index of another zip
+    (foreign,) = [p for p in (cache_home / "osv-index").glob("index-*") if p != index]
+    for damage in (b"{not sqlite", intact[: len(intact) // 2], foreign.read_bytes()):
         index.write_bytes(damage)
         again = database.load(path)
-        assert not again.from_cache and [r["id"] for r in again.records] == ["PYSEC-1", "PYSEC-2"]
+        assert not again.from_cache and [r["id"] for r in again.all_records()] == ["PYSEC-1", "PYSEC-2"]
+        assert sorted(again.lookup(["alpha", "beta"])) == ["alpha", "beta"]
+    assert other.from_cache is False
+
+
+def test_an_index_pointing_at_the_wrong_bytes_is_rebuilt(tmp_path: Path, cache_home: Path) -> None:
+    import sqlite3
+
+    path = write_zip(tmp_path / "all.zip", ADVISORIES)
+    database.load(path)
+    (index,) = (cache_home / "osv-index").glob("index-*")
+    with sqlite3.connect(index) as connection:
+        connection.execute("UPDATE member SET offset = offset + 3")
+    connection.close()
+    again = database.load(path)
+    assert again.from_cache
+    assert [r["id"] for r in again.lookup(["alpha"])["alpha"]] == ["PYSEC-1"] and not again.from_cache
 
 
 def test_an_unwritable_cache_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,7 +85,7 @@ def test_an_unwritable_cache_is_not_an_error(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv(cache.ENV, str(blocker / "mlgov"))
     notes: list[str] = []
     loaded = database.load(write_zip(tmp_path / "all.zip", ADVISORIES), notes.append)
-    assert len(loaded.records) == 2 and any("not writable" in n for n in notes)
+    assert len(loaded.all_records()) == 2 and any("not writable" in n for n in notes)
 
 
 def test_cache_location_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -80,7 +99,7 @@ def test_member_names_are_never_paths(tmp_path: Path) -> None:
             "/abs/path.json": json.dumps(advisory("PYSEC-8", package="alpha", versions=["1"])).encode(),
             "README.txt": b"not an advisory"}
     loaded = database.load(write_zip(tmp_path / "all.zip", [], extra=evil))
-    assert sorted(r["id"] for r in loaded.records) == ["PYSEC-8", "PYSEC-9"]
+    assert sorted(r["id"] for r in loaded.all_records()) == ["PYSEC-8", "PYSEC-9"]
     assert not (tmp_path.parent / "escape.json").exists() and not Path("/abs/path.json").exists()
 
 
@@ -124,9 +143,10 @@ def test_unusable_database(tmp_path: Path, name: str, content: bytes | None, mes
 def test_real_database_indexes(shared_dir: Path) -> None:
     loaded = database.load(shared_dir / "vulndb" / "pypa-advisory-db-2024-10-10.osv.zip", use_cache=False)
     # 2,661 advisories, 10 of them withdrawn
-    assert len(loaded.records) == 2651
-    assert len(loaded.by_package["tensorflow"]) == 242 and len(loaded.by_package["pillow"]) == 51
-    ids = {r["id"] for r in loaded.records}
+    assert len(loaded.all_records()) == 2651
+    found = loaded.lookup(["tensorflow", "pillow"])
+    assert len(found["tensorflow"]) == 242 and len(found["pillow"]) == 51
+    ids = {r["id"] for r in loaded.all_records()}
     with zipfile.ZipFile(shared_dir / "vulndb" / "pypa-advisory-db-2024-10-10.osv.zip") as archive:
         withdrawn = {json.loads(archive.read(n))["id"] for n in archive.namelist()
                      if json.loads(archive.read(n)).get("withdrawn")}

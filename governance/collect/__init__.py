@@ -15,6 +15,7 @@ from governance.collect.declared import Declaration, merge
 from governance.collect.project import project_name
 from governance.collect.requirements import find_requirements_files, read_requirements
 from governance.errors import InputError
+from governance.inputs import allow, budget, confined
 from governance.model import GpuStack, Inventory, Package, Project
 
 Progress = Callable[[str], None]
@@ -29,6 +30,8 @@ class ScanOptions:
     hosts: tuple[GpuStack, ...] = field(default=())
     include_environment: bool = True
     probe_host: bool = False  # with no hosts given, judge against this machine when NVML works
+    models: tuple[Path, ...] = ()  # --models: more folders (or files) of model files, e.g. a hub cache
+    include_models: bool = True  # look for model files under the project folder
 
 
 def _noop(_: str) -> None:
@@ -36,6 +39,15 @@ def _noop(_: str) -> None:
 
 
 def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
+    # Every file read during a scan lies inside the project (or the environment
+    # being scanned): an include, a lockfile or a dist-info file that leads
+    # elsewhere through `..` or a link is refused, so nothing outside leaks; and
+    # all of it together is read against one byte budget.
+    with confined(options.project), budget():
+        return _collect(options, progress)
+
+
+def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     root = options.project
     if not root.exists():
         raise InputError("no such project folder", file=root)
@@ -52,7 +64,8 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     site_packages: tuple[Path, ...] = ()
     if python is not None:
         progress(f"reading the environment {python}")
-        environment = env_mod.locate(python)
+        environment = env_mod.locate(python, root)
+        allow(*environment.folders)
         markers = environment.markers
         installed = env_mod.read_environment(environment)
         site_packages = environment.site_packages
@@ -61,7 +74,7 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
         markers = options.markers
 
     declarations: list[Declaration] = []
-    notes: list[str] = []
+    notes: list[str] = list(environment.notes) if python is not None else []
     requirement_files = find_requirements_files(root)
     if requirement_files:
         progress(f"reading {len(requirement_files)} requirements file(s)")
@@ -77,7 +90,28 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
         declarations.extend(result.declarations)
         sources.append(result.file)
         notes.extend(result.notes)
-    notes.extend(lockfiles.unknown(root))
+
+    from governance.collect import containers
+
+    container_files = containers.read_all(root)
+    if container_files.files:
+        progress(f"read {len(container_files.files)} container file(s): {len(container_files.images)} image(s)")
+    sources.extend(container_files.files)
+    notes.extend(container_files.notes)
+
+    from governance.collect import discover
+    from governance.collect.models import find_models
+
+    models = find_models(root, options.models, progress, search_project=options.include_models) \
+        if options.include_models or options.models else ()
+    # Fail closed on a folder with nothing to read: an empty SBOM and a PASS
+    # would say "judged, all fine" about a project nobody looked at. Model
+    # files are something to judge.
+    from governance.collect.models import manifest
+
+    unread = discover.unread(root, [*sources, *manifest.manifests_in(root)], nothing_read=not sources and not models)
+    if not sources and not models:
+        raise InputError(discover.nothing_to_scan(root, str(options.project), unread))
 
     packages = merge(installed, declarations)
     from governance.collect import frameworks, host
@@ -92,5 +126,5 @@ def collect(options: ScanOptions, progress: Progress = _noop) -> Inventory:
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),
-        target=options.target,
+        target=options.target, unread=unread, images=container_files.images, models=models,
     )

@@ -6,12 +6,14 @@ them with the installed distributions into the Inventory's packages.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from governance.errors import InputError
 from governance.model import Ecosystem, Hash, Package, Provenance
 
 
@@ -49,11 +51,34 @@ def _matches(version: str, specifier: str) -> bool:
         return False
 
 
+def _spec_version(specifier: str) -> str | None:
+    # The longest version a specifier names is what a rule will compare.
+    return max((part.strip().lstrip("=<>!~ ") for part in specifier.split(",")), key=len, default=None) \
+        if specifier else None
+
+
 def _same_version(a: str, b: str) -> bool:
     try:
         return Version(a) == Version(b)
     except InvalidVersion:
         return a == b
+
+
+# PEP 440 puts no bound on a release number; mlgov does: a version is compared
+# as integers, and a 5,000-digit one is a hostile file, not a release.
+MAX_VERSION_CHARS = 128
+_LONG_NUMBER = re.compile(r"\d{40}")
+
+
+def check_version_text(version: str | None, file: str | None, line: int | None = None) -> None:
+    """InputError (file:line) for a version no real release has: too long, or a huge number."""
+    if version is None:
+        return
+    if not isinstance(version, str):
+        raise InputError(f"version is a {type(version).__name__}, not a string", file=file, line=line)
+    if len(version) > MAX_VERSION_CHARS or _LONG_NUMBER.search(version):
+        raise InputError(f"version of {len(version)} characters with a number of 40 or more digits, "
+                         "or longer than 128 characters: not a release mlgov can compare", file=file, line=line)
 
 
 def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Package, ...]:
@@ -66,10 +91,34 @@ def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Pa
     stands alone with no version. Declarations that do not apply to the
     target join as well but never create a component that looks installed.
     """
+    for declaration in declarations:
+        check_version_text(declaration.version or _spec_version(declaration.provenance.specifier),
+                           declaration.provenance.file, declaration.provenance.line)
+    # Linear in the number of declarations: packages are found through indexes
+    # (name -> versions -> position), and what declarations add to a package is
+    # gathered in lists and applied once (4,000 pins of one name took 144 s
+    # when each declaration rescanned and rebuilt every candidate).
     packages: list[Package] = list(installed)
-    index: dict[str, list[int]] = {}
-    for position, package in enumerate(packages):
-        index.setdefault(package.key, []).append(position)
+    added: dict[int, list[Declaration]] = {}
+    by_version: dict[tuple[str, str], dict[object, int]] = {}
+    by_public: dict[tuple[str, str], dict[object, int]] = {}
+    versioned: dict[tuple[str, str], list[int]] = {}
+    versionless: dict[tuple[str, str], int] = {}
+
+    def register(position: int) -> None:
+        package = packages[position]
+        group = (package.ecosystem, package.key)
+        if package.version is None:
+            versionless.setdefault(group, position)
+            return
+        versioned.setdefault(group, []).append(position)
+        exact, public = _version_keys(package.version)
+        by_version.setdefault(group, {}).setdefault(exact, position)
+        if public is not None:
+            by_public.setdefault(group, {}).setdefault(public, position)
+
+    for position in range(len(packages)):
+        register(position)
 
     def add(declaration: Declaration, position: int | None) -> None:
         if position is None:
@@ -79,38 +128,74 @@ def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Pa
                 requires=declaration.requires, source=declaration.provenance.source,
                 provenance=(declaration.provenance,), properties=declaration.properties,
             ))
-            index.setdefault(declaration.key, []).append(len(packages) - 1)
+            register(len(packages) - 1)
             return
-        current = packages[position]
-        hashes = tuple(sorted(set(current.hashes) | set(declaration.provenance.hashes)))
-        properties = current.properties + tuple(
-            p for p in declaration.properties if p not in current.properties)
-        packages[position] = replace(
-            current, hashes=hashes, provenance=current.provenance + (declaration.provenance,),
-            requires=current.requires or declaration.requires,
-            source=current.source or declaration.provenance.source, properties=properties,
-        )
+        added.setdefault(position, []).append(declaration)
+
+    fits: dict[tuple[str, str, str], int | None] = {}
+
+    def first_fit(group: tuple[str, str], specifier: str) -> int | None:
+        # Versioned packages no longer change once ranges are placed (those only
+        # add versionless ones), so the first match per specifier is computed once.
+        if (group + (specifier,)) not in fits:
+            fits[group + (specifier,)] = next(
+                (i for i in versioned.get(group, []) if _matches(packages[i].version or "", specifier)), None)
+        found = [i for i in (fits[group + (specifier,)], versionless.get(group)) if i is not None]
+        return min(found) if found else None
 
     # Exact versions first, so that ranges then join a component that exists.
     ordered = sorted(declarations, key=lambda d: d.version is None)
     for declaration in ordered:
-        candidates = [i for i in index.get(declaration.key, [])
-                      if packages[i].ecosystem == declaration.ecosystem]
+        group = (declaration.ecosystem, declaration.key)
         if declaration.version is not None:
-            same = [i for i in candidates if packages[i].version is not None
-                    and _same_version(packages[i].version or "", declaration.version)]
-            if not same and declaration.provenance.kind in ("requirements", "manifest"):
+            exact, public = _version_keys(declaration.version)
+            position = by_version.get(group, {}).get(exact)
+            if position is None and declaration.provenance.kind in ("requirements", "manifest") \
+                    and public is not None and public == exact \
+                    and declaration.provenance.specifier.strip().startswith("==") \
+                    and not declaration.provenance.specifier.strip().startswith("==="):
                 # `torch==2.5.1` is satisfied by an installed 2.5.1+cu124 (PEP 440).
-                same = [i for i in candidates if packages[i].version is not None
-                        and _matches(packages[i].version or "", declaration.provenance.specifier)]
-            add(declaration, same[0] if same else None)
+                position = by_public.get(group, {}).get(public)
+            add(declaration, position)
             continue
-        fitting = [i for i in candidates if packages[i].version is None
-                   or _matches(packages[i].version or "", declaration.provenance.specifier)]
-        if not fitting:
-            fitting = [i for i in candidates if packages[i].version is None]
-        add(declaration, fitting[0] if fitting else None)
+        add(declaration, first_fit(group, declaration.provenance.specifier))
+
+    for position, extra in added.items():
+        current = packages[position]
+        hashes = set(current.hashes)
+        provenance = list(current.provenance)
+        properties = list(current.properties)
+        seen_properties = set(properties)
+        requires, source = current.requires, current.source
+        for declaration in extra:
+            hashes.update(declaration.provenance.hashes)
+            provenance.append(declaration.provenance)
+            for item in declaration.properties:
+                if item not in seen_properties:
+                    seen_properties.add(item)
+                    properties.append(item)
+            requires = requires or declaration.requires
+            source = source or declaration.provenance.source
+        packages[position] = replace(current, hashes=tuple(sorted(hashes)), provenance=tuple(provenance),
+                                     requires=requires, source=source, properties=tuple(properties))
     return tuple(sorted(packages, key=lambda p: (p.ecosystem, p.key, p.version or "")))
+
+
+def _version_keys(version: str) -> tuple[object, object | None]:
+    """(key of the version, key of its public part) with PEP 440 equality: 1.0 == 1.0.0.
+
+    An unparsable version is its own string and has no public part.
+    """
+    try:
+        parsed = Version(version)
+    except InvalidVersion:
+        return ("raw", version), None
+    release = list(parsed.release)
+    while len(release) > 1 and release[-1] == 0:
+        release.pop()
+    public = (parsed.epoch, tuple(release), parsed.pre, parsed.post, parsed.dev)
+    local = tuple(int(x) if x.isdigit() else x for x in parsed.local.split(".")) if parsed.local else None
+    return public + (local,), public + (None,)
 
 
 __all__ = ["Declaration", "merge", "exact_version", "Hash"]

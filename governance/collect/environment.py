@@ -1,9 +1,14 @@
 """The installed environment: its site-packages and every distribution in it.
 
 Nothing from the scanned environment is imported or executed. A virtual
-environment is found through its pyvenv.cfg; an interpreter given by path is
-asked for its paths and marker values with `-I -S`, which runs no site hooks,
-no .pth files and nothing from the project.
+environment is read from its files: pyvenv.cfg and lib/python3.X/site-packages
+(a `.venv` without pyvenv.cfg is read by that layout, or refused). An
+interpreter runs only when the user names one with `--python` and it lies
+outside the scanned project: with an empty environment, `-I -S` (no site
+hooks, no .pth lines, no sitecustomize) and a time limit, to ask for its
+paths and marker values. A venv's interpreter is read as its venv: the venv's
+site-packages from its files, plus the base interpreter's when pyvenv.cfg says
+`include-system-site-packages = true`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import json
 import os
 import re
 import subprocess
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,17 +30,30 @@ from packaging.utils import canonicalize_name
 
 from governance.collect.licenses import license_from_metadata
 from governance.errors import InputError
+from governance.escape import quote
+from governance.inputs import confined, inside, read_input, read_optional, reading
 from governance.model import Package, Provenance, Source
 
 ENVIRONMENT = "<environment>"
+PROBE_TIMEOUT_S = 20
+_PROBE_ANSWER_BYTES = 1024 * 1024
+_CFG_BYTES = 64 * 1024
+_METADATA_BYTES = 16 * 1024 * 1024
 
+# Runs in the named interpreter under -I -S: only its standard library is on
+# sys.path. `import site` under -S defines site's functions without running
+# site.main(), so no .pth file or sitecustomize is touched; getsitepackages
+# adds what a distribution's site.py adds (Debian's dist-packages).
 _PROBE = (
-    "import json, sys, sysconfig, platform, os\n"
+    "import json, sys, sysconfig, platform, os, site\n"
     "impl = sys.implementation\n"
     "v = impl.version\n"
     "iv = '%d.%d.%d' % (v.major, v.minor, v.micro)\n"
     "if v.releaselevel != 'final': iv += v.releaselevel[0] + str(v.serial)\n"
-    "print(json.dumps({'paths': sorted({sysconfig.get_path('purelib'), sysconfig.get_path('platlib')}),\n"
+    "paths = [sysconfig.get_path('purelib'), sysconfig.get_path('platlib')]\n"
+    "try: paths += site.getsitepackages([sys.base_prefix])\n"
+    "except Exception: pass\n"
+    "print(json.dumps({'paths': paths,\n"
     " 'markers': {'implementation_name': impl.name, 'implementation_version': iv,\n"
     "  'os_name': os.name, 'platform_machine': platform.machine(),\n"
     "  'platform_release': platform.release(), 'platform_system': platform.system(),\n"
@@ -53,6 +72,12 @@ class Environment:
     root: Path  # the venv folder or the interpreter given
     site_packages: tuple[Path, ...]
     markers: dict[str, str]  # PEP 508 marker values of that interpreter
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        """Where this environment's files may lie (links out of these are refused)."""
+        return (self.root if self.root.is_dir() else self.root.parent,) + self.site_packages
 
 
 def host_markers() -> dict[str, str]:
@@ -62,84 +87,184 @@ def host_markers() -> dict[str, str]:
     return {key: str(value) for key, value in default_environment().items()}
 
 
-def locate(python: str | Path) -> Environment:
-    """Find the site-packages of a virtual environment folder or an interpreter."""
+def _within(path: Path, project: Path | None) -> bool:
+    """Whether `path`, as written or with links resolved, lies inside the project."""
+    if project is None:
+        return False
+    root = Path(os.path.abspath(project))
+    written = Path(os.path.abspath(path))
+    return written == root or written.is_relative_to(root) or inside(path, (Path(os.path.realpath(project)),))
+
+
+def locate(python: str | Path, project: Path | None = None) -> Environment:
+    """Find the site-packages of a virtual environment folder or an interpreter.
+
+    `project` is the scanned folder: an interpreter inside it is never run.
+    """
     path = Path(python)
-    if not path.exists():
+    if not os.path.lexists(path):
         raise InputError("no such environment or interpreter", file=path)
     if path.is_dir():
         cfg = path / "pyvenv.cfg"
-        if cfg.is_file():
-            return _from_pyvenv_cfg(path, cfg)
-        for candidate in (path / "bin" / "python", path / "Scripts" / "python.exe"):
-            if candidate.exists():
-                return _from_interpreter(candidate)
-        raise InputError("not a virtual environment (no pyvenv.cfg, no bin/python)", file=path)
-    return _from_interpreter(path)
+        if os.path.lexists(cfg):
+            return _from_pyvenv_cfg(path, cfg, base_allowed=not _within(path, project))
+        return _from_layout(path)
+    if _within(path, project):
+        raise InputError("this interpreter lies inside the scanned project; mlgov never runs a file from the "
+                         "tree it scans. Give the venv folder instead (its files are read), or an "
+                         "interpreter outside the project", file=path)
+    # A venv's interpreter (bin/python, Scripts/python.exe) is read as its venv:
+    # links are not resolved, since bin/python links to the base interpreter.
+    folder = Path(os.path.abspath(path)).parent
+    for root in (folder.parent, folder):
+        if os.path.lexists(root / "pyvenv.cfg"):
+            return _venv_interpreter(path, root)
+    answer = _probe(path)
+    return Environment(root=path, site_packages=answer[0], markers=answer[1])
 
 
-def _from_pyvenv_cfg(root: Path, cfg: Path) -> Environment:
+def _venv_interpreter(python: Path, root: Path) -> Environment:
+    venv = _from_pyvenv_cfg(root, root / "pyvenv.cfg", base_allowed=False)
+    base_paths, markers = _probe(python)
+    sites = list(venv.site_packages)
+    if _include_system(root):
+        # Under -S the venv's interpreter answers with its base's paths.
+        sites += [p for p in base_paths if p.resolve() not in {s.resolve() for s in sites}]
+    return Environment(root=root, site_packages=tuple(sites), markers=markers)
+
+
+def _cfg_values(cfg: Path) -> dict[str, str]:
+    text = read_input(cfg, "pyvenv.cfg", _CFG_BYTES, within=(cfg.parent,))
     values: dict[str, str] = {}
-    try:
-        text = cfg.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=cfg) from None
     for number, raw in enumerate(text.splitlines(), 1):
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         if "=" not in raw:
-            raise InputError(f"expected 'key = value', got {raw.strip()!r}", file=cfg, line=number)
+            raise InputError(f"expected 'key = value', got {quote(raw.strip(), 80)}", file=cfg, line=number)
         key, _, value = raw.partition("=")
         values[key.strip().lower()] = value.strip()
-    version = values.get("version_info") or values.get("version") or ""
+    return values
+
+
+def _include_system(root: Path) -> bool:
+    return _cfg_values(root / "pyvenv.cfg").get("include-system-site-packages", "").lower() == "true"
+
+
+def _site_folders(root: Path) -> list[Path]:
     # lib64 is a link to lib in venvs made on 64-bit Linux: one folder, read once.
     found: dict[Path, Path] = {}
     for pattern in ("lib/python3*/site-packages", "lib64/python3*/site-packages", "Lib/site-packages"):
         for candidate in sorted(root.glob(pattern)):
             if candidate.is_dir():
                 found.setdefault(candidate.resolve(), candidate)
-    sites = list(found.values())
-    if not sites:
-        raise InputError("virtual environment has no site-packages folder", file=root)
+    return list(found.values())
+
+
+def _layout_markers(root: Path, sites: list[Path], version: str) -> dict[str, str]:
     markers = host_markers()
     parts = version.split(".")
-    if len(parts) >= 2 and all(x.isdigit() for x in parts[:2]):
+    if len(parts) >= 2 and all(x.isdigit() and len(x) < 4 for x in parts[:3]):
         markers["python_version"] = ".".join(parts[:2])
         markers["python_full_version"] = ".".join(parts[:3])
         markers["implementation_version"] = ".".join(parts[:3])
     else:
         # The folder name says which Python when pyvenv.cfg does not.
         name = sites[0].parent.name  # python3.11
-        if name.startswith("python"):
+        if re.fullmatch(r"python3\.\d{1,3}", name):
             markers["python_version"] = name[len("python"):]
     if (root / "Lib").is_dir() and not (root / "lib").is_dir():
         markers.update(sys_platform="win32", os_name="nt", platform_system="Windows")
-    return Environment(root=root, site_packages=tuple(sites), markers=markers)
+    return markers
 
 
-def _from_interpreter(python: Path) -> Environment:
+def _from_layout(root: Path) -> Environment:
+    """A venv folder without pyvenv.cfg (copied, or committed): read by its layout, never run."""
+    sites = _site_folders(root)
+    if not sites:
+        raise InputError("not a virtual environment (no pyvenv.cfg, no lib/python3.X/site-packages); "
+                         "mlgov reads environments from their files and does not run interpreters "
+                         "found in a scanned tree", file=root)
+    note = (f"{root.name}: no pyvenv.cfg; read by its layout ({', '.join(s.relative_to(root).as_posix() for s in sites)})")
+    return Environment(root=root, site_packages=tuple(sites), markers=_layout_markers(root, sites, ""),
+                       notes=(note,))
+
+
+def _from_pyvenv_cfg(root: Path, cfg: Path, base_allowed: bool = True) -> Environment:
+    values = _cfg_values(cfg)
+    version = values.get("version_info") or values.get("version") or ""
+    sites = _site_folders(root)
+    if not sites:
+        raise InputError("virtual environment has no site-packages folder", file=root)
+    markers = _layout_markers(root, sites, version)
+    notes: list[str] = []
+    if values.get("include-system-site-packages", "").lower() == "true":
+        if base_allowed:
+            sites += [p for p in _base_site_folders(values.get("home", ""), markers["python_version"])
+                      if p.resolve() not in {s.resolve() for s in sites}]
+        else:
+            notes.append(f"{root.name}: include-system-site-packages = true, but the base interpreter's "
+                         "packages are not read for a venv inside the scanned project; give its "
+                         "interpreter with --python to include them")
+    return Environment(root=root, site_packages=tuple(sites), markers=markers, notes=tuple(notes))
+
+
+def _base_site_folders(home: str, python_version: str) -> list[Path]:
+    """The base interpreter's site-packages, from pyvenv.cfg's `home` and the layouts
+    CPython and Debian use: read from the file system, the base is not run."""
+    if not home or not re.fullmatch(r"3\.\d{1,3}", python_version):
+        return []
+    prefix = Path(home).parent
+    candidates = [prefix / "lib" / f"python{python_version}" / "site-packages",
+                  prefix / "local" / "lib" / f"python{python_version}" / "dist-packages",
+                  prefix / "lib" / "python3" / "dist-packages",
+                  prefix / "lib" / f"python{python_version}" / "dist-packages"]
+    return [p for p in candidates if p.is_dir()]
+
+
+def _probe(python: Path) -> tuple[tuple[Path, ...], dict[str, str]]:
+    """Ask an interpreter the user named for its site-packages and marker values."""
+    with tempfile.TemporaryFile() as out:
+        try:
+            # An empty environment: the job's secrets are not the interpreter's business,
+            # and PYTHONPATH/PYTHONSTARTUP could not steer it anyway under -I.
+            result = subprocess.run([str(python), "-I", "-S", "-c", _PROBE], stdout=out,
+                                    stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env={},
+                                    cwd=os.path.abspath(os.sep), timeout=PROBE_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired:
+            raise InputError(f"not a Python interpreter: no answer within {PROBE_TIMEOUT_S} s",
+                             file=python) from None
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise InputError(f"not a Python interpreter ({type(exc).__name__})", file=python) from None
+        if result.returncode != 0:
+            raise InputError("not a Python interpreter (it did not answer the path query)", file=python)
+        out.seek(0)
+        data = out.read(_PROBE_ANSWER_BYTES + 1)
     try:
-        result = subprocess.run([str(python), "-I", "-S", "-c", _PROBE], capture_output=True,
-                                text=True, timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise InputError(f"not a Python interpreter: {exc}", file=python) from None
-    if result.returncode != 0:
-        raise InputError("not a Python interpreter (it did not answer the path query)", file=python)
-    try:
-        answer = json.loads(result.stdout)
-        paths = [Path(p) for p in answer["paths"]]
+        if len(data) > _PROBE_ANSWER_BYTES:
+            raise ValueError("too long")
+        answer = json.loads(data.decode("utf-8"))
+        paths = [Path(p) for p in answer["paths"] if isinstance(p, str)]
         markers = {str(k): str(v) for k, v in answer["markers"].items()}
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise InputError("not a Python interpreter (unexpected answer)", file=python) from None
     unique: dict[Path, Path] = {}
     for path in paths:
         if path.is_dir():
             unique.setdefault(path.resolve(), path)  # purelib and platlib are often one folder
-    return Environment(root=python, site_packages=tuple(unique.values()), markers=markers)
+    return tuple(unique.values()), markers
 
 
 def read_environment(env: Environment) -> list[Package]:
-    """Every distribution installed in the environment, sorted by name."""
+    """Every distribution installed in the environment, sorted by name.
+
+    Files are read only inside the environment's own folders: a METADATA or
+    INSTALLER linked to /proc/self/environ or a file beside the project is refused.
+    """
+    with confined(*env.folders):
+        return _read_environment(env)
+
+
+def _read_environment(env: Environment) -> list[Package]:
     seen: dict[str, Package] = {}
     for site in env.site_packages:
         try:
@@ -148,7 +273,8 @@ def read_environment(env: Environment) -> list[Package]:
             raise InputError(f"cannot list: {exc.strerror}", file=site) from None
         for entry in entries:
             if entry.endswith(".dist-info") or entry.endswith(".egg-info"):
-                package = read_distribution(site / entry, env.markers)
+                with reading(site / entry, "installed distribution"):
+                    package = read_distribution(site / entry, env.markers)
                 if package is not None and package.key not in seen:
                     # The first site-packages on the path wins, as at import time.
                     seen[package.key] = package
@@ -156,10 +282,9 @@ def read_environment(env: Environment) -> list[Package]:
 
 
 def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+    # Through the guarded reader: a METADATA or INSTALLER that is a link out of the
+    # environment, a FIFO or a huge file is an error naming it, not a hang or a leak.
+    return read_optional(path, "installed-package file", _METADATA_BYTES)
 
 
 def parse_metadata(text: str) -> tuple[dict[str, list[str]], str]:
@@ -245,8 +370,25 @@ def read_distribution(path: Path, markers: dict[str, str]) -> Package | None:
 
 # The name that starts a Requires-Dist line (PEP 508); what follows it is only
 # needed for the marker, so the full Requirement parser (the slowest part of
-# reading an environment) is kept for lines this cannot read.
-_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*[^;@]*$")
+# reading an environment) is kept for lines this cannot read. No pattern here
+# may backtrack: one greedy class, then plain string checks (linear in the line).
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _quick_name(head: str) -> str | None:
+    text = head.strip()
+    match = _NAME.match(text)
+    if match is None or not match.group(0)[-1].isalnum():
+        return None
+    rest = text[match.end():].lstrip()
+    if rest.startswith("["):
+        close = rest.find("]")
+        if close < 0:
+            return None
+        rest = rest[close + 1:]
+    if "@" in rest or "[" in rest:
+        return None  # a direct reference or something odd: the full parser decides
+    return match.group(0)
 
 
 @lru_cache(maxsize=4096)
@@ -261,9 +403,9 @@ def _requires(lines: list[str], markers: dict[str, str]) -> tuple[str, ...]:
     names: set[str] = set()
     for line in lines:
         head, _, marker_text = line.partition(";")
-        match = _NAME.match(head)
-        if match is not None:
-            name = match.group(1)
+        quick = _quick_name(head)
+        if quick is not None:
+            name = quick
             marker = _marker(marker_text.strip()) if marker_text.strip() else None
             if marker_text.strip() and marker is None:
                 continue

@@ -8,7 +8,7 @@ version's default build is. So it works for a lockfile alone as well as for an
 installed environment.
 
 The results are package properties, so they travel in the SBOM as they are:
-  mlgov:gpu-build   cuda | rocm | cpu
+  mlgov:gpu-build   cuda | rocm | cpu | unknown (nothing tells the build: GPU007 says so)
   mlgov:cuda        the CUDA the framework was built for ("12.4", or "12" when only the major is known)
   mlgov:cudnn       the cuDNN version it pins or was built with, when known
   mlgov:cudnn-major the cuDNN major it needs ("9")
@@ -30,6 +30,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from governance import knowledge
+from governance.knowledge import wheels
 from governance.model import Package
 
 GPU_BUILD = "mlgov:gpu-build"
@@ -41,7 +42,7 @@ KERAS_BACKEND = "mlgov:keras-backend"
 
 FRAMEWORKS = ("torch", "tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-rocm", "tensorflow-intel",
               "tensorflow-macos", "jax", "jaxlib", "onnxruntime", "onnxruntime-gpu", "onnxruntime-rocm",
-              "onnxruntime-directml", "keras")
+              "onnxruntime-directml", "keras", "jax-cuda12-plugin", "jax-cuda13-plugin")
 _MAX_TEXT = 256 * 1024
 
 
@@ -65,21 +66,10 @@ def _python_string(text: str, name: str) -> str | None | Literal[False]:
     return match.group(1) if match.group(1) is not None else match.group(2)
 
 
-def _dict_entry(text: str, key: str) -> str | None:
-    match = re.search(rf"['\"]{re.escape(key)}['\"]\s*:\s*['\"]([^'\"\n]*)['\"]", text)
-    return match.group(1) if match else None
-
-
 def _local(version: str | None) -> str:
     if not version or "+" not in version:
         return ""
     return version.split("+", 1)[1].lower()
-
-
-def _cu_tag(tag: str) -> str | None:
-    """'cu124' -> '12.4', 'cu118' -> '11.8', 'cu130' -> '13.0'."""
-    match = re.fullmatch(r"cu(\d+)(\d)", tag)
-    return f"{match.group(1)}.{match.group(2)}" if match else None
 
 
 class _Index:
@@ -127,9 +117,37 @@ def _props(build: str, cuda: str | None = None, cudnn: str | None = None, eviden
     return props
 
 
-def _on_linux_x86(markers: Mapping[str, str]) -> bool:
-    return markers.get("sys_platform", "linux").startswith("linux") and \
-        markers.get("platform_machine", "x86_64").lower() in ("x86_64", "amd64")
+def _platform(markers: Mapping[str, str]) -> str:
+    """The PyPI wheel platform of the scan's target: linux-x86_64 unless the markers say otherwise."""
+    system = markers.get("sys_platform", "linux")
+    machine = markers.get("platform_machine", "x86_64").lower()
+    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    if system.startswith("linux"):
+        return f"linux-{arch}"
+    if system == "win32":
+        return "windows-amd64"
+    if system == "darwin":
+        return "macos-arm64" if arch == "aarch64" else "macos-x86_64"
+    return f"{system}-{arch}"
+
+
+def _unknown(package: Package, platform: str) -> dict[str, str]:
+    """Nothing says the build: said, never guessed (GPU007 reports it)."""
+    return {GPU_BUILD: "unknown",
+            EVIDENCE: f"{package.name} {package.version} for {platform} is not in mlgov's knowledge base "
+                      f"(PyPI read {knowledge.pypi_read_on()}) and no local version or nvidia-* package "
+                      f"says its build"}
+
+
+def _from_pypi(project: str, package: Package, platform: str, cudnn: str | None = None) -> dict[str, str] | None:
+    found = knowledge.pypi_build(project, package.version or "", platform)
+    if found is None:
+        return None
+    evidence = f"PyPI's {project} {knowledge.base_version(package.version or '')} wheel for {platform} " \
+               f"(knowledge base, read from the wheel)"
+    if found.build != "cuda":
+        return _props(found.build, evidence=evidence)
+    return _props("cuda", found.cuda, cudnn or found.cudnn, evidence, cudnn_major=found.cudnn_major)
 
 
 def _torch(package: Package, index: _Index, site: Sequence[Path], markers: Mapping[str, str]) -> dict[str, str]:
@@ -147,26 +165,21 @@ def _torch(package: Package, index: _Index, site: Sequence[Path], markers: Mappi
         return _props("cpu", evidence="torch/version.py")
     local = _local(version)
     if local:
-        cuda = _cu_tag(local)
-        if cuda:
+        cuda = wheels.cu_tag(local)
+        if cuda and local.startswith("cu"):
             return _props("cuda", cuda, cudnn or knowledge.torch_cudnn(version, cuda), f"local version +{local}")
         if local.startswith("rocm"):
             return _props("rocm", evidence=f"local version +{local}")
         return _props("cpu", evidence=f"local version +{local}")
-    runtime = index.version_of(r"nvidia-cuda-runtime(-cu\d+)?", prefer=package.requires)
+    runtime = index.version_of(r"nvidia-cuda-runtime(-cu\d+)?|cuda-toolkit", prefer=package.requires)
     if runtime:
         cuda = knowledge.major_minor(runtime[1])
         return _props("cuda", cuda, cudnn or knowledge.torch_cudnn(version, cuda),
                       f"{runtime[0]} {runtime[1]} beside it")
-    series = knowledge.torch_series(version) if version else None
-    if not _on_linux_x86(markers):
-        # PyPI's torch for macOS and Windows is a CPU build.
-        return _props("cpu", evidence=f"PyPI's torch for {markers.get('sys_platform')}") if version else {}
-    if series is not None and series.pypi_default:
-        cuda = series.pypi_default
-        return _props("cuda", cuda, cudnn or knowledge.torch_cudnn(version, cuda),
-                      f"PyPI's default build of torch {series.series} (knowledge base)")
-    return {}
+    if not version:
+        return {}
+    platform = _platform(markers)
+    return _from_pypi("torch", package, platform, cudnn) or _unknown(package, platform)
 
 
 def _tensorflow(package: Package, index: _Index, site: Sequence[Path], markers: Mapping[str, str]) -> dict[str, str]:
@@ -177,65 +190,97 @@ def _tensorflow(package: Package, index: _Index, site: Sequence[Path], markers: 
         return _props("rocm", evidence="the tensorflow-rocm package")
     cudnn_wheel = index.version_of(r"nvidia-cudnn(-cu\d+)?", prefer=package.requires)
     text = _site_file(site, "tensorflow/python/platform/build_info.py") if package.installed else None
-    if text is not None:
-        if "'is_cuda_build': True" in text or '"is_cuda_build": True' in text:
-            cudnn = cudnn_wheel[1] if cudnn_wheel else _dict_entry(text, "cudnn_version")
-            return _props("cuda", _dict_entry(text, "cuda_version"), cudnn,
-                          "tensorflow/python/platform/build_info.py")
-        if "is_rocm_build': True" in text:
-            return _props("rocm", evidence="tensorflow/python/platform/build_info.py")
-        return _props("cpu", evidence="tensorflow/python/platform/build_info.py")
-    if not _on_linux_x86(markers):
-        return _props("cpu", evidence=f"{name} on {markers.get('sys_platform')} has no CUDA build")
-    build = knowledge.tensorflow_build(package.version) if package.version else None
-    if build is None:
+    info = wheels.tensorflow_build_info(text) if text is not None else None
+    if info is not None:
+        where = "tensorflow/python/platform/build_info.py"
+        if info.get("is_cuda_build") is True:
+            built = str(info.get("cudnn_version") or "") or None
+            cuda = str(info.get("cuda_version") or "") or None
+            return _props("cuda", knowledge.major_minor(cuda) if cuda else None,
+                          cudnn_wheel[1] if cudnn_wheel else built, where,
+                          cudnn_major=None if cudnn_wheel else (built.split(".")[0] if built else None))
+        if info.get("is_rocm_build") is True:
+            return _props("rocm", evidence=where)
+        return _props("cpu", evidence=where)
+    if not package.version:
         return {}
-    and_cuda = any("and-cuda" in p.extras for p in package.provenance)
-    evidence = ("the and-cuda extra; " if and_cuda else "") + "tested build of this version (knowledge base)"
-    cudnn = cudnn_wheel[1] if cudnn_wheel else build.cudnn
-    return _props("cuda", build.cuda, cudnn, evidence)
+    platform = _platform(markers)
+    found = _from_pypi("tensorflow", package, platform, cudnn_wheel[1] if cudnn_wheel else None)
+    if found is None:
+        return _unknown(package, platform)
+    if any("and-cuda" in p.extras for p in package.provenance):
+        found[EVIDENCE] = "the and-cuda extra; " + found[EVIDENCE]
+    return found
+
+
+_PLUGIN = re.compile(r"jax-cuda(\d+)-plugin")
+
+
+def _jax_plugin(package: Package, index: _Index, markers: Mapping[str, str]) -> dict[str, str]:
+    """A jax-cudaNN-plugin is judged on its own: a lock with both the CUDA 12 and the CUDA 13
+    plugin needs a driver for each."""
+    match = _PLUGIN.fullmatch(package.key)
+    if match is None or not package.version:
+        return {}
+    cudnn_wheel = index.version_of(rf"nvidia-cudnn-cu{match.group(1)}")
+    platform = _platform(markers)
+    found = _from_pypi(package.key, package, platform, cudnn_wheel[1] if cudnn_wheel else None)
+    if found is not None:
+        return found
+    # The CUDA major is in the name even for a release mlgov has not read.
+    return _props("cuda", match.group(1), cudnn_wheel[1] if cudnn_wheel else None,
+                  f"the {package.key} package (release not in the knowledge base; cuDNN not known)")
 
 
 def _jax(package: Package, index: _Index, markers: Mapping[str, str]) -> dict[str, str]:
-    plugin = index.version_of(r"jax-cuda\d+-plugin")
-    if plugin is None:
-        extras = {extra for p in package.provenance for extra in p.extras}
-        wanted = sorted(e for e in extras if re.fullmatch(r"cuda\d+(-local)?", e))
-        if wanted and package.version:
-            plugin = (f"jax-{wanted[0].split('-')[0]}-plugin", package.version.split("+")[0])
-    if plugin is not None:
-        name = canonicalize_name(plugin[0])
-        build = knowledge.jax_plugin_build(name, plugin[1])
-        major = re.search(r"cuda(\d+)", name)
-        cuda = build.cuda if build else (major.group(1) if major else None)
-        return _props("cuda", cuda, evidence=f"{plugin[0]} {plugin[1]}", cudnn_major=build.cudnn if build else None)
+    plugins = sorted(k for k in index.by_key if _PLUGIN.fullmatch(k))
+    if plugins:
+        # The plugins carry the CUDA builds and are judged themselves.
+        return {GPU_BUILD: "cuda", EVIDENCE: "the CUDA plugin(s) " + ", ".join(plugins)}
+    extras = {extra for p in package.provenance for extra in p.extras}
+    wanted = sorted(e for e in extras if re.fullmatch(r"cuda\d+(-local|-pip)?", e))
+    if wanted and package.version and package.key == "jax":
+        plugin = f"jax-{wanted[0].split('-')[0]}-plugin"
+        found = knowledge.pypi_build(plugin, package.version, _platform(markers))
+        major = re.search(r"cuda(\d+)", plugin)
+        if found is not None:
+            return _props("cuda", found.cuda, found.cudnn, f"jax[{wanted[0]}] -> {plugin} {package.version}",
+                          cudnn_major=found.cudnn_major)
+        return _props("cuda", major.group(1) if major else None, evidence=f"jax[{wanted[0]}]")
     jaxlib = index.version_of(r"jaxlib")
     local = _local(jaxlib[1]) if jaxlib else ""
     match = re.fullmatch(r"cuda(\d+)\.cudnn(\d)(\d+)", local)
     if match:
         return _props("cuda", match.group(1), f"{match.group(2)}.{match.group(3)}",
                       f"jaxlib local version +{local}")
+    # The older tag form, jaxlib==0.1.72+cuda111: CUDA 11.1, the cuDNN not named.
+    cuda = wheels.cu_tag(local) if re.fullmatch(r"cuda\d{3,}", local) else None
+    if cuda:
+        return _props("cuda", cuda, evidence=f"jaxlib local version +{local}")
     if local.startswith("rocm"):
         return _props("rocm", evidence=f"jaxlib local version +{local}")
     return _props("cpu", evidence="no jax-cuda plugin and no CUDA jaxlib") if package.version else {}
 
 
-def _onnxruntime(package: Package, site: Sequence[Path]) -> dict[str, str]:
+def _onnxruntime(package: Package, site: Sequence[Path], markers: Mapping[str, str]) -> dict[str, str]:
     if package.key in ("onnxruntime", "onnxruntime-directml"):
         return _props("cpu", evidence=f"the {package.key} package (the CUDA build is onnxruntime-gpu)")
     if package.key == "onnxruntime-rocm":
         return _props("rocm", evidence="the onnxruntime-rocm package")
     text = _site_file(site, "onnxruntime/capi/build_and_package_info.py") if package.installed else None
     if text is not None:
-        cuda, cudnn = _python_string(text, "cuda_version"), _python_string(text, "cudnn_version")
+        info = wheels.python_assignments(text)
+        cuda, cudnn = info.get("cuda_version"), info.get("cudnn_version")
         if isinstance(cuda, str) and cuda:
+            from_pypi = knowledge.pypi_build("onnxruntime-gpu", package.version or "", _platform(markers))
             return _props("cuda", knowledge.major_minor(cuda), cudnn if isinstance(cudnn, str) and cudnn else None,
-                          "onnxruntime/capi/build_and_package_info.py")
-    build = knowledge.onnxruntime_build(package.version.split("+")[0]) if package.version else None
-    if build is None:
-        return _props("cuda", evidence="the onnxruntime-gpu package")
-    return _props("cuda", build.cuda, evidence="default build of this version (knowledge base)",
-                  cudnn_major=build.cudnn)
+                          "onnxruntime/capi/build_and_package_info.py",
+                          cudnn_major=from_pypi.cudnn_major if from_pypi is not None and from_pypi.cuda and
+                          from_pypi.cuda.split(".")[0] == cuda.split(".")[0] else None)
+    if not package.version:
+        return {}
+    platform = _platform(markers)
+    return _from_pypi("onnxruntime-gpu", package, platform) or _unknown(package, platform)
 
 
 def keras_backend(project: Path, index: _Index, environ: Mapping[str, str]) -> tuple[str, str] | None:
@@ -281,10 +326,53 @@ def build_properties(package: Package, index: _Index, site: Sequence[Path], proj
         return _tensorflow(package, index, site, markers)
     if key in ("jax", "jaxlib"):
         return _jax(package, index, markers)
+    if _PLUGIN.fullmatch(key):
+        return _jax_plugin(package, index, markers)
     if key.startswith("onnxruntime"):
-        return _onnxruntime(package, site)
+        return _onnxruntime(package, site, markers)
     if key == "keras":
         return _keras(package, index, project, environ)
+    return {}
+
+
+CONDA_FRAMEWORKS = ("pytorch", "tensorflow", "tensorflow-base", "jaxlib", "onnxruntime")
+_CONDA_CUDA = re.compile(r"(?:^|_)cuda(\d+)\.(\d+)(?:_|$)|(?:^|_)cuda(\d{2})(\d)(?=_|py|$)")
+_CONDA_CUDNN = re.compile(r"(?:^|_)cudnn(\d+(?:\.\d+)*)(?:_|$)")
+
+
+def conda_build(package: Package, index: _Index) -> dict[str, str]:
+    """A conda framework's build from its build string and the CUDA packages beside it.
+
+    pytorch channel: `py3.10_cuda11.8_cudnn8.7.0_0` (CUDA and cuDNN in the string), `py3.11_cpu_0`;
+    conda-forge: `cuda124_py311h3cc6e6a_303` / `cuda120py311h...` with a `cudnn` package beside it,
+    `cpu_generic_py311h..._3`. An environment file without build strings says it with
+    `pytorch-cuda=12.1`, `cudatoolkit=11.6` or `cuda-version=12.4`.
+    """
+    build = package.property("mlgov:conda:build") or ""
+    cudnn_pkg = next((p.version for p in index.by_key.get("cudnn", []) if p.ecosystem == "conda" and p.version),
+                     None)
+    cuda_match = _CONDA_CUDA.search(build)
+    if cuda_match:
+        major = cuda_match.group(1) or cuda_match.group(3)
+        minor = cuda_match.group(2) or cuda_match.group(4)
+        cudnn_match = _CONDA_CUDNN.search(build)
+        cudnn = cudnn_match.group(1) if cudnn_match else cudnn_pkg
+        return _props("cuda", f"{major}.{minor}", cudnn, f"conda build string {build}")
+    if re.search(r"(?:^|_)cpu(?:_|$)", build) or build.startswith("cpu"):
+        return _props("cpu", evidence=f"conda build string {build}")
+    if build:
+        return {GPU_BUILD: "unknown", EVIDENCE: f"conda build string {build} names no CUDA and no CPU build"}
+    # Only PyTorch's own channel says its CUDA through companions (pytorch-cuda=12.1,
+    # or cudatoolkit=11.6 before 1.13); for the others that would be a guess.
+    for companion in ("pytorch-cuda", "cudatoolkit", "cuda-version") if package.key == "pytorch" else ():
+        for other in index.by_key.get(companion, []):
+            if other.ecosystem == "conda" and other.version and re.match(r"\d+\.\d+", other.version):
+                return _props("cuda", knowledge.major_minor(other.version), cudnn_pkg,
+                              f"{companion}={other.version} beside it")
+    if package.version:
+        return {GPU_BUILD: "unknown",
+                EVIDENCE: f"conda {package.name} {package.version} without a build string, pytorch-cuda, "
+                          f"cudatoolkit or cuda-version beside it"}
     return {}
 
 
@@ -297,12 +385,15 @@ def annotate(packages: Sequence[Package], site_packages: Sequence[Path], project
     index = _Index(packages)
     result = []
     for package in packages:
+        props: dict[str, str] = {}
         if package.ecosystem == "pypi" and package.key in FRAMEWORKS:
             props = build_properties(package, index, site_packages, project, markers, environ)
-            if props:
-                ours = set(props)
-                kept = tuple(p for p in package.properties if p[0] not in ours)
-                package = replace(package, properties=kept + tuple(props.items()))
+        elif package.ecosystem == "conda" and package.key in CONDA_FRAMEWORKS:
+            props = conda_build(package, index)
+        if props:
+            ours = set(props)
+            kept = tuple(p for p in package.properties if p[0] not in ours)
+            package = replace(package, properties=kept + tuple(props.items()))
         result.append(package)
     return tuple(result)
 

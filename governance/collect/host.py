@@ -428,12 +428,16 @@ def probe(root: Path = Path("/"), site_packages: Sequence[Path] = (), name: str 
                     gpus=reading.gpus, cuda_runtimes=tuple(runtimes), cudnn=tuple(cudnn))
 
 
-def scanned_site_packages(python: Path | None) -> tuple[Path, ...]:
-    """The site-packages a probe looks in: the given environment, else the running interpreter's."""
+def scanned_site_packages(python: Path | None, project: Path | None = None) -> tuple[Path, ...]:
+    """The site-packages a probe looks in: the given environment, else the running interpreter's.
+
+    `project` is the folder whose files may be hostile (the current one for
+    `mlgov probe`): an interpreter inside it is never run.
+    """
     if python is not None:
         from governance.collect.environment import locate
 
-        return locate(python).site_packages
+        return locate(python, project).site_packages
     import sysconfig
 
     paths = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}

@@ -12,9 +12,12 @@ def read_pyproject(root: Path) -> dict[str, object] | None:
     path = root / "pyproject.toml"
     if not path.is_file():
         return None
+    from governance.inputs import read_input, reading
+
+    text = read_input(path, "pyproject.toml", 16 * 1024 * 1024)
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        with reading(path, "pyproject.toml"):
+            return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib says "... (at line 3, column 7)"; keep the line in our form.
         line = _line_of(str(exc))

@@ -8,9 +8,10 @@ unpinned requirements are kept as they are, since they are what pin rules judge.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -18,6 +19,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from governance.collect.declared import Declaration, exact_version
 from governance.collect.environment import marker_applies
 from governance.errors import InputError
+from governance.escape import quote
+from governance.inputs import allowed_roots, inside, read_input, reading
 from governance.inputs import relative as relative_name
 from governance.model import Hash, Provenance, Source
 
@@ -32,6 +35,7 @@ _HASH_RE = re.compile(r"^(sha256|sha384|sha512|md5):([0-9a-fA-F]+)$")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 _EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]*)\])?")
 _MAX_INCLUDE_DEPTH = 20
+MAX_REQUIREMENTS_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -41,6 +45,7 @@ class RequirementsFile:
     declarations: list[Declaration] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     index_urls: list[str] = field(default_factory=list)
+    find_links: list[str] = field(default_factory=list)
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -51,8 +56,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     for number, raw in enumerate(text.splitlines(), 1):
         if not buffer:
             start = number
-        # pip strips comments that start a line or follow whitespace.
-        stripped = re.sub(r"(^|\s+)#.*$", "", raw)
+        stripped = _strip_comment(raw)
         if stripped.endswith("\\"):
             buffer += stripped[:-1] + " "
             continue
@@ -65,12 +69,38 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return lines
 
 
+def _strip_comment(raw: str) -> str:
+    r"""pip's rule: a comment starts a line or follows whitespace. Linear, unlike the
+    regex `(^|\s+)#.*$`, which backtracks quadratically on a line of spaces."""
+    position = raw.find("#")
+    while position >= 0:
+        if position == 0 or raw[position - 1].isspace():
+            return raw[:position].rstrip()
+        position = raw.find("#", position + 1)
+    return raw
+
+
 def read_requirements(paths: list[Path], root: Path, markers: dict[str, str]) -> RequirementsFile:
     result = RequirementsFile()
     seen: set[Path] = set()
     for path in paths:
         _read(path, root, markers, result, seen, constraint=False, depth=0)
+    _pytorch_index(result)
     return result
+
+
+def _pytorch_index(result: RequirementsFile) -> None:
+    """A `+cuXYZ` pin is served by PyTorch's index only: when the files name such an index
+    (-i, --extra-index-url, -f), it is the pin's source, so the GPU rules can tell an
+    installable pin from one no index serves (GPU008)."""
+    pytorch = next((u for u in result.index_urls + result.find_links if "download.pytorch.org" in u), None)
+    if pytorch is None:
+        return
+    for position, declaration in enumerate(result.declarations):
+        local = (declaration.version or "").partition("+")[2].lower()
+        if local.startswith(("cu", "rocm", "cpu")) and declaration.provenance.source is None:
+            provenance = replace(declaration.provenance, source=Source(kind="index", url=pytorch))
+            result.declarations[position] = replace(declaration, provenance=provenance)
 
 
 def _read(path: Path, root: Path, markers: dict[str, str], result: RequirementsFile,
@@ -82,20 +112,22 @@ def _read(path: Path, root: Path, markers: dict[str, str], result: RequirementsF
     if depth > _MAX_INCLUDE_DEPTH:
         raise InputError("includes nest too deeply (a cycle?)", file=included_from[0] if included_from else path,
                          line=included_from[1] if included_from else None)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        if included_from:
-            raise InputError(f"included file not found: {path}", file=included_from[0],
-                             line=included_from[1]) from None
-        raise InputError("file not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InputError(f"cannot read: {reason}", file=path) from None
     relative = relative_name(path, root)
+    if included_from:
+        # An include may name only a file of the project: `-r /etc/passwd`,
+        # `-r ../token` or a link out would put another file's lines in messages.
+        if not inside(path, (root.resolve(),)):
+            raise InputError(f"included file {quote(relative, 120)} lies outside the project; not read",
+                             file=included_from[0], line=included_from[1])
+        if not os.path.lexists(path):
+            raise InputError(f"included file not found: {quote(relative, 120)}", file=included_from[0],
+                             line=included_from[1])
+    text = read_input(path, "requirements file", MAX_REQUIREMENTS_BYTES, shown=relative,
+                      within=(root.resolve(),))
     result.files.append(relative)
-    for number, line in _logical_lines(text):
-        _parse_line(line, number, path, relative, root, markers, result, seen, constraint, depth)
+    with reading(relative, "requirements file"):
+        for number, line in _logical_lines(text):
+            _parse_line(line, number, path, relative, root, markers, result, seen, constraint, depth)
 
 
 def _split(line: str, relative: str, number: int) -> list[str]:
@@ -130,10 +162,12 @@ def _parse_line(line: str, number: int, path: Path, relative: str, root: Path,
                 raise InputError(f"{option} needs a value", file=relative, line=number)
             if option in ("-i", "--index-url", "--extra-index-url"):
                 result.index_urls.append(value)
+            elif option in ("-f", "--find-links"):
+                result.find_links.append(value)
             return
         if option in _FLAG_OPTIONS:
             return
-        raise InputError(f"unknown option {option!r}", file=relative, line=number)
+        raise InputError(f"unknown option {quote(option, 60)}", file=relative, line=number)
 
     # A requirement, perhaps followed by per-requirement options (--hash=...).
     requirement_text, hashes = _split_hashes(line, relative, number)
@@ -156,14 +190,14 @@ def _split_hashes(line: str, relative: str, number: int) -> tuple[str, tuple[Has
                 value = next(iterator, "")
             match = _HASH_RE.match(value)
             if not match:
-                raise InputError(f"bad --hash value {value!r} (expected sha256:<hex>)",
+                raise InputError(f"bad --hash value {quote(value, 80)} (expected sha256:<hex>)",
                                  file=relative, line=number)
             hashes.append(Hash(match.group(1), match.group(2).lower()))
         elif option in ("--global-option", "--config-settings", "--install-option"):
             if not value:
                 next(iterator, None)
         else:
-            raise InputError(f"unknown per-requirement option {option!r}", file=relative, line=number)
+            raise InputError(f"unknown per-requirement option {quote(option, 60)}", file=relative, line=number)
     return requirement_text, tuple(sorted(set(hashes)))
 
 
@@ -195,13 +229,13 @@ def _add(text: str, number: int, relative: str, markers: dict[str, str], result:
         if name is None:
             name = _name_from_location(location, base)
         if name is None:
-            raise InputError(f"cannot tell the package name of {location!r}: add #egg=NAME or use 'NAME @ URL'",
+            raise InputError(f"cannot tell the package name of {quote(location)}: add #egg=NAME or use 'NAME @ URL'",
                              file=relative, line=number)
     else:
         try:
             requirement = Requirement(bare)
         except InvalidRequirement as exc:
-            raise InputError(f"invalid requirement {bare!r}: {_first_line(str(exc))}",
+            raise InputError(f"invalid requirement {quote(bare)}: {_first_line(str(exc))}",
                              file=relative, line=number) from None
         name = requirement.name
         extras = tuple(sorted(requirement.extras))
@@ -217,7 +251,7 @@ def _add(text: str, number: int, relative: str, markers: dict[str, str], result:
         try:
             applies = marker_applies(Marker(marker_text), markers)
         except InvalidMarker as exc:
-            raise InputError(f"invalid marker {marker_text!r}: {_first_line(str(exc))}",
+            raise InputError(f"invalid marker {quote(marker_text)}: {_first_line(str(exc))}",
                              file=relative, line=number) from None
     provenance = Provenance(
         file=relative, kind="requirements", line=number, specifier=specifier,
@@ -229,7 +263,10 @@ def _add(text: str, number: int, relative: str, markers: dict[str, str], result:
 
 
 def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else text
+    # packaging's messages quote the requirement again: inert and short as well.
+    from governance.escape import clip, terminal
+
+    return clip(terminal(text.strip().splitlines()[0] if text.strip() else text), 200)
 
 
 def _source_for(location: str, editable: bool) -> Source:
@@ -251,7 +288,8 @@ def _name_from_location(location: str, folder: Path) -> str | None:
     if "://" not in base:
         # A local project folder: its pyproject.toml names it (read, never built).
         local = folder / base.removeprefix("file:")
-        if local.is_dir():
+        roots = allowed_roots()
+        if local.is_dir() and (roots is None or inside(local, roots)):
             from governance.collect.project import project_name
 
             return project_name(local)[0]
@@ -265,8 +303,11 @@ def _name_from_location(location: str, folder: Path) -> str | None:
     return None
 
 
+# The requirements files read at the top of a project (discover.py names them when nothing is found).
+PATTERNS = ("requirements*.txt", "*-requirements.txt", "*_requirements.txt")
+
+
 def find_requirements_files(root: Path) -> list[Path]:
     """requirements*.txt (and *-requirements.txt) at the top of the project."""
-    names = {p for pattern in ("requirements*.txt", "*-requirements.txt", "*_requirements.txt")
-             for p in root.glob(pattern) if p.is_file()}
+    names = {p for pattern in PATTERNS for p in root.glob(pattern) if p.is_file()}
     return sorted(names)

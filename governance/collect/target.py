@@ -11,23 +11,9 @@ from __future__ import annotations
 import re
 
 from governance.errors import InputError
-
-# The marker values a CPython on each platform reports (platform_release and
-# platform_version vary per machine; lockfiles do not use them, so they stay empty).
-PLATFORMS: dict[str, dict[str, str]] = {
-    "linux-x86_64": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
-                     "platform_machine": "x86_64"},
-    "linux-aarch64": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
-                      "platform_machine": "aarch64"},
-    "macos-arm64": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix",
-                    "platform_machine": "arm64"},
-    "windows-amd64": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt",
-                      "platform_machine": "AMD64"},
-}
-
-# conda's name for the same platform (the subdir of a channel).
-CONDA_SUBDIRS = {"linux-x86_64": "linux-64", "linux-aarch64": "linux-aarch64",
-                 "macos-arm64": "osx-arm64", "windows-amd64": "win-64"}
+# The tables live in governance.platforms, which the CLI imports for its option
+# choices without importing the collectors.
+from governance.platforms import CONDA_SUBDIRS, PLATFORMS
 
 _PYTHON = re.compile(r"^3\.(\d{1,2})(?:\.(\d{1,3}))?$")
 
@@ -79,7 +65,8 @@ def conda_subdir(markers: dict[str, str]) -> str | None:
     return CONDA_SUBDIRS.get(platform) if platform else None
 
 
-def resolve(platform: str | None, python: str | None, interpreter: object = None) -> tuple[dict[str, str] | None, str | None]:
+def resolve(platform: str | None, python: str | None, interpreter: object = None,
+            project: object = None) -> tuple[dict[str, str] | None, str | None]:
     """(markers, label) for ScanOptions from --target-platform/--target-python.
 
     (None, None) when neither is given: the scanned interpreter's (or the host's)
@@ -92,7 +79,8 @@ def resolve(platform: str | None, python: str | None, interpreter: object = None
 
     from governance.collect import environment
 
-    base = environment.locate(Path(str(interpreter))).markers if interpreter is not None \
+    base = environment.locate(Path(str(interpreter)), Path(str(project)) if project is not None else None).markers \
+        if interpreter is not None \
         else environment.host_markers()
     markers = target_markers(platform, python, base)
     return markers, label(markers)

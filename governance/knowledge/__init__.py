@@ -1,12 +1,16 @@
 """Shipped facts about the GPU stack, read from the data files beside this module.
 
 cuda.toml: CUDA toolkit -> minimum driver, minor-version-compatibility floors.
-frameworks.toml: framework version -> the CUDA and cuDNN it was built for.
+pypi_builds.json: each framework release on PyPI -> the build of its wheel per platform, written by
+  scripts/refresh_knowledge.py from the wheels' own metadata and build files.
+frameworks.toml: PyTorch's own +cuXYZ builds (download.pytorch.org), which cannot be read from PyPI.
+lifecycle.toml: end-of-life dates of driver branches, CUDA, Python and framework series.
 docs/knowledge.md says how to update them; every entry names its source.
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -88,73 +92,102 @@ def _series_of(version: str) -> str | None:
     return f"{release[0]}.{release[1] if len(release) > 1 else 0}"
 
 
-@dataclass(frozen=True)
-class TorchSeries:
-    series: str
-    variants: tuple[str, ...]
-    pypi_default: str | None
-    cudnn: dict[str, str]  # variant -> cuDNN version; "*" when one for all
+def base_version(version: str) -> str:
+    """'2.5.1+cu124' -> '2.5.1'; the release a knowledge row is keyed by (normalised: '2.10' == '2.10.0')."""
+    try:
+        return Version(version.split("+", 1)[0]).base_version
+    except InvalidVersion:
+        return version.split("+", 1)[0]
 
 
-def torch_series(version: str) -> TorchSeries | None:
-    series = _series_of(version)
-    if series is None:
-        return None
-    for row in _load("frameworks.toml")["torch"]:
-        if row["series"] == series:
-            cudnn = row.get("cudnn")
-            table = dict(cudnn) if isinstance(cudnn, dict) else ({"*": cudnn} if cudnn else {})
-            return TorchSeries(series=series, variants=tuple(row["variants"]),
-                               pypi_default=row.get("pypi_default"), cudnn=table)
-    return None
+@lru_cache(maxsize=None)
+def _pypi() -> dict[str, Any]:
+    with (_HERE / "pypi_builds.json").open("rb") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
 
 
-def torch_cudnn(version: str, cuda: str) -> str | None:
-    found = torch_series(version)
-    if found is None:
-        return None
-    return found.cudnn.get(major_minor(cuda)) or found.cudnn.get("*")
+def pypi_read_on() -> str:
+    """The day the wheels on PyPI were last read (scripts/refresh_knowledge.py)."""
+    return str(_pypi()["read_on"])
 
 
 @dataclass(frozen=True)
 class Build:
-    cuda: str | None
-    cudnn: str | None  # a version or just the major ("9")
+    build: str = "cuda"  # cuda | cpu | rocm
+    cuda: str | None = None
+    cudnn: str | None = None  # a version, or just the major ("9")
+    cudnn_major: str | None = None
+    source: str = ""
+
+
+def pypi_releases(project: str) -> dict[str, dict[str, Any]]:
+    """release -> platform -> row, as read from the wheels on PyPI."""
+    table: dict[str, dict[str, Any]] = _pypi()["projects"].get(project, {})
+    return table
+
+
+def pypi_build(project: str, version: str, platform: str) -> Build | None:
+    """The build of `project==version` PyPI serves for `platform` ("linux-x86_64", "linux-aarch64",
+    "windows-amd64", "macos-arm64"); None when that release or platform was not read."""
+    wanted = base_version(version)
+    for release, platforms in pypi_releases(project).items():
+        if base_version(release) == wanted:
+            row = platforms.get(platform)
+            if row is None:
+                return None
+            return Build(build=row["build"], cuda=row.get("cuda"), cudnn=row.get("cudnn"),
+                         cudnn_major=row.get("cudnn_major"), source=row["source"])
+    return None
+
+
+def pypi_knows(project: str, version: str) -> bool:
+    wanted = base_version(version)
+    return any(base_version(r) == wanted for r in pypi_releases(project))
+
+
+@dataclass(frozen=True)
+class TorchSeries:
+    series: str
+    variants: tuple[str, ...]
+    cudnn: dict[str, str]  # variant -> cuDNN version of PyTorch's own +cuXYZ builds
+
+
+def torch_series(version: str) -> TorchSeries | None:
+    series = _series_of(version.split("+", 1)[0])
+    if series is None:
+        return None
+    for row in _load("frameworks.toml")["torch"]:
+        if row["series"] == series:
+            return TorchSeries(series=series, variants=tuple(row["variants"]), cudnn=dict(row.get("cudnn", {})))
+    return None
+
+
+def torch_cudnn(version: str, cuda: str) -> str | None:
+    """The cuDNN a torch build for `cuda` pins: PyPI's wheel when it is that build, else PyTorch's
+    +cuXYZ build of that CUDA (from PyTorch's matrix); None when neither is known."""
+    wanted = major_minor(cuda)
+    for platform in ("linux-x86_64", "linux-aarch64"):
+        found = pypi_build("torch", version, platform)
+        if found is not None and found.cuda == wanted and found.cudnn:
+            return found.cudnn
+    series = torch_series(version)
+    return series.cudnn.get(wanted) if series is not None else None
 
 
 def tensorflow_build(version: str) -> Build | None:
+    """TensorFlow's tested build configuration of a series (what its official GPU images install)."""
     series = _series_of(version)
     for row in _load("frameworks.toml")["tensorflow"]:
         if series in row["series"]:
-            return Build(cuda=row["cuda"], cudnn=row["cudnn"])
-    return None
-
-
-def _in(spec: str, version: str) -> bool:
-    try:
-        return SpecifierSet(spec).contains(Version(version), prereleases=True)
-    except InvalidVersion:
-        return False
-
-
-def jax_plugin_build(plugin: str, version: str) -> Build | None:
-    for row in _load("frameworks.toml")["jax"]:
-        if row["plugin"] == plugin and _in(row["versions"], version):
-            return Build(cuda=row["cuda"], cudnn=str(row["cudnn_major"]))
-    return None
-
-
-def onnxruntime_build(version: str) -> Build | None:
-    for row in _load("frameworks.toml")["onnxruntime"]:
-        if _in(row["versions"], version):
-            return Build(cuda=row["cuda"], cudnn=str(row["cudnn_major"]))
+            return Build(cuda=row["cuda"], cudnn=row["cudnn"], source=str(row["source"]))
     return None
 
 
 def sources() -> dict[str, str]:
     """Every cited source, for docs and for checking that each entry cites one."""
     found: dict[str, str] = {}
-    for name in ("cuda.toml", "frameworks.toml"):
+    for name in ("cuda.toml", "frameworks.toml", "lifecycle.toml"):
         found.update(_load(name).get("sources", {}))
     return found
 
@@ -162,8 +195,38 @@ def sources() -> dict[str, str]:
 def entries() -> list[tuple[str, dict[str, Any]]]:
     """(table, entry) for every fact, for the knowledge base's own tests."""
     rows: list[tuple[str, dict[str, Any]]] = []
-    for name in ("cuda.toml", "frameworks.toml"):
+    for name in ("cuda.toml", "frameworks.toml", "lifecycle.toml"):
         for table, value in _load(name).items():
             if isinstance(value, list):
                 rows.extend((table, row) for row in value)
     return rows
+
+
+@dataclass(frozen=True)
+class EndOfLife:
+    what: str  # "NVIDIA driver branch R535", "Python 3.9"
+    eol: str  # "2026-06", or "listed" (the source lists it as ended, without a date)
+    source: str
+
+    def ended(self, today: str) -> bool:
+        """Whether it is past its end of life on `today` (YYYY-MM-DD)."""
+        return self.eol == "listed" or self.eol <= today
+
+
+def driver_branch_eol(driver: str) -> EndOfLife | None:
+    """The lifecycle of the branch a driver belongs to ('535.183.01' -> R535); None when unknown."""
+    parts = driver_tuple(driver)
+    if not parts:
+        return None
+    for row in _load("lifecycle.toml")["driver_branch"]:
+        if int(row["branch"]) == parts[0]:
+            return EndOfLife(f"NVIDIA driver branch R{parts[0]}", str(row["eol"]), str(row["source"]))
+    return None
+
+
+def python_eol(version: str) -> EndOfLife | None:
+    wanted = major_minor(version)
+    for row in _load("lifecycle.toml")["python"]:
+        if row["version"] == wanted:
+            return EndOfLife(f"Python {wanted}", str(row["eol"]), str(row["source"]))
+    return None

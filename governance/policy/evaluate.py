@@ -6,8 +6,10 @@ The clock is passed in so that waiver expiry is testable and a re-run of
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
+from governance import fleet
 from governance.model import Evaluation, Finding, Inventory
 from governance.policy.context import RuleContext
 from governance.policy.load import Policy
@@ -17,10 +19,16 @@ from governance.policy.waivers import apply as apply_waivers
 
 
 def evaluate(inventory: Inventory, policy: Policy, now: datetime, sbom_digest: str | None = None) -> Evaluation:
-    ctx = RuleContext(inventory=inventory, policy=policy, now=now)
+    # A fleet is judged per distinct stack: a thousand identical nodes are one
+    # judgement, whose findings name every node (fleet.py).
+    groups = fleet.group(inventory.hosts)
+    judged_inventory = inventory if len(groups) == len(inventory.hosts) else \
+        replace(inventory, hosts=tuple(g.stack for g in groups))
+    ctx = RuleContext(inventory=judged_inventory, policy=policy, now=now)
     findings: list[Finding] = []
     for family in families():
         findings.extend(f for f in family.check(ctx) if f is not None)
+    findings = fleet.name_every_host(findings, groups)
     # One finding per (rule, place, message): two files can agree on a problem
     # but one requirement line should not be reported twice.
     unique = {(f.rule_id, f.component, f.file, f.line, f.host, f.vulnerability, f.message): f for f in findings}

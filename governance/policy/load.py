@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from governance.errors import PolicyError
-from governance.inputs import read_input
+from governance.inputs import read_input, reading
 from governance.policy.positions import PathKey, dotted, key_lines, line_of
 from governance.policy.waiver import Waiver, parse_waiver
 from governance.resources import data_dir
@@ -125,6 +125,18 @@ def _stage_key(key: str) -> str | None:
     return f"unknown stage {key!r} ({hint}stages are {', '.join(STAGES)})"
 
 
+def _model_formats(value: Any) -> str | None:
+    complaint = _list_of_str(value)
+    if complaint:
+        return complaint
+    from governance.collect.models.formats import FORMATS
+
+    unknown = [v for v in value if v not in FORMATS]
+    if unknown:
+        return f"unknown model format {unknown[0]!r} (formats: {', '.join(FORMATS)})"
+    return None
+
+
 _STR = _type(str, "a string")
 _BOOL = _type(bool, "true or false")
 _INT = _type(int, "an integer")
@@ -148,7 +160,12 @@ GATES: dict[str, Any] = {
         "fail_on": _one_of("critical", "high", "medium", "low", "unknown", "none"),
     },
     "licenses": {"allow": _list_of_str, "deny": _list_of_str, "review": _list_of_str},
+    "containers": {"trusted": _list_of_str, "require_digest": _BOOL},
     "waiver_limits": {"max_days": _positive_int, "require_expiry": _BOOL, "require_owner": _BOOL},
+    # The level of every finding that says "mlgov could not judge this" (rules whose
+    # default level is NOT_JUDGED): how much a stage tolerates what was not checked.
+    "coverage": {"not_judged": _one_of("error", "warning", "note")},
+    "models": {"allow_formats": _model_formats, "manifest": _STR, "allow_globals": _list_of_str},
 }
 # A list holding one table's schema stands for an array of tables ([[waivers]]).
 WAIVER: dict[str, Any] = {
@@ -186,8 +203,26 @@ class Policy:
             return section.get(key, default)
         return default
 
+    def not_judged(self) -> str:
+        """The level of a "could not be judged" finding at this stage.
+
+        `[coverage] not_judged` when the policy sets it; otherwise fail closed at
+        production (an error) and warn before it.
+        """
+        value = self.get("coverage", "not_judged")
+        if value in ("error", "warning", "note"):
+            return str(value)
+        return "error" if self.stage == "production" else "warning"
+
     def level(self, rule_id: str, default: str) -> str:
-        """An exact rule id wins over a pattern; among patterns, the longest."""
+        """An exact rule id wins over a pattern; among patterns, the longest.
+
+        A default of NOT_JUDGED stands for the stage's `[coverage] not_judged`.
+        """
+        from governance.policy.rule import NOT_JUDGED
+
+        if default == NOT_JUDGED:
+            default = self.not_judged()
         rules = self.settings.get("rules") or {}
         if rule_id in rules:
             return str(rules[rule_id])
@@ -285,6 +320,11 @@ class PolicyFile:
 
 def read_policy(path: Path) -> PolicyFile:
     text = read_input(path, "policy file")
+    with reading(path, "policy file"):
+        return _read_policy(path, text)
+
+
+def _read_policy(path: Path, text: str) -> PolicyFile:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

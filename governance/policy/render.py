@@ -21,6 +21,10 @@ Every rule has a stable id (SARIF, JUnit, waivers and `[rules]` use it), a famil
 a default level and a one-line description. A policy changes a level with
 `[rules] ID = "error" | "warning" | "note" | "off"` (or a pattern such as
 `"GPU*"`, `"*"`), per stage under `[stages.<stage>.rules]`; see docs/policy.md.
+
+A rule whose default level is `not-judged` reports something mlgov could not
+judge; its level comes from the stage's `[coverage] not_judged` (shipped: an
+error at `production`, a warning before it), unless `[rules]` names the rule.
 """
 
 
@@ -42,7 +46,7 @@ def catalogue_text(rules: tuple[Rule, ...], fmt: str) -> str:
         return "\n".join(out) + "\n"
     width = max((len(r.id) for r in rules), default=6)
     fam = max((len(r.family) for r in rules), default=6)
-    return "".join(f"{r.id:<{width}}  {r.family:<{fam}}  {r.level:<7}  {r.description}\n" for r in rules)
+    return "".join(f"{r.id:<{width}}  {r.family:<{fam}}  {r.level:<10}  {r.description}\n" for r in rules)
 
 
 def _md(text: str) -> str:

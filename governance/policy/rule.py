@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The default level of a rule that reports what mlgov could not judge (an input
+# it cannot read, a build it cannot attribute, advisories it was not given).
+# Such a finding takes its level from the stage (`[coverage] not_judged`), so one
+# setting says how much "not judged" a gate tolerates: an error at production,
+# a warning before it. `[rules] ID = ...` still overrides it for one rule.
+NOT_JUDGED = "not-judged"
+
 
 @dataclass(frozen=True)
 class Rule:
     id: str  # stable: SARIF, JUnit, waivers and docs use it
     family: str
-    level: str  # default level: "error" | "warning" | "note"
+    level: str  # default level: "error" | "warning" | "note" | NOT_JUDGED (from the stage)
     description: str  # one line
     help: str  # what to do about it, for SARIF's help text and the docs
+
+    @property
+    def not_judged(self) -> bool:
+        return self.level == NOT_JUDGED
+
+    @property
+    def fixed_level(self) -> str:
+        """A level without a policy to ask: what SARIF's defaultConfiguration shows."""
+        return "warning" if self.not_judged else self.level

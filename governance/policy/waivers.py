@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -36,18 +38,25 @@ def matches(waiver: Waiver, rule_id: str, package: str | None, version: str | No
         if wanted != rule_id.upper() and wanted not in {i.upper() for i in ids}:
             return False
     if waiver.package is not None:
-        requirement = Requirement(waiver.package)  # validated when the policy was loaded
-        if package is None or canonicalize_name(requirement.name) != package:
+        name, specifier = _package(waiver.package)  # validated when the policy was loaded
+        if package is None or name != package:
             return False
-        if requirement.specifier:
+        if specifier:
             try:
                 parsed = Version(version or "")
             except InvalidVersion:
                 return False
             # PEP 440 already lets "==1.10.0" match 1.10.0+cu113 and "==1.10.0+cu113" only that build.
-            if not requirement.specifier.contains(parsed, prereleases=True):
+            if not specifier.contains(parsed, prereleases=True):
                 return False
     return True
+
+
+@lru_cache(maxsize=None)
+def _package(text: str) -> tuple[str, SpecifierSet]:
+    """A waiver's `package` parsed once per evaluation, not once per finding."""
+    requirement = Requirement(text)
+    return canonicalize_name(requirement.name), requirement.specifier
 
 
 def _finding_matches(waiver: Waiver, finding: Finding) -> bool:
@@ -69,12 +78,24 @@ def apply(ctx: RuleContext, findings: Iterable[Finding]) -> list[Finding]:
     result: list[Finding | None] = []  # _about() is None when its rule is off
     used: set[int] = set()
     would_have: dict[int, int] = {}
+    by_name: dict[str, list[int]] = {}
+    any_package: list[int] = []
+    for index, waiver in enumerate(waivers):
+        if waiver.package is None:
+            any_package.append(index)
+        else:
+            by_name.setdefault(_package(waiver.package)[0], []).append(index)
     for finding in findings:
         if finding.rule_id in OWN_RULES:
             result.append(finding)
             continue
         chosen = None
-        for index, waiver in enumerate(waivers):
+        # Only waivers for this package (or for any package) can match: found
+        # through an index, in file order, instead of every waiver per finding.
+        candidates = sorted(by_name.get(finding.package or "", []) + any_package) if finding.package \
+            else any_package
+        for index in candidates:
+            waiver = waivers[index]
             if not _finding_matches(waiver, finding):
                 continue
             if expired(waiver, today):

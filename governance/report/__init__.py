@@ -7,11 +7,12 @@ extension to its format.
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from governance.model import Evaluation
+if TYPE_CHECKING:  # the CLI imports this module for FORMATS at start-up: no model import at run time
+    from governance.model import Evaluation
 
-Renderer = Callable[[Evaluation], str]
+Renderer = Callable[["Evaluation"], str]
 
 # format name -> "module:function", imported on first use to keep start-up small.
 _RENDERERS: dict[str, str] = {

@@ -104,9 +104,8 @@ def security_score(finding: Finding, inventory: Inventory, threshold: str = "hig
     return SEVERITY_SCORES.get(severity, at_threshold)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-
-
 def printable(text: str) -> str:
-    """Drop control characters that XML 1.0 cannot carry and terminals would obey."""
-    return _CONTROL.sub("\ufffd", text)
+    """Text XML 1.0 can carry, controls and bidi marks shown rather than obeyed (escape.xml_text)."""
+    from governance.escape import xml_text
+
+    return xml_text(text)

@@ -26,6 +26,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         value = getattr(finding, key)
         if value is not None:
             data[key] = value
+    if finding.hosts:
+        data["hosts"] = list(finding.hosts)
     if finding.aliases:
         data["aliases"] = list(finding.aliases)
     if finding.baseline is not None:
@@ -91,4 +93,6 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
 
 
 def render(evaluation: Evaluation) -> str:
-    return json.dumps(report_dict(evaluation), indent=2, ensure_ascii=False) + "\n"
+    from governance.escape import json_text
+
+    return json_text(json.dumps(report_dict(evaluation), indent=2, ensure_ascii=False)) + "\n"

@@ -12,6 +12,7 @@ import re
 from itertools import groupby
 
 from governance import __version__
+from governance.escape import markdown, terminal
 from governance.model import Evaluation, Finding
 from governance.report.common import baseline_line, counts, rule_for, subject, where
 
@@ -28,8 +29,8 @@ _URL = re.compile(r"\b(?:https?|ftp)://\S+", re.IGNORECASE)
 def _clip(text: str, limit: int) -> str:
     """At most `limit` characters, never ending inside a URL.
 
-    GitHub links a bare URL; one cut short would become a link to a page that
-    does not exist, so a URL that does not fit is left out whole.
+    A URL cut short reads as (and, anywhere it is linked, becomes) a link to a
+    page that does not exist, so a URL that does not fit is left out whole.
     """
     if len(text) <= limit:
         return text
@@ -43,15 +44,13 @@ def _clip(text: str, limit: int) -> str:
 
 def _cell(text: str, limit: int = CELL) -> str:
     # Metadata is hostile input: no table breaks, no HTML, no links, no mentions.
-    text = _clip(" ".join(text.split()), limit)
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("&", "&amp;").replace("<", "&lt;")
-            .replace(">", "&gt;").replace("[", "\\[").replace("]", "\\]").replace("@", "@\u200b"))
+    return markdown(_clip(" ".join(text.split()), limit))
 
 
 def _code(text: str) -> str:
     # A code span shows its text literally (no HTML, no links, no mentions);
     # it cannot escape a backtick, so those are dropped, and a pipe would end the table cell.
-    text = " ".join(text.replace("`", "").split())
+    text = " ".join(terminal(text).replace("`", "").split())
     if len(text) > 120:
         text = text[:119] + "…"
     text = text.replace("|", "\\|")

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from governance import DOCS_URL, __version__
 from governance.model import Evaluation, Finding
-from governance.report.common import family, fingerprint, printable, rule_for, security_score
+from governance.escape import repo_uri, terminal
+from governance.report.common import family, fingerprint, rule_for, security_score
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "mlgovFindingIdentity/v1"
@@ -31,7 +32,7 @@ MAX_RESULTS = 25_000
 
 
 def _text(value: str) -> str:
-    return printable(value)
+    return terminal(value)
 
 
 def _descriptor(rule_id: str, score: float | None) -> dict[str, Any]:
@@ -52,19 +53,21 @@ def _descriptor(rule_id: str, score: float | None) -> dict[str, Any]:
     }
     if rule is not None:
         descriptor["helpUri"] = f"{DOCS_URL}/rules.md#{rule_id.lower()}"
-    if rule is not None:
-        descriptor["defaultConfiguration"] = {"level": rule.level}
+        descriptor["defaultConfiguration"] = {"level": rule.fixed_level}
     return descriptor
 
 
-def _in_repository(evaluation: Evaluation, file: str) -> str:
-    """A project-relative file as a URI relative to the source root."""
-    prefix = evaluation.project_path or ""
-    if Path(file).is_absolute():
-        if evaluation.source_root and Path(file).is_relative_to(evaluation.source_root):
-            return Path(file).relative_to(evaluation.source_root).as_posix()
-        return Path(file).as_uri()
-    return posixpath.normpath(posixpath.join(prefix, file))
+def _in_repository(evaluation: Evaluation, file: str) -> str | None:
+    """A project-relative file as a URI relative to the source root; None when it is not inside it.
+
+    repo_uri keeps only a plain relative path: a file name from a pull request
+    cannot become `javascript:` or `../../etc/passwd` in code scanning.
+    """
+    path = Path(file)
+    if path.is_absolute():
+        root = evaluation.source_root
+        return repo_uri(path.relative_to(root).as_posix()) if root and path.is_relative_to(root) else None
+    return repo_uri(posixpath.join(evaluation.project_path or "", file.replace("\\", "/")))
 
 
 def _fallback_artifact(evaluation: Evaluation) -> str:
@@ -74,18 +77,18 @@ def _fallback_artifact(evaluation: Evaluation) -> str:
     not a file in the repository, so a host-wide finding cannot point at it.)
     """
     for source in evaluation.inventory.sources:
-        if source and not source.startswith("<"):
-            return _in_repository(evaluation, source)
-    return (evaluation.project_path or ".").rstrip("/") + "/"
+        uri = _in_repository(evaluation, source) if source and not source.startswith("<") else None
+        if uri:
+            return uri
+    folder = repo_uri(evaluation.project_path) if evaluation.project_path else None
+    return folder + "/" if folder else "."
 
 
 def _location(finding: Finding, evaluation: Evaluation) -> dict[str, Any]:
-    uri = _in_repository(evaluation, finding.file) if finding.file else _fallback_artifact(evaluation)
-    artifact: dict[str, Any] = {"uri": uri}
-    if not uri.startswith("file:"):
-        artifact["uriBaseId"] = SRCROOT
+    file_uri = _in_repository(evaluation, finding.file) if finding.file else None
+    artifact: dict[str, Any] = {"uri": file_uri or _fallback_artifact(evaluation), "uriBaseId": SRCROOT}
     physical: dict[str, Any] = {"artifactLocation": artifact}
-    if finding.file and finding.line and finding.line > 0:
+    if file_uri and finding.line and finding.line > 0:
         physical["region"] = {"startLine": finding.line}
     location: dict[str, Any] = {"physicalLocation": physical}
     if finding.component or finding.package:
@@ -105,6 +108,8 @@ def _result(finding: Finding, index: int, evaluation: Evaluation) -> dict[str, A
             properties[key] = _text(value)
     if finding.aliases:
         properties["aliases"] = [_text(a) for a in finding.aliases]
+    if finding.hosts:
+        properties["hosts"] = [_text(h) for h in finding.hosts]
     score = security_score(finding, evaluation.inventory, evaluation.vulnerability_threshold)
     if score is not None:
         properties["security-severity"] = f"{score:.1f}"
@@ -190,4 +195,6 @@ def _utc(stamp: str) -> str:
 
 
 def render(evaluation: Evaluation) -> str:
-    return json.dumps(report_dict(evaluation), indent=2, ensure_ascii=False) + "\n"
+    from governance.escape import json_text
+
+    return json_text(json.dumps(report_dict(evaluation), indent=2, ensure_ascii=False)) + "\n"

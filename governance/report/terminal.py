@@ -1,5 +1,9 @@
 """The terminal summary: findings grouped by level and rule, the verdict last.
 
+Every string from an input goes through escape.terminal, and every line starts
+with mlgov's own text ("project", "note:", "-", the level, the verdict), so a
+package or project name cannot start a line of a CI log (`::add-mask::`).
+
 Waived findings are accepted risks: a project with hundreds of them would bury
 its few real errors, so they are one line per rule unless `--show-waived`.
 """
@@ -11,9 +15,10 @@ from itertools import groupby
 
 import click
 
+from governance.escape import terminal as t
 from governance.model import Evaluation, Finding, Level
 from governance.policy.catalogue import BY_ID
-from governance.report.common import baseline_line, printable, verdict_line, where
+from governance.report.common import baseline_line, verdict_line, where
 
 _COLOURS = {Level.ERROR: "red", Level.WARNING: "yellow", Level.NOTE: "cyan"}
 
@@ -26,18 +31,18 @@ def _waived_summary(waived: list[Finding]) -> list[str]:
         reason, _ = reasons.most_common(1)[0]
         more = f" and {len(reasons) - 1} other reason(s)" if len(reasons) > 1 else ""
         expiries = sorted(f.waiver_expires for f in items if f.waiver_expires)
-        expiry = f"; first expiry {expiries[0]}" if expiries else ""
-        lines.append(printable(f"  - {rule_id}: {len(items)} waived ({reason}{more}{expiry})"))
+        expiry = f"; first expiry {t(expiries[0])}" if expiries else ""
+        lines.append(f"  - {t(rule_id)}: {len(items)} waived ({t(reason)}{more}{expiry})")
     return lines
 
 
 def _waived_full(waived: list[Finding]) -> list[str]:
     lines = []
     for finding in waived:
-        extra = "".join(f", {label} {value}" for label, value in (
+        extra = "".join(f", {label} {t(value)}" for label, value in (
             ("owner", finding.waiver_owner), ("ticket", finding.waiver_ticket),
             ("expires", finding.waiver_expires)) if value)
-        lines.append(printable(f"  - {finding.rule_id} {finding.message} (waived: {finding.waiver_reason}{extra})"))
+        lines.append(f"  - {t(finding.rule_id)} {t(finding.message)} (waived: {t(finding.waiver_reason)}{extra})")
     return lines
 
 
@@ -48,24 +53,23 @@ def render(evaluation: Evaluation, colour: bool = False, quiet: bool = False, sh
     lines: list[str] = []
     if not quiet:
         inventory = evaluation.inventory
-        lines.append(printable(f"{inventory.project.name}: {len(inventory.packages)} package(s) from "
-                               f"{', '.join(inventory.sources) or 'no sources'}"))
+        lines.append(f"project {t(inventory.project.name)}: {len(inventory.packages)} package(s) from "
+                     f"{t(', '.join(inventory.sources)) or 'no sources'}")
         for note in inventory.notes:
-            lines.append(style(printable(f"  note: {note}"), dim=True))
+            lines.append(style(f"  note: {t(note)}", dim=True))
         active = [f for f in evaluation.findings if not f.waived]
         for (level, rule_id), group in groupby(active, key=lambda f: (f.level, f.rule_id)):
             items = list(group)
             rule = BY_ID.get(rule_id)
             title = rule.description if rule else ""
             lines.append("")
-            lines.append(style(f"{level.value.upper()} {rule_id}", fg=_COLOURS[level], bold=True)
+            lines.append(style(f"{level.value.upper()} {t(rule_id)}", fg=_COLOURS[level], bold=True)
                          + f" ({len(items)}) {title}")
             for finding in items:
                 place = where(finding)
                 mark = " [existing]" if finding.baseline == "existing" else ""
-                lines.append(printable(f"  - {finding.message}{mark}")
-                             + (style(printable(f"  [{place}]"), dim=True) if place and place not in finding.message
-                                else ""))
+                lines.append(f"  - {t(finding.message)}{mark}"
+                             + (style(f"  [{t(place)}]", dim=True) if place and place not in finding.message else ""))
         waived = [f for f in evaluation.findings if f.waived]
         if waived:
             lines.append("")
@@ -75,10 +79,10 @@ def render(evaluation: Evaluation, colour: bool = False, quiet: bool = False, sh
         if evaluation.baseline is not None and evaluation.baseline.fixed:
             lines.append("")
             lines.append(style(f"FIXED ({len(evaluation.baseline.fixed)}) since the baseline", fg="green", bold=True))
-            lines += [printable(f"  - {f.rule_id} {f.message}") for f in evaluation.baseline.fixed]
+            lines += [f"  - {t(f.rule_id)} {t(f.message)}" for f in evaluation.baseline.fixed]
         lines.append("")
-    if evaluation.baseline is not None and not quiet:
-        lines.append(printable(baseline_line(evaluation)))
-    verdict = verdict_line(evaluation)
-    lines.append(style(printable(verdict), fg="red" if evaluation.failed else "green", bold=True))
+        if evaluation.baseline is not None:
+            lines.append(t(baseline_line(evaluation)))
+    verdict = t(verdict_line(evaluation))
+    lines.append(style(verdict, fg="red" if evaluation.failed else "green", bold=True))
     return "\n".join(lines) + "\n"

@@ -1,32 +1,34 @@
-"""Inventory -> CycloneDX (JSON or XML), built with cyclonedx-python-lib.
+"""Inventory -> CycloneDX (JSON or XML), built directly as plain dicts.
 
-Whatever a policy rule needs goes into the document (components, hashes,
-`mlgov:` properties), so that `mlgov check sbom.cdx.json` reaches the same
-findings as the scan that wrote it.
+The document is put together from the sections (governance/sbom/sections.py):
+each turns its part of the Inventory into components, dependency entries,
+metadata properties or vulnerabilities in the JSON form. The JSON text is
+that dict; the XML is derived from the same dict (governance/sbom/xml.py).
+cyclonedx-python-lib is not used to write: its per-component object model
+(sorted sets ordered by comparison tuples, a generic serialiser) was three
+quarters of a 300-package scan, and it has no `modelCard` to fill in. The
+official schemas it ships still judge every document (validate.py).
+
+Whatever a policy rule needs goes into the document, so that
+`mlgov check sbom.cdx.json` reaches the same findings as the scan that wrote it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
 from datetime import datetime, timezone
-from typing import Any
 
 from governance import __version__
-from governance.model import Hash, Inventory, Package
-from governance.sbom import codec
-from governance.sbom import vulns as sbom_vulns
+from governance.model import Inventory
+from governance.sbom.packages import ROOT
+from governance.sbom import sections as registry
+from governance.sbom.sections import Json
 
-_HASH_ALGORITHMS = {"sha256": "SHA-256", "sha384": "SHA-384", "sha512": "SHA-512", "md5": "MD5",
-                    "sha1": "SHA-1"}
-_URL_TYPES = {
-    "homepage": "website", "home": "website", "source": "vcs", "source code": "vcs",
-    "repository": "vcs", "code": "vcs", "github": "vcs", "documentation": "documentation",
-    "docs": "documentation", "issues": "issue-tracker", "bug tracker": "issue-tracker",
-    "tracker": "issue-tracker", "bug reports": "issue-tracker", "changelog": "release-notes",
-    "release notes": "release-notes", "download": "distribution",
-}
+SPEC_VERSIONS = ("1.5", "1.6", "1.7")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def fixed_time() -> datetime | None:
@@ -37,115 +39,91 @@ def fixed_time() -> datetime | None:
     return None
 
 
-def _component(package: Package) -> Any:
-    from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, Property, XsUri
-    from cyclonedx.model.component import Component, ComponentType
-    from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
-    from packageurl import PackageURL
+def document(inventory: Inventory, spec_version: str = "1.6", serial: str | None = None,
+             timestamp: datetime | None = None) -> Json:
+    """The SBOM in the JSON form (plain dicts and lists), ready for json.dumps or xml.dumps."""
+    if spec_version not in SPEC_VERSIONS:
+        raise ValueError(f"CycloneDX {spec_version} is not written (use {', '.join(SPEC_VERSIONS)})")
+    components: list[Json] = []
+    dependencies: list[Json] = []
+    properties: list[Json] = []
+    vulnerabilities: list[Json] = []
+    for section in registry.sections():
+        part = section.write(inventory)
+        components.extend(part.components)
+        dependencies.extend(part.dependencies)
+        properties.extend(part.properties)
+        vulnerabilities.extend(part.vulnerabilities)
+    root: Json = {"type": "application", "bom-ref": ROOT, "name": inventory.project.name}
+    if inventory.project.version:
+        root["version"] = inventory.project.version
+    metadata: Json = {
+        "timestamp": (timestamp or datetime.now(timezone.utc).replace(microsecond=0)).isoformat(),
+        "tools": {"components": [{"type": "application", "bom-ref": "tool:mlgov", "group": "mlgov",
+                                  "name": "mlgov", "version": __version__}]},
+        "component": root,
+    }
+    if properties:
+        metadata["properties"] = sorted(properties, key=lambda p: p["name"])
+    data: Json = {
+        "$schema": f"http://cyclonedx.org/schema/bom-{spec_version}.schema.json",
+        "bomFormat": "CycloneDX", "specVersion": spec_version,
+        "serialNumber": serial or uuid.uuid4().urn, "version": 1, "metadata": metadata,
+        "components": components, "dependencies": dependencies,
+    }
+    if vulnerabilities:
+        data["vulnerabilities"] = vulnerabilities
+    return data
 
-    purl = package.purl
-    licenses: list[Any] = []
-    if package.license_expression:
-        licenses.append(LicenseExpression(value=package.license_expression))
-    elif package.license_text:
-        licenses.append(DisjunctiveLicense(name=package.license_text))
-    hashes = [HashType(alg=HashAlgorithm(_HASH_ALGORITHMS[h.algorithm]), content=h.value)
-              for h in package.hashes if h.algorithm in _HASH_ALGORITHMS]
-    references = []
-    for label, url in package.urls:
-        kind = _URL_TYPES.get(label.lower(), "other")
-        references.append(ExternalReference(type=ExternalReferenceType(kind), url=XsUri(url), comment=label))
-    properties = [Property(name=codec.PROVENANCE, value=codec.dumps(codec.provenance_to_dict(p)))
-                  for p in package.provenance]
-    if package.installer:
-        properties.append(Property(name=codec.INSTALLER, value=package.installer))
-    if package.source:
-        properties.append(Property(name=codec.SOURCE, value=codec.dumps(codec.source_to_dict(package.source))))
-    properties.extend(Property(name=k, value=v) for k, v in package.properties)
-    return Component(
-        type=ComponentType.LIBRARY, name=package.name, version=package.version,
-        purl=PackageURL.from_string(purl), bom_ref=purl, description=package.summary,
-        licenses=licenses, hashes=hashes, external_references=references, properties=properties,
-    )
+
+def dumps(data: Json, fmt: str) -> str:
+    from governance.escape import json_text
+
+    if fmt == "xml":
+        from governance.sbom import xml
+
+        return _lines_are_markup(xml.dumps(data))
+    # C1, bidi and separator characters as \uXXXX: the same data, inert on a terminal.
+    return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
-def build_bom(inventory: Inventory, reproducible: bool = False) -> Any:
-    from cyclonedx.model import Property
-    from cyclonedx.model.bom import Bom, BomMetaData
-    from cyclonedx.model.component import Component, ComponentType
-    from cyclonedx.model.dependency import Dependency
+def _lines_are_markup(text: str) -> str:
+    """XML whose every line starts with markup: a newline inside a value becomes `&#10;`.
 
-    root = Component(type=ComponentType.APPLICATION, name=inventory.project.name,
-                     version=inventory.project.version, bom_ref="project")
-    tool = Component(type=ComponentType.APPLICATION, name="mlgov", version=__version__,
-                     group="mlgov", bom_ref="tool:mlgov")
-    metadata = BomMetaData(component=root)
-    metadata.tools.components.add(tool)
-    if inventory.sources:
-        metadata.properties.add(Property(name=codec.SOURCES, value=codec.dumps(list(inventory.sources))))
-    if inventory.notes:
-        metadata.properties.add(Property(name=codec.NOTES, value=codec.dumps(list(inventory.notes))))
-    if inventory.target:
-        metadata.properties.add(Property(name=codec.TARGET, value=inventory.target))
-
-    components = [_component(p) for p in inventory.packages]
-    by_key: dict[str, list[Any]] = {}
-    for package, component in zip(inventory.packages, components):
-        by_key.setdefault(package.key, []).append(component)
-    bom = Bom(components=components, metadata=metadata)
-
-    # The graph: root -> what the project asks for directly (or, with only an
-    # environment, what nothing else requires); package -> its requirements.
-    required = {name for p in inventory.packages for name in p.requires}
-    declared = [any(pr.kind in ("requirements", "manifest") and pr.group != "constraints"
-                    for pr in p.provenance) for p in inventory.packages]
-    if any(declared):
-        direct = [c for c, d in zip(components, declared) if d]
-    else:
-        direct = [c for p, c in zip(inventory.packages, components) if p.key not in required]
-    if not direct:
-        direct = components  # a dependency cycle covers everything: the root still needs edges
-    dependencies = [Dependency(ref=root.bom_ref, dependencies=[Dependency(ref=c.bom_ref) for c in direct])]
-    for package, component in zip(inventory.packages, components):
-        targets = [t for name in package.requires for t in by_key.get(name, [])[:1]]
-        dependencies.append(Dependency(ref=component.bom_ref,
-                                       dependencies=[Dependency(ref=t.bom_ref) for t in targets]))
-    bom.dependencies.update(dependencies)
-    from governance.sbom import gpu
-
-    gpu.add(bom, inventory)  # the hosts' GPU stacks the verdict is made against
-    sbom_vulns.add(bom, inventory)
-
-    stamp = fixed_time()
-    if reproducible and stamp is None:
-        stamp = datetime(1970, 1, 1, tzinfo=timezone.utc)
-    if stamp is not None:
-        bom.metadata.timestamp = stamp
-    return bom
+    In serialised XML a line that does not start with `<` continues a value (a
+    `<` in a value is always escaped), and printed to a CI log such a line could
+    start with `::error` and forge an annotation. The value is unchanged.
+    """
+    lines = text.split("\n")
+    joined = [lines[0]]
+    for line in lines[1:]:
+        joined.append(("\n" if line.lstrip().startswith("<") or not line.strip() else "&#10;") + line)
+    return "".join(joined)
 
 
 def serialise(inventory: Inventory, fmt: str = "json", spec_version: str = "1.6",
               reproducible: bool = False) -> str:
     """The SBOM as text; validate() it before writing."""
-    from cyclonedx.output import make_outputter
-    from cyclonedx.schema import OutputFormat, SchemaVersion
+    return serialise_with_document(inventory, fmt, spec_version, reproducible)[0]
 
-    reproducible = reproducible or fixed_time() is not None
-    bom = build_bom(inventory, reproducible=reproducible)
-    version = SchemaVersion.from_version(spec_version)
-    output_format = OutputFormat.XML if fmt == "xml" else OutputFormat.JSON
+
+def serialise_with_document(inventory: Inventory, fmt: str = "json", spec_version: str = "1.6",
+                            reproducible: bool = False) -> tuple[str, Json]:
+    """The SBOM as text and as the dict it was made from (which JSON validation takes as it is)."""
+    stamp = fixed_time()
+    reproducible = reproducible or stamp is not None
     if not reproducible:
-        return make_outputter(bom, output_format, version).output_as_string(indent=2)
+        data = document(inventory, spec_version)
+        return dumps(data, fmt), data
     # A serial number derived from the content, so the same inventory gives the
-    # same bytes (and a different one a different number). The document is
-    # serialised once with a zero serial, which is then replaced in the text:
-    # serialising is the slow part of the build.
-    placeholder = uuid.UUID(int=0)
-    bom.serial_number = placeholder
-    draft = make_outputter(bom, output_format, version).output_as_string(indent=2)
-    digest = hashlib.sha256(draft.encode("utf-8")).digest()
-    serial = uuid.UUID(bytes=digest[:16], version=5)
-    return draft.replace(placeholder.urn, serial.urn, 1)
+    # same bytes (and a different one a different number): the document is
+    # written once with a zero serial, digested, and the serial put in its place.
+    placeholder = uuid.UUID(int=0).urn
+    data = document(inventory, spec_version, serial=placeholder, timestamp=stamp or _EPOCH)
+    draft = dumps(data, fmt)
+    serial = uuid.UUID(bytes=hashlib.sha256(draft.encode("utf-8")).digest()[:16], version=5).urn
+    data["serialNumber"] = serial
+    return draft.replace(placeholder, serial, 1), data
 
 
-__all__ = ["build_bom", "serialise", "fixed_time", "Hash"]
+__all__ = ["document", "serialise", "serialise_with_document", "fixed_time", "SPEC_VERSIONS"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from governance.model import Hash, Provenance, Source
+from governance.model import AdvisorySource, Hash, Provenance, Source, Unread
 
 NS = "mlgov:"
 PROVENANCE = NS + "provenance"
@@ -19,6 +19,8 @@ LICENSE_TEXT = NS + "license-text"
 SOURCES = NS + "sources"
 NOTES = NS + "notes"
 TARGET = NS + "target"
+UNREAD = NS + "unread"  # files that looked like inputs but were not read (COV002)
+ADVISORY_SOURCES = NS + "advisory-sources"  # what the vulnerabilities[] were matched against (VULN002)
 
 
 def dumps(value: Any) -> str:
@@ -76,3 +78,45 @@ def provenance_from_dict(data: dict[str, Any]) -> Provenance:
         source=source_from_dict(data["source"]) if data.get("source") else None,
         applies=bool(data.get("applies", True)),
     )
+
+
+def _strings(value: Any, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One entry of a list property, shape checked: a bad SBOM is an input error, not a crash."""
+    if not isinstance(value, dict):
+        raise ValueError(f"expected an object with {', '.join(keys)}, got {type(value).__name__}")
+    for key in keys:
+        if not isinstance(value.get(key), str):
+            raise ValueError(f"expected a string {key!r}")
+    return value
+
+
+def unread_to_list(unread: tuple[Unread, ...]) -> list[dict[str, str]]:
+    return [{"file": u.file, "reason": u.reason, "fix": u.fix} for u in unread]
+
+
+def unread_from_text(text: str) -> tuple[Unread, ...]:
+    entries = json.loads(text)
+    if not isinstance(entries, list):
+        raise ValueError(f"{UNREAD}: expected a list")
+    return tuple(Unread(**{k: _strings(e, ("file", "reason", "fix"))[k] for k in ("file", "reason", "fix")})
+                 for e in entries)
+
+
+def advisory_sources_to_list(sources: tuple[AdvisorySource, ...]) -> list[dict[str, Any]]:
+    return [{"source": s.source, "digest": s.digest, "advisories": s.advisories,
+             "newest_modified": s.newest_modified} for s in sources]
+
+
+def advisory_sources_from_text(text: str) -> tuple[AdvisorySource, ...]:
+    entries = json.loads(text)
+    if not isinstance(entries, list):
+        raise ValueError(f"{ADVISORY_SOURCES}: expected a list")
+    found = []
+    for entry in entries:
+        _strings(entry, ("source",))
+        digest, count, newest = entry.get("digest"), entry.get("advisories"), entry.get("newest_modified")
+        if not (digest is None or isinstance(digest, str)) or not (newest is None or isinstance(newest, str)) \
+                or not (count is None or (isinstance(count, int) and not isinstance(count, bool) and count >= 0)):
+            raise ValueError(f"{ADVISORY_SOURCES}: digest, advisories or newest_modified of the wrong type")
+        found.append(AdvisorySource(source=entry["source"], digest=digest, advisories=count, newest_modified=newest))
+    return tuple(found)

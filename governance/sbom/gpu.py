@@ -1,4 +1,4 @@
-"""The hosts' GPU stacks in the SBOM, and back.
+"""The hosts' GPU stacks in the SBOM, and back (a section: governance/sbom/sections.py).
 
 Each host becomes components that CycloneDX consumers understand:
   the NVIDIA driver -> device-driver, pkg:generic/nvidia-driver@580.159.04
@@ -20,6 +20,7 @@ from typing import Any
 
 from governance.model import Gpu, GpuStack, Inventory, LibraryCopy
 from governance.sbom import codec
+from governance.sbom.sections import Contribution, Json, prop
 
 HOSTS = codec.NS + "hosts"
 HOST = codec.NS + "host"
@@ -32,59 +33,76 @@ _GPU_PROPS = {  # Gpu field -> property
 _COPY_PROPS = {"origin": "origin", "path": "path", "detected_by": "detected-by", "package": "package"}
 
 
-def _purl(copy: LibraryCopy, generic: str) -> Any:
+def _purl(copy: LibraryCopy, generic: str) -> str:
     from packageurl import PackageURL
 
     if copy.origin == "wheel" and copy.package:
-        return PackageURL(type="pypi", name=copy.package.lower().replace("_", "-"), version=copy.version)
-    if copy.origin == "conda" and copy.package:
-        return PackageURL(type="conda", name=copy.package.lower(), version=copy.version)
-    return PackageURL(type="generic", name=generic, version=copy.version)
+        purl = PackageURL(type="pypi", name=copy.package.lower().replace("_", "-"), version=copy.version)
+    elif copy.origin == "conda" and copy.package:
+        purl = PackageURL(type="conda", name=copy.package.lower(), version=copy.version)
+    else:
+        purl = PackageURL(type="generic", name=generic, version=copy.version)
+    return str(purl.to_string())
 
 
-def add(bom: Any, inventory: Inventory) -> None:
-    """Add every host's GPU stack to a cyclonedx Bom."""
-    from cyclonedx.model import Property
-    from cyclonedx.model.component import Component, ComponentType
+def _component(kind: str, ref: str, name: str, host: GpuStack, pairs: list[tuple[str, Any]],
+               **fields: Any) -> Json:
+    data: Json = {"type": fields.pop("type"), "bom-ref": ref}
+    data.update((k, v) for k, v in fields.items() if v is not None)
+    data["name"] = name
+    found = [prop(HOST, host.name), prop(KIND, kind)]
+    found.extend(prop(codec.NS + k, v) for k, v in pairs if v is not None)
+    data["properties"] = found
+    return data
+
+
+class _Gpu:
+    def write(self, inventory: Inventory) -> Contribution:
+        """Every host's GPU stack as components, and the hosts' list as a metadata property."""
+        if not inventory.hosts:
+            return Contribution()
+        listing = []
+        components = []
+        for number, host in enumerate(inventory.hosts):
+            entry: dict[str, Any] = {"name": host.name}
+            if host.no_driver_reason:
+                entry["no_driver_reason"] = host.no_driver_reason
+            listing.append(entry)
+            ref = f"host:{number}"
+            if host.driver_version is not None:
+                components.append(_component(
+                    "driver", f"{ref}:driver", "nvidia-driver", host,
+                    [("cuda-driver-version", host.cuda_driver_version), ("nvml-version", host.nvml_version)],
+                    type="device-driver", group="nvidia", version=host.driver_version,
+                    purl=_generic("nvidia-driver", host.driver_version)))
+            for position, gpu in enumerate(host.gpus):
+                components.append(_component(
+                    "gpu", f"{ref}:gpu:{position}", gpu.name, host,
+                    [("position", position), ("gpu-index", gpu.index),
+                     *((prop_name, getattr(gpu, field)) for field, prop_name in _GPU_PROPS.items())],
+                    type="device", group="nvidia"))
+            for kind, copies, component_type, generic in (
+                    ("cuda-runtime", host.cuda_runtimes, "platform", "cuda"),
+                    ("cudnn", host.cudnn, "library", "cudnn")):
+                for position, copy in enumerate(copies):
+                    components.append(_component(
+                        kind, f"{ref}:{kind}:{position}", generic if not copy.package else copy.package, host,
+                        [("position", position),
+                         *((prop_name, getattr(copy, field)) for field, prop_name in _COPY_PROPS.items())],
+                        type=component_type, version=copy.version, purl=_purl(copy, generic)))
+        return Contribution(components=tuple(components), properties=(prop(HOSTS, codec.dumps(listing)),))
+
+    def owns(self, component: Json) -> bool:
+        return is_gpu_component(component)
+
+    def read(self, document: Json, components: list[Json]) -> dict[str, Any]:
+        return {"hosts": read(document, components)}
+
+
+def _generic(name: str, version: str) -> str:
     from packageurl import PackageURL
 
-    if not inventory.hosts:
-        return
-    listing = []
-    for number, host in enumerate(inventory.hosts):
-        entry: dict[str, Any] = {"name": host.name}
-        if host.no_driver_reason:
-            entry["no_driver_reason"] = host.no_driver_reason
-        listing.append(entry)
-
-        def props(kind: str, *pairs: tuple[str, Any]) -> list[Any]:
-            found = [Property(name=HOST, value=host.name), Property(name=KIND, value=kind)]
-            found.extend(Property(name=codec.NS + k, value=str(v)) for k, v in pairs if v is not None)
-            return found
-
-        ref = f"host:{number}"
-        if host.driver_version is not None:
-            bom.components.add(Component(
-                type=ComponentType.DEVICE_DRIVER, name="nvidia-driver", version=host.driver_version,
-                group="nvidia", purl=PackageURL(type="generic", name="nvidia-driver", version=host.driver_version),
-                bom_ref=f"{ref}:driver",
-                properties=props("driver", ("cuda-driver-version", host.cuda_driver_version),
-                                 ("nvml-version", host.nvml_version))))
-        for position, gpu in enumerate(host.gpus):
-            bom.components.add(Component(
-                type=ComponentType.DEVICE, name=gpu.name, group="nvidia", bom_ref=f"{ref}:gpu:{position}",
-                properties=props("gpu", ("position", position), ("gpu-index", gpu.index),
-                                 *((prop, getattr(gpu, field)) for field, prop in _GPU_PROPS.items()))))
-        for kind, copies, component_type, generic in (
-                ("cuda-runtime", host.cuda_runtimes, ComponentType.PLATFORM, "cuda"),
-                ("cudnn", host.cudnn, ComponentType.LIBRARY, "cudnn")):
-            for position, copy in enumerate(copies):
-                bom.components.add(Component(
-                    type=component_type, name=generic if not copy.package else copy.package,
-                    version=copy.version, purl=_purl(copy, generic), bom_ref=f"{ref}:{kind}:{position}",
-                    properties=props(kind, ("position", position),
-                                     *((prop, getattr(copy, field)) for field, prop in _COPY_PROPS.items()))))
-    bom.metadata.properties.add(Property(name=HOSTS, value=codec.dumps(listing)))
+    return str(PackageURL(type="generic", name=name, version=version).to_string())
 
 
 def is_gpu_component(component: dict[str, Any]) -> bool:
@@ -96,7 +114,7 @@ def _props(component: dict[str, Any]) -> dict[str, str]:
     return {str(p.get("name")): str(p.get("value", "")) for p in component.get("properties", []) or []}
 
 
-def read(document: dict[str, Any]) -> tuple[GpuStack, ...]:
+def read(document: dict[str, Any], components: list[Json] | None = None) -> tuple[GpuStack, ...]:
     """The hosts an mlgov SBOM was judged against (none for another tool's SBOM)."""
     metadata = document.get("metadata") or {}
     meta = _props(metadata)
@@ -106,7 +124,7 @@ def read(document: dict[str, Any]) -> tuple[GpuStack, ...]:
     found: dict[str, dict[str, Any]] = {
         str(e["name"]): {"name": str(e["name"]), "no_driver_reason": e.get("no_driver_reason"),
                          "gpus": [], "cuda-runtime": [], "cudnn": []} for e in listing}
-    for component in document.get("components", []) or []:
+    for component in document.get("components", []) or [] if components is None else components:
         if not is_gpu_component(component):
             continue
         props = _props(component)
@@ -140,3 +158,6 @@ def read(document: dict[str, Any]) -> tuple[GpuStack, ...]:
             cudnn=tuple(c for _, c in sorted(host["cudnn"], key=lambda pc: pc[0])),
             no_driver_reason=host["no_driver_reason"]))
     return tuple(stacks)
+
+
+SECTION = _Gpu()

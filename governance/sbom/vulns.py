@@ -1,4 +1,4 @@
-"""Inventory.vulnerabilities <-> CycloneDX `vulnerabilities[]`.
+"""Inventory.vulnerabilities <-> CycloneDX `vulnerabilities[]` (a section: governance/sbom/sections.py).
 
 Each vulnerability of each package version is one entry: its id, the aliases
 as `references` (with the database that publishes each), a rating (score,
@@ -17,16 +17,17 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, fields
-from decimal import Decimal
 from typing import Any
 
 from governance.model import Inventory, Vulnerability
 from governance.sbom import codec
+from governance.sbom.sections import Contribution, Json, prop, uri
 
 PROPERTY = codec.NS + "vulnerability"
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"'{}|\\^`]+$")
 _SOURCES = (("CVE-", "NVD", "https://nvd.nist.gov/vuln/detail/"),
             ("GHSA-", "GitHub Advisories", "https://github.com/advisories/"))
+_SCHEME = re.compile(r"^CVSS:[234]\.\d/?")
 _METHODS = {"CVSS:4": "CVSSv4", "CVSS:3.1": "CVSSv31", "CVSS:3.0": "CVSSv3"}
 
 
@@ -50,43 +51,65 @@ def _record(vulnerability: Vulnerability) -> str:
     return codec.dumps(asdict(vulnerability))
 
 
-def add(bom: Any, inventory: Inventory) -> None:
-    """Add the inventory's vulnerabilities to a cyclonedx-python-lib Bom."""
-    if not inventory.vulnerabilities:
-        return
-    from cyclonedx.model import Property, XsUri
-    from cyclonedx.model.impact_analysis import ImpactAnalysisAffectedStatus, ImpactAnalysisState
-    from cyclonedx.model.vulnerability import (BomTarget, BomTargetVersionRange, Vulnerability as CdxVulnerability,
-                                               VulnerabilityAdvisory, VulnerabilityAnalysis, VulnerabilityRating,
-                                               VulnerabilityReference, VulnerabilityScoreSource,
-                                               VulnerabilitySeverity, VulnerabilitySource)
+def _vector(vector: str | None, method: str | None) -> str | None:
+    # CycloneDX's vector is the metrics alone, the method names the scheme
+    # (as cyclonedx-python-lib writes it): CVSS:3.1/AV:N/... -> AV:N/...
+    if vector and method in ("CVSSv31", "CVSSv3", "CVSSv4", "CVSSv2"):
+        return _SCHEME.sub("", vector, count=1)
+    return vector
 
-    purls = {(p.key, p.version): p.purl for p in inventory.packages}
-    for item in inventory.vulnerabilities:
-        purl = purls.get((item.package, item.version))
-        name, url = _source(item.id)
-        references = [VulnerabilityReference(id=alias, source=VulnerabilitySource(
-            name=_source(alias)[0], url=XsUri(_source(alias)[1]))) for alias in item.aliases]
-        method = _method(item.vector)
-        rating = VulnerabilityRating(
-            score=Decimal(str(item.score)) if item.score is not None else None,
-            severity=VulnerabilitySeverity(item.severity),
-            method=VulnerabilityScoreSource(method) if method else None, vector=item.vector)
-        advisories = [VulnerabilityAdvisory(url=XsUri(u)) for u in item.references if _SAFE_URL.match(u)]
-        analysis = None
-        if item.analysis_state:
-            analysis = VulnerabilityAnalysis(state=ImpactAnalysisState(item.analysis_state),
-                                             detail=item.analysis_detail)
-        affects = []
-        if purl is not None:
-            affects.append(BomTarget(ref=purl, versions=[BomTargetVersionRange(
-                version=item.version, status=ImpactAnalysisAffectedStatus.AFFECTED)]))
-        recommendation = f"upgrade {item.package} to {item.fixed_versions[0]}" if item.fixed_versions else None
-        bom.vulnerabilities.add(CdxVulnerability(
-            bom_ref=f"vulnerability:{item.id}:{purl or item.package + '@' + item.version}",
-            id=item.id, source=VulnerabilitySource(name=name, url=XsUri(url)), references=references,
-            ratings=[rating], description=item.summary, recommendation=recommendation, advisories=advisories,
-            analysis=analysis, affects=affects, properties=[Property(name=PROPERTY, value=_record(item))]))
+
+def entry(item: Vulnerability, purl: str | None) -> Json:
+    """One CycloneDX vulnerabilities[] entry (JSON form)."""
+    name, url = _source(item.id)
+    data: Json = {"bom-ref": f"vulnerability:{item.id}:{purl or item.package + '@' + item.version}",
+                  "id": item.id, "source": {"name": name, "url": uri(url)}}
+    if item.aliases:
+        data["references"] = [{"id": alias, "source": {"name": _source(alias)[0], "url": uri(_source(alias)[1])}}
+                              for alias in item.aliases]
+    method = _method(item.vector)
+    rating: Json = {}
+    if item.score is not None:
+        rating["score"] = item.score
+    rating["severity"] = item.severity
+    if method:
+        rating["method"] = method
+    if item.vector:
+        rating["vector"] = _vector(item.vector, method)
+    data["ratings"] = [rating]
+    if item.summary:
+        data["description"] = item.summary
+    if item.fixed_versions:
+        data["recommendation"] = f"upgrade {item.package} to {item.fixed_versions[0]}"
+    advisories = [{"url": u} for u in item.references if _SAFE_URL.match(u)]
+    if advisories:
+        data["advisories"] = advisories
+    if item.analysis_state:
+        analysis: Json = {"state": item.analysis_state}
+        if item.analysis_detail:
+            analysis["detail"] = item.analysis_detail
+        data["analysis"] = analysis
+    if purl is not None:
+        data["affects"] = [{"ref": purl, "versions": [{"version": item.version, "status": "affected"}]}]
+    data["properties"] = [prop(PROPERTY, _record(item))]
+    return data
+
+
+class _Vulnerabilities:
+    def write(self, inventory: Inventory) -> Contribution:
+        if not inventory.vulnerabilities:
+            return Contribution()
+        purls: dict[tuple[str, str | None], str] = {}
+        for package in inventory.packages:
+            purls.setdefault((package.key, package.version), package.purl)
+        return Contribution(vulnerabilities=tuple(
+            entry(item, purls.get((item.package, item.version))) for item in inventory.vulnerabilities))
+
+    def owns(self, component: Json) -> bool:
+        return False  # vulnerabilities are not components
+
+    def read(self, document: Json, components: list[Json]) -> dict[str, Any]:
+        return {"vulnerabilities": read(document)}
 
 
 _FIELDS = {f.name: f for f in fields(Vulnerability)}
@@ -138,8 +161,8 @@ def _foreign(entry: dict[str, Any], components: dict[str, tuple[str, str]]) -> l
 
 
 def read(document: dict[str, Any]) -> tuple[Vulnerability, ...]:
-    """The vulnerabilities of a CycloneDX document (JSON's shape; XML is converted first)."""
-    entries = _xml_entries(document["_xml"]) if "_xml" in document else document.get("vulnerabilities") or []
+    """The vulnerabilities of a CycloneDX document (the JSON form; XML is converted first)."""
+    entries = document.get("vulnerabilities") or []
     components = {}
     for c in document.get("components", []) or []:
         ref = c.get("bom-ref") or c.get("purl")
@@ -159,35 +182,4 @@ def read(document: dict[str, Any]) -> tuple[Vulnerability, ...]:
     return tuple(unique[k] for k in sorted(unique))
 
 
-def _xml_entries(root: Any) -> list[dict[str, Any]]:
-    def local(tag: Any) -> str:
-        return str(tag).rsplit("}", 1)[-1]
-
-    def child(element: Any, name: str) -> Any:
-        return next((c for c in element if local(c.tag) == name), None)
-
-    def text(element: Any, name: str) -> str | None:
-        found = child(element, name)
-        return found.text.strip() if found is not None and found.text else None
-
-    entries = []
-    container = child(root, "vulnerabilities")
-    for element in container if container is not None else []:
-        if local(element.tag) != "vulnerability":
-            continue
-        entry: dict[str, Any] = {"id": text(element, "id"), "description": text(element, "description")}
-        references = child(element, "references")
-        entry["references"] = [{"id": text(r, "id")} for r in references] if references is not None else []
-        ratings = child(element, "ratings")
-        entry["ratings"] = [{k: text(r, k) for k in ("score", "severity", "method", "vector")}
-                            for r in ratings] if ratings is not None else []
-        analysis = child(element, "analysis")
-        if analysis is not None:
-            entry["analysis"] = {"state": text(analysis, "state"), "detail": text(analysis, "detail")}
-        affects = child(element, "affects")
-        entry["affects"] = [{"ref": text(t, "ref")} for t in affects] if affects is not None else []
-        properties = child(element, "properties")
-        entry["properties"] = [{"name": p.get("name"), "value": p.text or ""}
-                               for p in properties] if properties is not None else []
-        entries.append(entry)
-    return entries
+SECTION = _Vulnerabilities()

@@ -53,7 +53,7 @@ def attach(inventory: Inventory, request: VulnRequest, progress: Progress = _qui
         from governance.vulns.database import load
 
         database = load(request.db, progress, use_cache=request.use_cache)
-        found.extend(match(packages, database.by_package, database.label))
+        found.extend(match(packages, database.lookup(p.key for p in packages), database.label))
     if request.service is not None:
         from governance.vulns.cache import cache_dir
         from governance.vulns.service import query

@@ -2,9 +2,14 @@
 
 The zip is input from outside like any other: members are bounded in count and
 size (header and actual bytes), and member names are only ever labels in
-messages, never paths. A zip is turned into an index of compact records once;
-the index is cached (see cache.py) under the zip's sha256, so a repeated scan
-does not re-parse the zip and a changed zip is never served from a stale index.
+messages, never paths.
+
+A zip is not loaded whole. The first scan with a zip reads every member once
+(each must parse: a bad one is exit 2, as always) and writes an index
+(index.py, an sqlite file in the user cache named after the zip's sha256):
+for each package, where in the zip its advisories lie. A scan then reads and
+parses only the advisories of the packages it has, straight from the zip's
+bytes; a changed zip has another digest, hence another index.
 """
 
 from __future__ import annotations
@@ -12,42 +17,108 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import struct
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from governance.errors import InputError
-from governance.vulns import cache, osv
+from governance.inputs import read_input_bytes, reading
+from governance.vulns import osv
 from governance.vulns.osv import Record
 
 MAX_ZIP_BYTES = 1024 * 1024 * 1024
 MAX_MEMBERS = 500_000
 MAX_MEMBER_BYTES = 8 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
-INDEX_FORMAT = 2  # 2: summaries no longer cut at their first newline
 
 Progress = Callable[[str], None]
+Member = tuple[int, int, int, int, int]  # header offset, compressed size, method, crc32, size
 
 
 def _quiet(_: str) -> None:
     return None
 
 
-@dataclass(frozen=True)
 class Database:
-    label: str  # "osv-db:all.zip": the file's name, not its path, so reports do not depend on where it lies
-    records: tuple[Record, ...]
-    digest: str | None = None  # sha256 of the zip
-    from_cache: bool = False
-    by_package: dict[str, list[Record]] = field(default_factory=dict, compare=False, repr=False)
+    """Advisories by package; `lookup` gives the records of the packages asked for."""
 
-    def __post_init__(self) -> None:
-        index: dict[str, list[Record]] = {}
+    def __init__(self, label: str, digest: str | None = None, from_cache: bool = False) -> None:
+        self.label = label  # "osv-db:all.zip": the file's name, not its path, so reports do not depend on where it lies
+        self.digest = digest  # sha256 of the zip
+        self.from_cache = from_cache
+
+    def lookup(self, names: Iterable[str]) -> dict[str, list[Record]]:
+        """Canonical package name -> its records (by id); names the database does not know are left out."""
+        raise NotImplementedError
+
+    def all_records(self) -> tuple[Record, ...]:
+        """Every record, by id (reads the whole database: for checks and tests, not for scans)."""
+        raise NotImplementedError
+
+
+class MemoryDatabase(Database):
+    """A folder of OSV files, read whole (a folder has no digest to key an index on)."""
+
+    def __init__(self, label: str, records: Iterable[Record]) -> None:
+        super().__init__(label)
+        self.records = tuple(sorted(records, key=lambda r: r["id"]))
+        self.by_package: dict[str, list[Record]] = {}
         for record in self.records:
             for name in dict.fromkeys(e["name"] for e in record["affected"]):
-                index.setdefault(name, []).append(record)
-        self.by_package.update(index)
+                self.by_package.setdefault(name, []).append(record)
+
+    def lookup(self, names: Iterable[str]) -> dict[str, list[Record]]:
+        return {name: self.by_package[name] for name in dict.fromkeys(names) if name in self.by_package}
+
+    def all_records(self) -> tuple[Record, ...]:
+        return self.records
+
+
+class ZipDatabase(Database):
+    """A zip held in memory and its index: members are parsed when a package asks for them."""
+
+    def __init__(self, label: str, data: bytes, digest: str, index: Any, from_cache: bool, name: str) -> None:
+        super().__init__(label, digest, from_cache)
+        self._data = data
+        self._index = index
+        self._name = name
+
+    def lookup(self, names: Iterable[str]) -> dict[str, list[Record]]:
+        import sqlite3
+
+        wanted = list(dict.fromkeys(names))
+        try:
+            return self._lookup(wanted)
+        except (sqlite3.Error, InputError):
+            if not self.from_cache:
+                raise
+        # A cached index that fails while being read (damaged after it was
+        # checked, or pointing at the wrong bytes) is not the zip's fault:
+        # index the zip again, and let that say whether the zip is sound.
+        self._index = _build_index(self._data, self.digest or "", self._name, persist=True)[0]
+        self.from_cache = False
+        return self._lookup(wanted)
+
+    def _lookup(self, names: list[str]) -> dict[str, list[Record]]:
+        found: dict[str, list[Record]] = {}
+        parsed: dict[int, Record | None] = {}
+        for name, members in self._index.members(names).items():
+            records = []
+            for member in members:
+                if member[0] not in parsed:
+                    parsed[member[0]] = _parse(_member_bytes(self._data, member, self._name), self._name)
+                record = parsed[member[0]]
+                if record is not None and any(e["name"] == name for e in record["affected"]):
+                    records.append(record)
+            if records:
+                found[name] = sorted(records, key=lambda r: r["id"])
+        return found
+
+    def all_records(self) -> tuple[Record, ...]:
+        return tuple(sorted(zip_records(self._data, self._name), key=lambda r: r["id"]))
 
 
 def _label(name: str) -> str:
@@ -56,43 +127,132 @@ def _label(name: str) -> str:
 
 def _parse(data: bytes, where: str) -> Record | None:
     try:
-        return osv.normalise(json.loads(data))
+        with reading(where, "advisory"):
+            return osv.normalise(json.loads(data))
     except (ValueError, RecursionError) as exc:
         message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or "invalid JSON"
         raise InputError(f"advisory {where}: {message}") from None
 
 
+def _member_bytes(data: bytes, member: Member, where: str) -> bytes:
+    """One member's content, read from the zip's bytes at its local header, bounded and CRC-checked.
+
+    zipfile.ZipFile.open() costs more per member than the decompression
+    itself; with 25,000 members that was a second of a cold scan.
+    """
+    offset, compressed, method, crc, size = member
+    if size > MAX_MEMBER_BYTES:
+        raise InputError(f"member is {size} bytes, over the {MAX_MEMBER_BYTES}-byte limit", file=where)
+    if data[offset:offset + 4] != b"PK\x03\x04":
+        raise InputError("damaged zip: no local header where the directory says", file=where)
+    name_length, extra_length = struct.unpack_from("<HH", data, offset + 26)
+    start = offset + 30 + name_length + extra_length
+    raw = data[start:start + compressed]
+    if method == zipfile.ZIP_STORED:
+        content = raw[:MAX_MEMBER_BYTES + 1]
+    elif method == zipfile.ZIP_DEFLATED:
+        try:
+            content = zlib.decompressobj(-15).decompress(raw, MAX_MEMBER_BYTES + 1)
+        except zlib.error as exc:
+            raise InputError(f"unreadable member: {exc}", file=where) from None
+    else:
+        raise InputError(f"unreadable member: compression method {method} is not supported", file=where)
+    if len(content) > MAX_MEMBER_BYTES:  # the header lied about the size
+        raise InputError(f"member is over the {MAX_MEMBER_BYTES}-byte limit", file=where)
+    if zlib.crc32(content) != crc:
+        raise InputError("unreadable member: CRC check failed", file=where)
+    return content
+
+
+_EOCD = struct.Struct("<4s4H2LH")
+_ENTRY = struct.Struct("<4s6H3L5H2L")
+
+
+def _directory(data: bytes) -> list[tuple[str, int, Member]] | None:
+    """The central directory read with struct: (name, flags, member) per entry.
+
+    zipfile.ZipFile builds a ZipInfo object per entry, a second for 25,000
+    members on these machines. None for what this reader does not handle
+    (zip64, a prefix before the archive, a damaged directory): zipfile then
+    reads it, and says what is wrong.
+    """
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65536 - _EOCD.size))
+    if end < 0 or end + _EOCD.size > len(data):
+        return None
+    _, disk, cd_disk, _, count, size, start, _ = _EOCD.unpack_from(data, end)
+    if disk or cd_disk or count == 0xFFFF or 0xFFFFFFFF in (size, start) or start + size > end:
+        return None
+    entries = []
+    position = start
+    for _ in range(count):
+        if data[position:position + 4] != b"PK\x01\x02":
+            return None
+        (_, _, _, flags, method, _, _, crc, compressed, length, name_length, extra_length, comment_length,
+         _, _, _, offset) = _ENTRY.unpack_from(data, position)
+        if 0xFFFFFFFF in (compressed, length, offset):
+            return None
+        raw = data[position + 46:position + 46 + name_length]
+        name = raw.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+        entries.append((name, flags, (offset, compressed, method, crc, length)))
+        position += 46 + name_length + extra_length + comment_length
+    return entries if position == start + size else None
+
+
+def zip_members(data: bytes, name: str) -> Iterator[tuple[Member, str, bytes]]:
+    """Every JSON member of a zip held in memory: (where it lies, its label, its bytes)."""
+    directory = _directory(data)
+    if directory is None:
+        try:
+            infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise InputError(f"not a zip file: {exc}", file=name) from None
+        directory = [(i.filename, i.flag_bits, (i.header_offset, i.compress_size, i.compress_type, i.CRC,
+                                                i.file_size)) for i in infos]
+    members = [entry for entry in directory if not entry[0].endswith("/")]
+    if len(members) > MAX_MEMBERS:
+        raise InputError(f"{len(members)} members, over the limit of {MAX_MEMBERS}", file=name)
+    total = 0
+    for filename, flags, member in members:
+        if not filename.lower().endswith(".json"):
+            continue
+        label = f"{name}:{_label(filename)}"
+        if flags & 0x1:
+            raise InputError("unreadable member: encrypted", file=label)
+        content = _member_bytes(data, member, label)
+        total += len(content)
+        if total > MAX_TOTAL_BYTES:
+            raise InputError(f"more than {MAX_TOTAL_BYTES} bytes uncompressed", file=name)
+        yield member, label, content
+
+
 def zip_records(data: bytes, name: str) -> Iterator[Record]:
     """Every usable record in a zip held in memory; InputError on a bad zip or member."""
+    for _, label, content in zip_members(data, name):
+        record = _parse(content, label)
+        if record is not None:
+            yield record
+
+
+def _packages(content: bytes, where: str) -> list[str]:
+    """The PyPI packages an advisory names (canonical), checking it is an OSV object; [] when withdrawn."""
+    from packaging.utils import canonicalize_name
+
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"not a zip file: {exc}", file=name) from None
-    with archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) > MAX_MEMBERS:
-            raise InputError(f"{len(members)} members, over the limit of {MAX_MEMBERS}", file=name)
-        total = 0
-        for member in members:
-            label = f"{name}:{_label(member.filename)}"
-            if not member.filename.lower().endswith(".json"):
-                continue
-            if member.file_size > MAX_MEMBER_BYTES:
-                raise InputError(f"member is {member.file_size} bytes, over the {MAX_MEMBER_BYTES}-byte limit",
-                                 file=label)
-            try:
-                with archive.open(member) as stream:
-                    content = stream.read(MAX_MEMBER_BYTES + 1)
-            except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError, EOFError) as exc:
-                raise InputError(f"unreadable member: {exc}", file=label) from None
-            if len(content) > MAX_MEMBER_BYTES:  # the header lied about the size
-                raise InputError(f"member is over the {MAX_MEMBER_BYTES}-byte limit", file=label)
-            total += len(content)
-            if total > MAX_TOTAL_BYTES:
-                raise InputError(f"more than {MAX_TOTAL_BYTES} bytes uncompressed", file=name)
-            record = _parse(content, label)
-            if record is not None:
-                yield record
+        advisory = json.loads(content)
+    except (ValueError, RecursionError) as exc:
+        message = exc.msg if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
+        raise InputError(f"advisory {where}: {message}") from None
+    if not isinstance(advisory, dict) or not isinstance(advisory.get("id"), str) or not advisory["id"]:
+        raise InputError(f"advisory {where}: not an OSV advisory (a JSON object with an id)")
+    if advisory.get("withdrawn"):
+        return []
+    names = []
+    for entry in advisory.get("affected") or []:
+        package = entry.get("package") if isinstance(entry, dict) else None
+        if isinstance(package, dict) and package.get("ecosystem") == osv.ECOSYSTEM \
+                and isinstance(package.get("name"), str) and package["name"].strip():
+            names.append(canonicalize_name(package["name"]))
+    return list(dict.fromkeys(names))
 
 
 def folder_records(folder: Path) -> Iterator[Record]:
@@ -100,51 +260,48 @@ def folder_records(folder: Path) -> Iterator[Record]:
     if len(files) > MAX_MEMBERS:
         raise InputError(f"{len(files)} JSON files, over the limit of {MAX_MEMBERS}", file=folder)
     for path in files:
-        try:
-            if path.stat().st_size > MAX_MEMBER_BYTES:
-                raise InputError(f"over the {MAX_MEMBER_BYTES}-byte limit for one advisory", file=path)
-            content = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
+        # Links must stay inside the folder; a FIFO or device is refused, not waited on.
+        content = read_input_bytes(path, "advisory", MAX_MEMBER_BYTES, within=(folder,))
         record = _parse(content, str(path))
         if record is not None:
             yield record
 
 
 def _read_zip(path: Path) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > MAX_ZIP_BYTES:
-            raise InputError(f"{size} bytes, over the {MAX_ZIP_BYTES}-byte limit", file=path)
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the vulnerability database: {exc.strerror or exc}", file=path) from None
-
-
-def _ordered(records: Iterator[Record]) -> tuple[Record, ...]:
-    # The zip's member order is the producer's business; ours is by id.
-    return tuple(sorted(records, key=lambda r: r["id"]))
+    return read_input_bytes(path, "vulnerability database", MAX_ZIP_BYTES, within=(path,))
 
 
 def load(path: Path, progress: Progress = _quiet, use_cache: bool = True) -> Database:
     """The advisories of a zip or a folder; a zip's index comes from the cache when it is current."""
+    from governance.vulns import index
+
     if path.is_dir():
         progress(f"reading the advisories in {path}")
-        return Database(label=f"osv-db:{path.name}", records=_ordered(folder_records(path)))
+        return MemoryDatabase(f"osv-db:{path.name}", folder_records(path))
     if not path.exists():
         raise InputError("no such vulnerability database (an OSV all.zip or a folder of OSV JSON files)", file=path)
     data = _read_zip(path)
     digest = hashlib.sha256(data).hexdigest()
     label = f"osv-db:{path.name}"
-    key = f"{INDEX_FORMAT}-{digest}"
     if use_cache:
-        cached = cache.read_index(key)
+        cached = index.open_index(digest)
         if cached is not None:
-            progress(f"using the cached index of {path.name} ({len(cached)} advisories)")
-            return Database(label=label, records=tuple(cached), digest=digest, from_cache=True)
+            progress(f"using the cached index of {path.name} ({cached.advisories} advisories)")
+            return ZipDatabase(label, data, digest, cached, True, str(path))
     progress(f"indexing {path.name}")
-    records = _ordered(zip_records(data, str(path)))
+    built, where = _build_index(data, digest, str(path), persist=use_cache)
     if use_cache:
-        where = cache.write_index(key, list(records))
         progress(f"cached the index at {where}" if where else "the index cache is not writable; not cached")
-    return Database(label=label, records=records, digest=digest)
+    return ZipDatabase(label, data, digest, built, False, str(path))
+
+
+def _build_index(data: bytes, digest: str, name: str, persist: bool) -> tuple[Any, Path | None]:
+    from governance.vulns import index
+
+    entries: list[tuple[str, Member]] = []
+    count = 0
+    for member, where, content in zip_members(data, name):
+        names = _packages(content, where)
+        count += bool(names)
+        entries.extend((package, member) for package in names)
+    return index.build(digest, entries, count, persist=persist)

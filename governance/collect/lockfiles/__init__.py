@@ -2,8 +2,9 @@
 
 Each reader module exposes `matches(path) -> bool` and
 `read(path, root, markers) -> LockResult`; READERS lists them in the order
-they are tried. A file that looks like a lockfile but that no reader takes is
-mentioned in the inventory's notes, never guessed at.
+they are tried, and `NAMES`, the file names it takes (for messages). A file
+that looks like a lockfile but that no reader takes is listed by
+governance.collect.discover (COV002), never guessed at.
 """
 
 from __future__ import annotations
@@ -30,10 +31,6 @@ def _readers() -> list[ModuleType]:
     return [uv, poetry, pdm, pipfile, pylock, conda, pyproject]
 
 
-# Names that are lockfiles of some tool, read or not.
-_LOCK_LIKE = ("*.lock", "pylock*.toml", "conda-lock*.yml", "*.lock.json")
-
-
 def find(root: Path) -> list[Path]:
     found = []
     for path in sorted(p for p in root.iterdir() if p.is_file()):
@@ -45,19 +42,12 @@ def find(root: Path) -> list[Path]:
 def read(path: Path, root: Path, markers: dict[str, str]) -> LockResult:
     for reader in _readers():
         if reader.matches(path):
-            result: LockResult = reader.read(path, root, markers)
+            from governance.inputs import reading
+
+            with reading(path.name, "lockfile"):
+                result: LockResult = reader.read(path, root, markers)
             return result
     raise LookupError(path)
-
-
-def unknown(root: Path) -> list[str]:
-    """Files that look like lockfiles and that no reader takes."""
-    notes = []
-    for pattern in _LOCK_LIKE:
-        for path in sorted(root.glob(pattern)):
-            if path.is_file() and not any(reader.matches(path) for reader in _readers()):
-                notes.append(f"{path.name}: lockfile format not read by this version of mlgov")
-    return notes
 
 
 def installable(packages: tuple[Package, ...]) -> tuple[tuple[Package, ...], list[str]]:

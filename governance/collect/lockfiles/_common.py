@@ -56,9 +56,20 @@ def load_json(text: str, shown: str) -> Any:
 def load_yaml(text: str, shown: str) -> Any:
     import yaml
 
+    class NoAliases(yaml.SafeLoader):
+        """safe_load without anchors and aliases: a few lines of `*a` can expand to
+        billions of nodes (the "billion laughs"), and no lockfile needs them."""
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not accepted",
+                                                  event.start_mark)
+            return super().compose_node(parent, index)
+
     try:
-        # safe_load builds plain data only: no tags that construct objects.
-        return yaml.safe_load(text)
+        # Plain data only: no tags that construct objects, no aliases.
+        return yaml.load(text, Loader=NoAliases)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
         raise InputError(f"invalid YAML: {exc.problem}", file=shown, line=line) from None

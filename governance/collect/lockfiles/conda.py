@@ -40,6 +40,12 @@ def _is_explicit(path: Path) -> bool:
     return False
 
 
+# The names this reader takes, for the message when a project has nothing to read.
+NAMES = ("environment.yml", "environment.yaml", "conda-lock.yml", "conda-lock.*.yml")
+# Read by content rather than name: said in that message too.
+ALSO_READS = "`conda list --explicit` files (*.txt, *.lock starting with @EXPLICIT)"
+
+
 def matches(path: Path) -> bool:
     if path.name in _ENVIRONMENT_NAMES or _LOCK_NAME.match(path.name):
         return True

@@ -21,6 +21,10 @@ from governance.model import Source
 KNOWN_VERSION = (4, 5, 999)
 
 
+# The names this reader takes, for the message when a project has nothing to read.
+NAMES = ("pdm.lock",)
+
+
 def matches(path: Path) -> bool:
     return path.name == "pdm.lock"
 

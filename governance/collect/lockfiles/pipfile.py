@@ -22,6 +22,10 @@ _SECTION_LINE = re.compile(r'^\s{0,8}"(default|develop)"\s*:\s*\{')
 _ENTRY_LINE = re.compile(r'^\s+"([^"]+)"\s*:\s*\{')
 
 
+# The names this reader takes, for the message when a project has nothing to read.
+NAMES = ("Pipfile.lock",)
+
+
 def matches(path: Path) -> bool:
     return path.name == "Pipfile.lock"
 

@@ -23,6 +23,10 @@ from governance.model import Source
 KNOWN_VERSION = (2, 1)
 
 
+# The names this reader takes, for the message when a project has nothing to read.
+NAMES = ("poetry.lock",)
+
+
 def matches(path: Path) -> bool:
     return path.name == "poetry.lock"
 

@@ -23,6 +23,10 @@ KNOWN_VERSION = (1, 0)
 _NAME = re.compile(r"^pylock\.([^.]+\.)?toml$")
 
 
+# The names this reader takes, for the message when a project has nothing to read.
+NAMES = ("pylock.toml", "pylock.*.toml")
+
+
 def matches(path: Path) -> bool:
     return bool(_NAME.match(path.name))
 

@@ -19,6 +19,10 @@ from governance.collect.lockfiles._declare import locked
 from governance.model import Source
 
 
+# The names this reader takes, for the message when a project has nothing to read.
+NAMES = ("pyproject.toml",)
+
+
 def matches(path: Path) -> bool:
     return path.name == "pyproject.toml"
 

@@ -20,6 +20,10 @@ from governance.model import Source
 KNOWN_VERSION = (1,)
 
 
+# The names this reader takes, for the message when a project has nothing to read.
+NAMES = ("uv.lock",)
+
+
 def matches(path: Path) -> bool:
     return path.name == "uv.lock"
 

@@ -6,7 +6,7 @@ import importlib
 from types import ModuleType
 
 FAMILY_MODULES: tuple[str, ...] = ("pins", "packages", "licenses", "waiver_limits", "coverage", "gpu",
-                                   "lockfiles", "vulns", "waivers")
+                                   "lockfiles", "lifecycle", "vulns", "containers", "models", "waivers")
 
 
 def families() -> list[ModuleType]:

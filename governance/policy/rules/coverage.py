@@ -10,19 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from governance.model import Finding
+from governance.model import Finding, Provenance
 from governance.policy.context import RuleContext
-from governance.policy.rule import Rule
+from governance.policy.rule import NOT_JUDGED, Rule
 
 RULES = (
-    Rule("COV001", "coverage", "warning",
+    Rule("COV001", "coverage", NOT_JUDGED,
          "Part of the policy could not be judged from the input (e.g. pins from an SBOM without provenance).",
          "Judge the project itself (`mlgov scan`), or an SBOM written by `mlgov sbom`, which records "
          "where every package was declared, pinned and installed."),
+    Rule("COV002", "coverage", NOT_JUDGED,
+         "A file that looks like a dependency input (an unknown lockfile, a `.in`, a YAML with `dependencies:`, "
+         "a requirements folder or a dangling link) was not read, so nothing in it was judged.",
+         "Do what the finding says (compile, rename or export the file into a form mlgov reads), or waive "
+         "COV002 for that file with a reason when it is not installed anywhere."),
 )
 
 
 def check(ctx: RuleContext) -> Iterator[Finding | None]:
+    for unread in ctx.inventory.unread:
+        yield ctx.finding("COV002", f"{unread.file} was not read ({unread.reason}): "
+                                    f"what it lists was not judged; {unread.fix}",
+                          where=Provenance(file=unread.file, kind="unread"), fix=unread.fix)
     packages = ctx.inventory.packages
     if not packages:
         return

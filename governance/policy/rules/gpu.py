@@ -1,4 +1,4 @@
-"""GPU001-GPU006: will the frameworks' CUDA and cuDNN builds run on the hosts they are meant for?
+"""GPU001-GPU008: will the frameworks' CUDA and cuDNN builds run on the hosts they are meant for?
 
 The frameworks' builds come from collect.frameworks (package properties); the
 hosts from `--host` profiles or a live probe (Inventory.hosts); the driver
@@ -18,7 +18,7 @@ from governance import knowledge
 from governance.collect.frameworks import CUDA, CUDNN, CUDNN_MAJOR, EVIDENCE, GPU_BUILD
 from governance.model import Finding, GpuStack, LibraryCopy, Level, Package
 from governance.policy.context import RuleContext
-from governance.policy.rule import Rule
+from governance.policy.rule import NOT_JUDGED, Rule
 
 RULES = (
     Rule("GPU001", "gpu", "error",
@@ -31,7 +31,7 @@ RULES = (
          "framework's build for a CUDA the driver fully supports."),
     Rule("GPU003", "gpu", "error",
          "A framework was built for a cuDNN major other than the one it will load.",
-         "Install the framework's build for the cuDNN that is there (onnxruntime-gpu>=1.18.1 for cuDNN 9), "
+         "Install the framework's build for the cuDNN that is there (onnxruntime-gpu>=1.19.0 for cuDNN 9), "
          "or install the cuDNN major it needs (nvidia-cudnn-cu11/cu12)."),
     Rule("GPU004", "gpu", "warning",
          "Several CUDA runtime or cuDNN copies with different versions; frameworks may load different ones.",
@@ -43,6 +43,17 @@ RULES = (
          "No host profile: the driver and cuDNN rules could not be judged.",
          "Pass --host PROFILE.json (from `mlgov probe -o`) for each host the project runs on, or scan on the GPU "
          "host; `[gpu] require_host_profile = true` makes this an error."),
+    Rule("GPU007", "gpu", NOT_JUDGED,
+         "A framework's build could not be determined, so the GPU rules could not judge it.",
+         "Pin the build (torch==X+cu126 from https://download.pytorch.org/whl/cu126), lock the nvidia-* "
+         "libraries it needs beside it, or update mlgov (its knowledge base may predate the release). "
+         "The stage's `[coverage] not_judged` sets the level (error at production)."),
+    Rule("GPU008", "gpu", "warning",
+         "A locked CUDA build cannot be installed as locked: its nvidia-* libraries are missing from the lock, "
+         "or a +cuXYZ pin has no index that serves it.",
+         "Lock on (or for) the platform that runs it, so the nvidia-* wheels the framework requires are in the "
+         "lock; for a +cuXYZ pin, add PyTorch's index (--extra-index-url https://download.pytorch.org/whl/cu126, "
+         "or a uv/poetry source)."),
 )
 
 _PRELOADS_WHEELS = ("torch", "tensorflow", "jax", "jaxlib")  # they find site-packages/nvidia/*/lib first
@@ -197,7 +208,7 @@ def _cudnn_findings(ctx: RuleContext, host: GpuStack, package: Package,
     cuda = package.property(CUDA)
     todo = f"install cuDNN {major} (e.g. nvidia-cudnn-cu{cuda.split('.')[0] if cuda else '12'})"
     if package.key == "onnxruntime-gpu" and major == "8" and any(c.version.startswith("9.") for c in copies):
-        todo = "use onnxruntime-gpu>=1.18.1 (built for cuDNN 9), or " + todo
+        todo = "use onnxruntime-gpu>=1.19.0 (PyPI's first cuDNN 9 build), or " + todo
     yield ctx.finding(
         "GPU003",
         f"{_describe(package)} is built for cuDNN {major}, but host {host.name!r} has only cuDNN {present}: "
@@ -281,7 +292,8 @@ def _pins(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding |
             build = package.property(GPU_BUILD)
             if build in ("cuda", "rocm"):
                 continue
-            why = f"a {build} build ({package.property(EVIDENCE)})" if build else "a build mlgov cannot identify"
+            why = f"a {build} build ({package.property(EVIDENCE)})" if build and build != "unknown" \
+                else "a build mlgov cannot identify"
             todo = (f"install a CUDA build, e.g. torch=={_base(package.version)}+cu124 from "
                     f"https://download.pytorch.org/whl/cu124") if package.key == "torch" else \
                 f"install the GPU build of {package.name}"
@@ -289,13 +301,71 @@ def _pins(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding |
                               f"of {package.name}: {todo}.", package=package, fix=todo)
 
 
+def _unknown_builds(ctx: RuleContext) -> list[Package]:
+    return [p for p in ctx.inventory.packages if p.property(GPU_BUILD) == "unknown" and _applies(p)]
+
+
+def _not_judged(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding | None]:
+    """GPU007: a framework whose build nothing tells is said, at the stage's "not judged" level."""
+    for package in _unknown_builds(ctx):
+        why = package.property(EVIDENCE) or f"nothing says which build {package.name} {package.version} is"
+        base = _base(package.version)
+        how = (f"pin the build (torch=={base}+cu126 from https://download.pytorch.org/whl/cu126, or +cpu)"
+               if package.key == "torch" else f"lock the nvidia-* libraries {package.name} needs beside it")
+        yield ctx.finding(
+            "GPU007",
+            f"{why}: the GPU rules (driver, CUDA, cuDNN) could not judge it. To fix: {how}, "
+            f"or update mlgov if {package.name} {package.version} is newer than its knowledge base.",
+            package=package, fix="pin the framework's build or update mlgov")
+
+
+def _feasibility(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding | None]:
+    """GPU008: a lock whose CUDA framework cannot be installed as locked."""
+    locked = {p.key for p in ctx.inventory.packages if _applies(p)}
+    for package in frameworks:
+        if package.key != "torch" or not any(p.kind in ("lockfile", "requirements") and p.applies
+                                             for p in package.provenance):
+            continue
+        evidence = package.property(EVIDENCE) or ""
+        # The pin, not what happens to be installed: a `+cuXYZ` written in a lock or requirements file.
+        pinned = [re.search(r"\+(cu\d+)", p.specifier) for p in package.provenance
+                  if p.kind in ("lockfile", "requirements") and p.applies]
+        local = next((m.group(1) for m in pinned if m), "")
+        if evidence.startswith("PyPI's torch") and "linux" in evidence and \
+                any(p.kind == "lockfile" and p.applies for p in package.provenance):
+            wanted = [name for name in package.requires if name.startswith(("nvidia-", "cuda-toolkit"))]
+            if not wanted and not any(k.startswith(("nvidia-cudnn", "nvidia-cuda-runtime", "cuda-toolkit"))
+                                      for k in locked):
+                yield ctx.finding(
+                    "GPU008",
+                    f"{_describe(package)} is a Linux CUDA build, but the lock holds none of the nvidia-* "
+                    f"libraries it requires (nvidia-cudnn, the CUDA runtime): the lock was likely made on another "
+                    f"platform (macOS, Windows) and installs a torch that cannot load CUDA here. To fix: lock for "
+                    f"the Linux target too (uv lock resolves every platform; pip-compile on Linux).",
+                    package=package, fix="lock for the Linux target")
+        if local.startswith("cu") and not any(
+                prov.source is not None and "download.pytorch.org" in prov.source.url
+                for prov in package.provenance) and not (package.source and
+                                                         "download.pytorch.org" in package.source.url):
+            yield ctx.finding(
+                "GPU008",
+                f"{package.name}=={package.version} is pinned, but no index named beside the pin serves it: "
+                f"+{local} builds are on https://download.pytorch.org/whl/{local}, not on PyPI, so an install "
+                f"from the lock fails. To fix: add that index as a source of {package.name}.",
+                package=package, fix=f"add https://download.pytorch.org/whl/{local} as an index")
+
+
 def check(ctx: RuleContext) -> Iterator[Finding | None]:
     frameworks = _cuda_frameworks(ctx)
     hosts = ctx.inventory.hosts
+    yield from _not_judged(ctx, frameworks)
+    yield from _feasibility(ctx, frameworks)
     if not hosts:
         required = bool(ctx.policy.get("gpu", "require_host_profile", False))
-        if frameworks or required:
-            names = ", ".join(sorted({p.name for p in frameworks})) or "the project"
+        # A framework whose build is unknown still needs a host judged: the note stays.
+        frameworks_or_unknown = list(frameworks) + _unknown_builds(ctx)
+        if frameworks_or_unknown or required:
+            names = ", ".join(sorted({p.name for p in frameworks_or_unknown})) or "the project"
             yield ctx.finding(
                 "GPU006",
                 f"no host profile: whether the hosts' NVIDIA driver and cuDNN can run {names} was not judged; "

@@ -1,0 +1,199 @@
+"""What mlgov reads at the top of a project folder, and what only looks like it.
+
+The one place that knows both lists. What is read comes from the readers
+themselves (requirements.PATTERNS and each lockfile reader's NAMES), so a reader
+added for a new format also drops its files from "looks like an input but is not
+read": a lookalike is reported only when no reader takes it. LOOKALIKES below is
+data; add a row for a new kind of file that mlgov should not pass over silently.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from governance.model import Unread
+
+_HEAD_BYTES = 64 * 1024  # a lookalike's content test reads this much, never the whole file
+_SUBFOLDER_LIMIT = 200  # folders looked into for the "nothing here, but one level down" hint
+
+
+@dataclass(frozen=True)
+class Lookalike:
+    pattern: str  # fnmatch pattern for a name at the top of the project
+    reason: str  # what it probably is, in the user's words
+    fix: str  # what makes it judgeable; {name} and {stem} are filled in
+    folder: bool = False  # the pattern names a folder, not a file
+    content: str | None = None  # a regex the file's head must match, else it is not a lookalike
+    covered_by: str | None = None  # a sibling ({stem}.txt) whose being read covers this file
+    alone: bool = False  # named only when nothing at all was read (a build script, not a dependency list)
+
+
+_LOCK_FIX = "export it in a format mlgov reads (`uv export`, `poetry export`, `pdm export` to requirements.txt or pylock.toml), or update mlgov"
+_YAML_FIX = "name it environment.yml (or lock it with conda-lock into conda-lock.yml), or waive COV002 for it with a reason"
+
+LOOKALIKES: tuple[Lookalike, ...] = (
+    Lookalike("*.in", "a pip-tools / `uv pip compile` input; mlgov reads the compiled file",
+              "compile it (`uv pip compile {name} -o {stem}.txt`) and commit the output", covered_by="{stem}.txt"),
+    Lookalike("*.lock", "a lockfile of a kind this mlgov does not read", _LOCK_FIX),
+    Lookalike("*.lock.json", "a lockfile of a kind this mlgov does not read", _LOCK_FIX),
+    Lookalike("pylock*.toml", "named like a PEP 751 lock, but not `pylock.toml` or `pylock.NAME.toml`",
+              "rename it pylock.toml or pylock.NAME.toml (PEP 751)"),
+    Lookalike("conda-lock*.y*ml", "named like a conda-lock file, but not one mlgov reads",
+              "name it conda-lock.yml (or conda-lock.NAME.yml)"),
+    Lookalike("*.yml", "a YAML file with a conda-style `dependencies:` list, under a name mlgov does not read",
+              _YAML_FIX, content=r"(?m)^dependencies\s*:"),
+    Lookalike("*.yaml", "a YAML file with a conda-style `dependencies:` list, under a name mlgov does not read",
+              _YAML_FIX, content=r"(?m)^dependencies\s*:"),
+    Lookalike("requirements*", "named like a requirements file, but mlgov reads requirements*.txt",
+              "rename it {stem}.txt, or include it from requirements.txt with `-r {name}`"),
+    Lookalike("constraints*.txt", "a pip constraints file, read only when a requirements file includes it",
+              "include it from requirements.txt with `-c {name}`"),
+    Lookalike("requirements", "a folder of requirements files; mlgov reads those at the project's top",
+              "include the one that is installed from a top-level requirements.txt (`-r requirements/NAME.txt`)",
+              folder=True),
+    Lookalike("Pipfile", "a Pipfile without its Pipfile.lock", "run `pipenv lock` and commit Pipfile.lock",
+              covered_by="Pipfile.lock"),
+    Lookalike("setup.py", "setup.py, which mlgov never runs",
+              "declare the dependencies in pyproject.toml's [project] table, or lock them", alone=True),
+    Lookalike("setup.cfg", "setup.cfg `install_requires`, which mlgov does not read",
+              "declare the dependencies in pyproject.toml's [project] table, or lock them",
+              content=r"(?m)^\s*install_requires\s*=", alone=True),
+)
+
+
+def _readers() -> list[object]:
+    from governance.collect import lockfiles
+
+    return list(lockfiles._readers())
+
+
+def read_patterns() -> tuple[str, ...]:
+    """Every name pattern some reader takes: requirements files first, then each lockfile reader's NAMES."""
+    from governance.collect.requirements import PATTERNS
+
+    names: list[str] = list(PATTERNS)
+    for reader in _readers():
+        names.extend(getattr(reader, "NAMES", ()))
+    return tuple(dict.fromkeys(names))
+
+
+def _read_by_someone(path: Path) -> bool:
+    from governance.collect.requirements import PATTERNS
+
+    if any(fnmatch.fnmatchcase(path.name, pattern) for pattern in PATTERNS):
+        return True
+    return any(reader.matches(path) for reader in _readers())  # type: ignore[attr-defined]
+
+
+def _head(path: Path) -> str:
+    try:
+        # O_NONBLOCK: a FIFO named like a YAML file must not hang the scan.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            return os.read(fd, _HEAD_BYTES).decode("utf-8", "replace")
+        finally:
+            os.close(fd)
+    except OSError:
+        return ""
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why an entry named like an input cannot be read, or None when it is a readable file."""
+    if path.is_symlink() and not path.exists():
+        return f"a link to {os.readlink(path)}, which does not exist"
+    if path.is_dir():
+        return "a folder, not a file"
+    if not path.is_file():
+        return "not a regular file"
+    if not os.access(path, os.R_OK):
+        return "not readable (permissions)"
+    return None
+
+
+def _entries(root: Path) -> list[Path]:
+    try:
+        return sorted(root.iterdir(), key=lambda p: p.name)
+    except OSError:
+        return []
+
+
+def unread(root: Path, read: Iterable[str], nothing_read: bool = False) -> tuple[Unread, ...]:
+    """Entries at the top of root that look like dependency inputs and were not read.
+
+    `read` holds the names the scan read (relative to root, includes too), so
+    a constraints file or a requirements/ folder that a requirements file
+    includes is covered.
+    """
+    read_names = set(read)
+    found: list[Unread] = []
+    patterns = read_patterns()
+    for entry in _entries(root):
+        name = entry.name
+        if name in read_names:
+            continue
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+            why = _not_a_file(entry)
+            if why is not None:
+                found.append(Unread(file=name, reason=f"named like an input mlgov reads, but {why}",
+                                    fix=f"make {name} a regular file in the project, or remove it"))
+                continue
+        for lookalike in LOOKALIKES:
+            if not fnmatch.fnmatchcase(name, lookalike.pattern):
+                continue
+            if lookalike.alone and not nothing_read:
+                break
+            if lookalike.folder != entry.is_dir() or (not lookalike.folder and not entry.is_file()):
+                continue
+            if lookalike.folder and any(r.startswith(name + "/") for r in read_names):
+                break  # a requirements file includes from it: what is installed was read
+            if not lookalike.folder and _read_by_someone(entry):
+                break
+            stem = Path(name).stem if not lookalike.folder else name
+            if lookalike.covered_by and lookalike.covered_by.format(stem=stem) in read_names:
+                break
+            if lookalike.content and not re.search(lookalike.content, _head(entry)):
+                continue
+            shown = name + ("/" if lookalike.folder else "")
+            found.append(Unread(file=shown, reason=lookalike.reason,
+                                fix=lookalike.fix.format(name=name, stem=stem)))
+            break
+    return tuple(found)
+
+
+def _below(root: Path) -> list[str]:
+    """Files one folder down that a reader would take: the project is probably there."""
+    found: list[str] = []
+    patterns = read_patterns()
+    folders = [p for p in _entries(root) if p.is_dir() and not p.name.startswith(".")
+               and p.name not in ("node_modules", "__pycache__")][:_SUBFOLDER_LIMIT]
+    for folder in folders:
+        for entry in _entries(folder):
+            if entry.is_file() and any(fnmatch.fnmatchcase(entry.name, p) for p in patterns):
+                found.append(f"{folder.name}/{entry.name}")
+    return found
+
+
+def nothing_to_scan(root: Path, given_as: str, lookalikes: tuple[Unread, ...]) -> str:
+    """The message for a project with nothing mlgov can read: what it looks for and where it looked."""
+    where = str(root.resolve())
+    reads = ", ".join(read_patterns())
+    also = [getattr(r, "ALSO_READS") for r in _readers() if getattr(r, "ALSO_READS", None)]
+    parts = [f"nothing to scan in {where}"
+             + (" (the current folder)" if given_as in (".", "") else "")
+             + f": mlgov reads {reads}" + (", " + ", ".join(also) if also else "")
+             + ", and an installed environment (DIR/.venv or --python); found none of them there"]
+    if lookalikes:
+        parts.append("found but not read: " + "; ".join(f"{u.file} ({u.reason}: {u.fix})" for u in lookalikes))
+    below = _below(root)
+    if below:
+        shown = ", ".join(below[:5]) + (f" and {len(below) - 5} more" if len(below) > 5 else "")
+        first = below[0].split("/", 1)[0]
+        parts.append(f"one folder down there is {shown}: scan that folder (mlgov scan {Path(given_as) / first})")
+    elif given_as in (".", ""):
+        parts.append("run mlgov in the project's folder, or name it: mlgov scan PATH")
+    return "; ".join(parts)

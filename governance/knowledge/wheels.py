@@ -1,0 +1,341 @@
+"""What a framework wheel says about its own build, parsed from the wheel's files.
+
+Pure functions over text and bytes: used by the maintainer script that reads the
+wheels on PyPI (scripts/refresh_knowledge.py), by the knowledge test that proves
+every row against the recorded wheel facts, and by collect.frameworks for the
+same files in an installed environment. Nothing here imports or runs the files.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import struct
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+
+def requires_dist(metadata: str) -> list[str]:
+    """The Requires-Dist values of a core metadata file (METADATA or the PEP 658 .metadata)."""
+    found: list[str] = []
+    for line in metadata.splitlines():
+        if not line.strip():
+            break  # the headers end at the first empty line; the description follows
+        if line.lower().startswith("requires-dist:"):
+            found.append(line.split(":", 1)[1].strip())
+    return found
+
+
+def _is_gpu_requirement(name: str) -> bool:
+    return name.startswith(("nvidia-", "cuda-", "jax-cuda", "jaxlib"))
+
+
+def gpu_requirements(requirements: Iterable[str]) -> list[str]:
+    """Only the lines that tell a build: nvidia-*, cuda-toolkit, the jax CUDA plugins."""
+    kept = []
+    for line in requirements:
+        match = re.match(r"\s*([A-Za-z0-9._-]+)", line)
+        if match and _is_gpu_requirement(canonicalize_name(match.group(1))):
+            kept.append(line)
+    return kept
+
+
+@dataclass(frozen=True)
+class Pin:
+    name: str  # canonical
+    specifier: str  # "==9.5.1.17", ">=9.1,<10"
+    extra: str | None  # the extra that brings it ("and-cuda", "with-cuda"), None when unconditional
+    marker: str | None
+
+
+def pins(requirements: Iterable[str]) -> list[Pin]:
+    found = []
+    for line in requirements:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        marker = str(req.marker) if req.marker else None
+        extra = None
+        if marker:
+            match = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", marker)
+            extra = canonicalize_name(match.group(1)) if match else None
+        found.append(Pin(canonicalize_name(req.name), str(req.specifier), extra, marker))
+    return found
+
+
+def exact(specifier: str) -> str | None:
+    """'==9.5.1.17' -> '9.5.1.17'; anything else (a range, '==12.6.*') -> None."""
+    match = re.fullmatch(r"==\s*([0-9][0-9A-Za-z.]*)", specifier.strip())
+    return match.group(1) if match and not match.group(1).endswith(".") else None
+
+
+def lower_bound(specifier: str) -> str | None:
+    """The version a specifier starts at: '>=9.1,<10' -> '9.1'; '==12.8.*' -> '12.8'; '==9.1.0.70' -> '9.1.0.70'."""
+    for part in specifier.split(","):
+        part = part.strip()
+        match = re.fullmatch(r"(?:>=|==|~=)\s*([0-9][0-9.]*?)(?:\.\*)?", part)
+        if match:
+            return match.group(1)
+    return None
+
+
+def python_assignments(text: str) -> dict[str, Any]:
+    """Top-level `name = <literal>` assignments of a Python file, read without running it."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return {}
+    found: dict[str, Any] = {}
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign):
+            targets, value = list(node.targets), node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        for target in targets:
+            if isinstance(target, ast.Name) and value is not None:
+                literal = _literal(value)
+                if literal is not _NOT_LITERAL:
+                    found[target.id] = literal
+    return found
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(node: ast.expr) -> Any:
+    """A literal, or the literal inside `OrderedDict([...])` / `dict(...)`: TensorFlow's
+    build_info.py writes `build_info = collections.OrderedDict([('is_cuda_build', True), ...])`."""
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        pass
+    if isinstance(node, ast.Call) and len(node.args) <= 1 and not node.keywords:
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in ("OrderedDict", "dict"):
+            if not node.args:
+                return {}
+            try:
+                inner = ast.literal_eval(node.args[0])
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                return _NOT_LITERAL
+            try:
+                return dict(inner)
+            except (TypeError, ValueError):
+                return _NOT_LITERAL
+    return _NOT_LITERAL
+
+
+def tensorflow_build_info(text: str) -> dict[str, Any] | None:
+    """TensorFlow's tensorflow/python/platform/build_info.py -> its build_info mapping."""
+    info = python_assignments(text).get("build_info")
+    return info if isinstance(info, dict) else None
+
+
+def soname_major(names: Iterable[str], library: str) -> str | None:
+    """('libcudart.so.12', ...) , 'libcudart' -> '12'."""
+    for name in names:
+        match = re.fullmatch(re.escape(library) + r"\.so\.(\d+)(?:\.\d+)*", name)
+        if match:
+            return match.group(1)
+    return None
+
+
+def cu_tag(tag: str) -> str | None:
+    """'cu124' -> '12.4', 'cu118' -> '11.8', 'cu130' -> '13.0'; jaxlib's 'cuda111' -> '11.1'."""
+    match = re.fullmatch(r"cu(?:da)?(\d+)(\d)", tag)
+    return f"{match.group(1)}.{match.group(2)}" if match else None
+
+
+# -- What one recorded wheel says (the test and the maintainer script share these) --
+
+@dataclass(frozen=True)
+class WheelBuild:
+    """The build one wheel is: 'cuda' with its CUDA and cuDNN, or 'cpu'."""
+
+    build: str
+    cuda: str | None = None  # "12.6" (or "12" when only the major is known)
+    cudnn: str | None = None  # the exact pinned cuDNN ("9.5.1.17"), or the lowest allowed
+    cudnn_major: str | None = None
+
+
+UNKNOWN = WheelBuild("unknown")
+
+
+def _major_minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def _pin_version(found: list[Pin], pattern: str) -> tuple[Pin, str] | None:
+    for pin in found:
+        if re.fullmatch(pattern, pin.name):
+            version = exact(pin.specifier) or lower_bound(pin.specifier)
+            if version:
+                return pin, version
+    return None
+
+
+def torch_wheel(record: Mapping[str, Any]) -> WheelBuild:
+    """torch: torch/version.py's `cuda` says the build; the nvidia-cudnn pin says the cuDNN."""
+    text = record.get("files", {}).get("torch/version.py")
+    if text is None:
+        return UNKNOWN
+    version_py = python_assignments(text)
+    cuda = version_py.get("cuda")
+    if not isinstance(cuda, str):
+        return WheelBuild("rocm" if isinstance(version_py.get("hip"), str) else "cpu")
+    found = pins(record.get("requires_dist", []))
+    cudnn = _pin_version(found, r"nvidia-cudnn(-cu\d+)?")
+    return WheelBuild("cuda", _major_minor(cuda), cudnn[1] if cudnn else None,
+                      cudnn[1].split(".")[0] if cudnn else None)
+
+
+def tensorflow_wheel(record: Mapping[str, Any]) -> WheelBuild:
+    text = record.get("files", {}).get("tensorflow/python/platform/build_info.py")
+    info = tensorflow_build_info(text) if text is not None else None
+    if info is None:
+        return UNKNOWN
+    if info.get("is_cuda_build") is not True:
+        return WheelBuild("cpu")
+    cuda = _major_minor(str(info["cuda_version"])) if info.get("cuda_version") else None
+    cudnn = str(info.get("cudnn_version", "")) or None
+    return WheelBuild("cuda", cuda, cudnn, cudnn.split(".")[0] if cudnn else None)
+
+
+def jax_plugin_wheel(record: Mapping[str, Any], jax: Mapping[str, Any] | None = None) -> WheelBuild:
+    """jax-cudaNN-plugin / -pjrt: the CUDA major in the name; cuDNN from the plugin's with-cuda pins,
+    else from the same jax release's cudaNN extra (where 0.4.x kept its nvidia-cudnn pin)."""
+    match = re.search(r"cuda(\d+)", str(record["project"]))
+    found = pins(record.get("requires_dist", []))
+    cudnn = _pin_version(found, r"nvidia-cudnn(-cu\d+)?")
+    if cudnn is None and jax is not None and match:
+        extras = {f"cuda{match.group(1)}", f"cuda{match.group(1)}-pip"}
+        cudnn = _pin_version([p for p in pins(jax.get("requires_dist", [])) if p.extra in extras],
+                             r"nvidia-cudnn(-cu\d+)?")
+    return WheelBuild("cuda", match.group(1) if match else None, cudnn[1] if cudnn else None,
+                      cudnn[1].split(".")[0] if cudnn else None)
+
+
+def onnxruntime_wheel(record: Mapping[str, Any]) -> WheelBuild:
+    """onnxruntime-gpu: the CUDA provider library's sonames say the CUDA and cuDNN majors it loads;
+    capi/build_and_package_info.py says the exact CUDA (and cuDNN where it is written)."""
+    info = python_assignments(record.get("files", {}).get("onnxruntime/capi/build_and_package_info.py", ""))
+    needed: list[str] = []
+    for names in record.get("needed", {}).values():
+        needed.extend(names)
+    cudart = soname_major(needed, "libcudart")
+    cudnn_major = soname_major(needed, "libcudnn")
+    cuda = info.get("cuda_version") if isinstance(info.get("cuda_version"), str) else None
+    cuda = _major_minor(cuda) if cuda else cudart
+    cudnn = info.get("cudnn_version") if isinstance(info.get("cudnn_version"), str) and info.get("cudnn_version") \
+        else None
+    if cudnn_major is None and cudnn:
+        cudnn_major = cudnn.split(".")[0]
+    if cuda is None:
+        # Nothing in the wheel says its build (1.15's provider links CUDA statically;
+        # Windows wheels before 1.21 carry no build_and_package_info.py): not guessed.
+        return UNKNOWN
+    return WheelBuild("cuda", cuda, cudnn, cudnn_major)
+
+
+def wheel_build(record: Mapping[str, Any], jax: Mapping[str, Any] | None = None) -> WheelBuild:
+    """The build a recorded wheel is; `jax` is the record of the jax release of the same
+    version (for the plugins, whose 0.4.x wheels pin no cuDNN themselves)."""
+    project = str(record["project"])
+    if project == "torch":
+        return torch_wheel(record)
+    if project == "tensorflow":
+        return tensorflow_wheel(record)
+    if project == "onnxruntime-gpu":
+        return onnxruntime_wheel(record)
+    if project.startswith("jax-cuda"):
+        return jax_plugin_wheel(record, jax)
+    raise ValueError(f"no reader for {project}")
+
+
+def recorded_rows(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
+    """project -> release -> platform -> row, from recorded wheel facts. A wheel that does
+    not say its build gives no row: the release stays unknown for that platform."""
+    records = list(records)
+    jax = {r["version"]: r for r in records if r["project"] == "jax" and "error" not in r}
+    table: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
+    for record in records:
+        if "error" in record or record["project"] == "jax":
+            continue
+        build = wheel_build(record, jax.get(record["version"]))
+        if build.build == "unknown":
+            continue
+        row = {"build": build.build}
+        for field in ("cuda", "cudnn", "cudnn_major"):
+            value = getattr(build, field)
+            if value:
+                row[field] = value
+        sources = [f"{record['filename']} sha256:{record['sha256']}"]
+        if record["project"].startswith("jax-cuda") and "cudnn" in row and record["version"] in jax \
+                and not any("cudnn" in line for line in record.get("requires_dist", [])):
+            sources.append(f"{jax[record['version']]['filename']} sha256:{jax[record['version']]['sha256']}")
+        row["source"] = "; ".join(sources)
+        table.setdefault(record["project"], {}).setdefault(record["version"], {})[record["platform"]] = row
+    return table
+
+
+def elf_needed(data: bytes) -> list[str] | None:
+    """The DT_NEEDED entries of a whole ELF file (64- or 32-bit, either byte order); None if it is not one.
+
+    Read through the program headers alone (PT_DYNAMIC, and the PT_LOAD segments
+    that map DT_STRTAB's address to a file offset), as the dynamic loader does.
+    """
+    if len(data) < 52 or data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
+        return None
+    is64, endian = data[4] == 2, "<" if data[5] == 1 else ">"
+    try:
+        if is64:
+            phoff, = struct.unpack_from(endian + "Q", data, 0x20)
+            phentsize, phnum = struct.unpack_from(endian + "HH", data, 0x36)
+        else:
+            phoff, = struct.unpack_from(endian + "I", data, 0x1C)
+            phentsize, phnum = struct.unpack_from(endian + "HH", data, 0x2A)
+        loads: list[tuple[int, int, int]] = []  # (vaddr, offset, filesz)
+        dynamic: tuple[int, int] | None = None
+        for index in range(phnum):
+            at = phoff + index * phentsize
+            if is64:
+                p_type, _, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(endian + "IIQQQQ", data, at)
+            else:
+                p_type, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(endian + "IIIII", data, at)
+            if p_type == 1:
+                loads.append((p_vaddr, p_offset, p_filesz))
+            elif p_type == 2:
+                dynamic = (p_offset, p_filesz)
+        if dynamic is None:
+            return []
+        entry = struct.Struct(endian + ("qQ" if is64 else "iI"))
+        needed_at: list[int] = []
+        strtab = None
+        for at in range(dynamic[0], dynamic[0] + dynamic[1], entry.size):
+            tag, value = entry.unpack_from(data, at)
+            if tag == 0:
+                break
+            if tag == 1:
+                needed_at.append(value)
+            elif tag == 5:
+                strtab = value
+        if strtab is None:
+            return None
+        base = next((offset + strtab - vaddr for vaddr, offset, size in loads if vaddr <= strtab < vaddr + size), None)
+        if base is None:
+            return None
+        names = []
+        for offset in needed_at:
+            end = data.index(b"\x00", base + offset)
+            names.append(data[base + offset:end].decode("ascii", "replace"))
+        return names
+    except (struct.error, ValueError):
+        return None

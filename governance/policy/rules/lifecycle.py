@@ -1,0 +1,68 @@
+"""EOL001: nothing the project runs on is past its end of life.
+
+The dates are knowledge (governance/knowledge/lifecycle.toml, each with its
+source): NVIDIA driver branches (the hosts' drivers) and Python versions (a
+locked `python` package, or the scan's target). The clock is the evaluation's
+`now`, so a verdict can be reproduced for a given day. Off by default outside
+the stages that ask for it (the shipped production policy makes it an error).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from governance import knowledge
+from governance.model import Finding
+from governance.policy.context import RuleContext
+from governance.policy.rule import Rule
+
+RULES = (
+    Rule("EOL001", "lifecycle", "note",
+         "An NVIDIA driver branch or Python version the project runs on is past its end of life.",
+         "Move the hosts to a supported driver branch (R580 LTS or newer) and the project to a supported Python; "
+         "the dates and their sources are in mlgov's lifecycle table (docs/knowledge.md)."),
+)
+
+
+def _ended(eol: knowledge.EndOfLife) -> str:
+    return "is listed as end of life" if eol.eol == "listed" else f"reached end of life in {eol.eol}"
+
+
+def check(ctx: RuleContext) -> Iterator[Finding | None]:
+    today = ctx.now.date().isoformat()
+    sources = knowledge.sources()
+    for host in ctx.inventory.hosts:
+        if not host.driver_version:
+            continue
+        eol = knowledge.driver_branch_eol(host.driver_version)
+        if eol is not None and eol.ended(today):
+            yield ctx.finding(
+                "EOL001",
+                f"host {host.name!r} runs driver {host.driver_version}: {eol.what} {_ended(eol)} "
+                f"({sources.get(eol.source, eol.source)}); it gets no security fixes. To fix: move the host to a "
+                f"supported branch (R580 LTS or newer).",
+                host=host.name, fix="install a driver of a supported branch")
+    seen: set[str] = set()
+    for package in ctx.inventory.packages:
+        if package.key != "python" or package.ecosystem != "conda" or not package.version:
+            continue
+        if not any(p.applies for p in package.provenance) and package.provenance:
+            continue
+        eol = knowledge.python_eol(package.version)
+        if eol is not None and eol.ended(today) and eol.what not in seen:
+            seen.add(eol.what)
+            yield ctx.finding(
+                "EOL001",
+                f"{eol.what} (python {package.version}) {_ended(eol)} ({sources.get(eol.source, eol.source)}). "
+                f"To fix: move the environment to a supported Python.",
+                package=package, fix="use a supported Python")
+    match = re.search(r"/py(\d+\.\d+)", ctx.inventory.target or "")
+    if match:
+        eol = knowledge.python_eol(match.group(1))
+        if eol is not None and eol.ended(today) and eol.what not in seen:
+            yield ctx.finding(
+                "EOL001",
+                f"the scan's target {ctx.inventory.target} is {eol.what}, which {_ended(eol)} "
+                f"({sources.get(eol.source, eol.source)}). To fix: target a supported Python.",
+                fix="use a supported Python")
