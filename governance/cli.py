@@ -24,7 +24,9 @@ EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 def _progress(enabled: bool) -> Any:
     def show(message: str) -> None:
         if enabled:
-            click.echo(f"mlgov: {message}", err=True)
+            from governance.escape import terminal
+
+            click.echo(f"mlgov: {terminal(message)}", err=True)
     return show
 
 
@@ -428,8 +430,11 @@ def policy_validate(policy_file: tuple[str, ...]) -> None:
         policy = load_policy(name)
         for stage in policy.stages:
             load_policy(name, stage)
-        stages = ", ".join(policy.stages) or "none"
-        click.echo(f"{name}: valid (name {policy.name}, default stage {policy.stage}, stages: {stages}, "
+        from governance.escape import terminal
+
+        stages = terminal(", ".join(policy.stages)) or "none"
+        click.echo(f"{terminal(name)}: valid (name {terminal(policy.name)}, default stage {terminal(policy.stage)}, "
+                   f"stages: {stages}, "
                    f"{len(policy.waivers)} waivers, {len(policy.files)} files)")
 
 
@@ -450,7 +455,10 @@ def policy_show(policy_file: str, stage: str | None, fmt: str) -> None:
     from governance.policy.load import load_policy
     from governance.policy.render import policy_text
 
-    click.echo(policy_text(load_policy(policy_file, stage).effective(), fmt), nl=False)
+    from governance.escape import json_text
+
+    # TOML and JSON escape controls in strings; bidi and C1 characters are escaped too.
+    click.echo(json_text(policy_text(load_policy(policy_file, stage).effective(), fmt)), nl=False)
 
 
 @cli.command()
@@ -594,9 +602,9 @@ def db_update(destination: Path | None, url: str | None, verbose: bool) -> None:
 def _fail(message: str, code: int) -> NoReturn:
     # Messages quote file names and input text: one line, every control shown, so
     # nothing from a scanned file can start a line of the log (`::add-mask::`).
-    from governance.escape import terminal
+    from governance.escape import clip, terminal
 
-    click.echo(f"mlgov: error: {terminal(message)}", err=True)
+    click.echo(f"mlgov: error: {clip(terminal(message), 2000)}", err=True)
     sys.exit(code)
 
 

@@ -299,3 +299,11 @@ def test_nothing_is_left_behind_on_bad_input(world: Path, tmp_path: Path) -> Non
     result = mlgov(["scan", ".", "--sbom", str(out / "s.json"), "--report", str(out / "r.md")], world)
     assert_safe(result, {2})
     assert list(out.iterdir()) == []
+
+
+def test_a_model_file_linked_out_of_the_project_is_not_read(world: Path) -> None:
+    (world / "requirements.txt").write_text("six==1.16.0\n")
+    (world / "model.pkl").symlink_to(world.parent / "secret.txt")
+    result = mlgov(["scan", "."], world)
+    assert_safe(result, {2})
+    assert "model.pkl" in result.err
