@@ -112,13 +112,14 @@ def _parse(path: Path, pyproject: bool) -> ConfigFile | None:
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
         raise InputError(f"invalid TOML: {exc}", file=path, line=int(match.group(1)) if match else None) from None
+    base: tuple[str, ...] = ()
     if pyproject:
         tool = data.get("tool")
         if not isinstance(tool, dict) or "mlgov" not in tool:
             return None
         table, prefix, base = tool["mlgov"], "tool.mlgov.", ("tool", "mlgov")
     else:
-        table, prefix, base = data, "", ()
+        table, prefix = data, ""
     positions = key_lines(text)
     if not isinstance(table, dict):
         raise InputError("must be a table of settings", file=path, line=positions.get(base), key=prefix.rstrip("."))
