@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -218,8 +219,15 @@ ADVISORY = st.fixed_dictionaries({"id": st.just("PYSEC-0") | SCALARS}, optional=
 
 
 @PROPERTY
-@given(advisory=ADVISORY | JSON, raw=st.none() | st.binary(max_size=200))
-def test_any_advisory(advisory: Any, raw: bytes | None) -> None:
+@given(advisory=ADVISORY | JSON, raw=st.none() | st.binary(max_size=200), as_zip=st.booleans())
+def test_any_advisory(advisory: Any, raw: bytes | None, as_zip: bool) -> None:
     data = raw if raw is not None else encoded(json.dumps(advisory))
+    if as_zip:  # OSV's all.zip form, indexed without the cache
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("PYSEC-0.json", data)
+        in_project({"requirements.txt": b"six==1.16.0\n", "../all.zip": buffer.getvalue()},
+                   lambda p: scan(p) + ["--vuln-db", str(p.parent / "all.zip")])
+        return
     in_project({"requirements.txt": b"six==1.16.0\n", "../osv/PYSEC-0.json": data},
                lambda p: scan(p) + ["--vuln-db", str(p.parent / "osv")])

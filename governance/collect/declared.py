@@ -77,8 +77,10 @@ def check_version_text(version: str | None, file: str | None, line: int | None =
     if not isinstance(version, str):
         raise InputError(f"version is a {type(version).__name__}, not a string", file=file, line=line)
     if len(version) > MAX_VERSION_CHARS or _LONG_NUMBER.search(version):
-        raise InputError(f"version of {len(version)} characters with a number of 40 or more digits, "
-                         "or longer than 128 characters: not a release mlgov can compare", file=file, line=line)
+        from governance.escape import quote
+
+        raise InputError(f"version {quote(version, 40)} is not a release mlgov can compare (over "
+                         f"{MAX_VERSION_CHARS} characters, or a number of 40 or more digits)", file=file, line=line)
 
 
 def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Package, ...]:
