@@ -151,14 +151,14 @@ def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Pa
         group = (declaration.ecosystem, declaration.key)
         if declaration.version is not None:
             exact, public = _version_keys(declaration.version)
-            position = by_version.get(group, {}).get(exact)
-            if position is None and declaration.provenance.kind in ("requirements", "manifest") \
+            found_at = by_version.get(group, {}).get(exact)
+            if found_at is None and declaration.provenance.kind in ("requirements", "manifest") \
                     and public is not None and public == exact \
                     and declaration.provenance.specifier.strip().startswith("==") \
                     and not declaration.provenance.specifier.strip().startswith("==="):
                 # `torch==2.5.1` is satisfied by an installed 2.5.1+cu124 (PEP 440).
-                position = by_public.get(group, {}).get(public)
-            add(declaration, position)
+                found_at = by_public.get(group, {}).get(public)
+            add(declaration, found_at)
             continue
         add(declaration, first_fit(group, declaration.provenance.specifier))
 
