@@ -83,9 +83,3 @@ def compare(evaluation: Evaluation, baseline: tuple[FixedFinding, ...], file: st
             fixed.setdefault(record.fingerprint, record)
     return replace(evaluation, findings=findings,
                    baseline=BaselineComparison(file=file, fixed=tuple(fixed.values())))
-
-
-def apply(evaluation: Evaluation, path: Path | None) -> Evaluation:
-    if path is None:
-        return evaluation
-    return compare(evaluation, read_baseline(path), str(path))

@@ -52,32 +52,58 @@ def _colour(choice: str | None) -> bool:
     return sys.stdout.isatty()
 
 
-def _emit_reports(evaluation: Any, fmt: str, reports: tuple[Path, ...], quiet: bool,
-                  colour: str | None = None, show_waived: bool = False) -> None:
-    """Render --report files (format from each extension) and stdout's --format."""
-    from governance.output import write_all
-    from governance.report import EXTENSIONS, format_for, renderer
+def _report_formats(reports: tuple[Path, ...]) -> list[tuple[Path, str]]:
+    """Each --report's format from its extension; an unknown one is bad usage, said before any work."""
+    from governance.report import EXTENSIONS, format_for
 
-    outputs = []
+    planned = []
     for path in reports:
         report_format = format_for(path.name)
         if report_format is None:
             raise InputError("cannot tell the report format from the extension "
                              f"(use {', '.join(sorted(EXTENSIONS))})", file=path)
-        if report_format == "terminal":  # a .txt report: the full summary, never coloured
-            from governance.report.terminal import render as render_text
+        planned.append((path, report_format))
+    return planned
 
+
+def _check_outputs(sbom_path: Path | None, reports: list[tuple[Path, str]]) -> None:
+    from governance.output import check_all
+
+    named = ([(sbom_path, "SBOM")] if sbom_path is not None else []) + [(path, "report") for path, _ in reports]
+    check_all(named)
+
+
+def _emit_reports(evaluation: Any, fmt: str, reports: list[tuple[Path, str]], quiet: bool,
+                  also: list[tuple[Path, str]] | None = None, colour: str | None = None,
+                  show_waived: bool = False) -> None:
+    """Write --report files (and `also`, e.g. the SBOM) all or nothing, then stdout's --format."""
+    from governance.output import write_all
+    from governance.report import renderer
+    from governance.report.terminal import render as render_text
+
+    outputs = list(also or [])
+    for path, report_format in reports:
+        if report_format == "terminal":  # a .txt report: the full summary, never coloured
             outputs.append((path, render_text(evaluation, show_waived=show_waived)))
         else:
             outputs.append((path, renderer(report_format)(evaluation)))
     write_all(outputs)
     if fmt == "terminal":
-        from governance.report.terminal import render
-
-        click.echo(render(evaluation, colour=_colour(colour), quiet=quiet, show_waived=show_waived), nl=False,
-                   color=_colour(colour))
+        shown = _colour(colour)
+        click.echo(render_text(evaluation, colour=shown, quiet=quiet, show_waived=show_waived), nl=False,
+                   color=shown)
     else:
         click.echo(renderer(fmt)(evaluation), nl=False)
+
+
+def _vuln_options(command: Any) -> Any:
+    """--vuln-db and --no-vuln-db, shared by scan and check."""
+    command = click.option("--no-vuln-db", "no_vuln_db", is_flag=True,
+                           help="Do not use the cached database of `mlgov db update` (a policy with fail_on then "
+                                "reports that vulnerabilities were not checked, VULN002).")(command)
+    return click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
+                        help="Offline vulnerability database: OSV's PyPI all.zip or a folder of OSV JSON. "
+                             "Default: the one `mlgov db update` keeps in the cache, when present.")(command)
 
 
 def _settings(command: str, start: Path, config_file: Path | None) -> Any:
@@ -190,11 +216,10 @@ def _scan_options(command: Any) -> Any:
                           "profiles (*.json) or a quoted glob ('fleet/**/*.json'). Repeatable: a fleet, every host "
                           "must pass; hosts with the same stack are judged once. Default: this machine when it "
                           "has an NVIDIA driver."),
-        click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
-                     help="Offline vulnerability database: OSV's PyPI all.zip (see `mlgov db update`) "
-                          "or a folder of OSV JSON."),
+        _vuln_options,
         click.option("--vuln-service", "vuln_service", type=click.Choice(["osv", "pypi"]),
-                     help="Also ask an online vulnerability service (through pip-audit; needs the network)."),
+                     help="Also ask an online vulnerability service (through pip-audit, pip install "
+                          "'mlgov[online]'; needs the network)."),
         click.option("--source-root", "source_root", type=click.Path(path_type=Path), default=None,
                      help="The folder SARIF locations are relative to (default: the git top level of DIR)."),
         _models_option,
@@ -236,34 +261,35 @@ def scan(directory: Path, config_file: Path | None, fmt: str, quiet: bool, repro
       mlgov scan . --vuln-db PyPI-all.zip --policy production
       mlgov scan . --baseline main-report.json --report mlgov.md   (PR mode)
     """
-    from governance.baseline import read_baseline, compare
+    from governance.baseline import compare, read_baseline
     from governance.collect import ScanOptions
     from governance.collect.target import resolve
     from governance.hostprofile import read_profiles
-    from governance.output import write_atomic
+    from governance.output import sbom_format
     from governance.pipeline import SbomRequest, scan as run_scan
-    from governance.vulns import VulnRequest
+    from governance.vulns import request_for
 
     p = _settings("scan", directory, config_file).values
+    # Every output and option is checked before any work: bad usage writes nothing.
+    planned = _report_formats(p["reports"])
     sbom_path: Path | None = p["sbom_path"]
     request = None
     if sbom_path is not None:
-        request = SbomRequest(fmt="xml" if sbom_path.suffix.lower() == ".xml" else "json",
-                              spec_version=p["spec_version"], reproducible=reproducible)
-    # Read before the work is done: a bad baseline is exit 2 in a second, not after the scan.
+        request = SbomRequest(fmt=sbom_format(sbom_path), spec_version=p["spec_version"], reproducible=reproducible)
+    _check_outputs(sbom_path, planned)
+    # A bad baseline is exit 2 in a second, not after the scan.
     previous = read_baseline(baseline) if baseline is not None else None
+    progress = _progress(_want_progress(verbose, quiet))
+    vulns = request_for(p["vuln_db"], p["vuln_service"], p["no_vuln_db"], progress)
     markers, target = resolve(p["target_platform"], p["target_python"], p["python"], directory)
     options = ScanOptions(project=directory, python=p["python"], hosts=read_profiles(p["host_profiles"]),
                           models=p["models"], probe_host=not p["host_profiles"], markers=markers, target=target)
-    result = run_scan(options, p["policy"], p["stage"], request,
-                      progress=_progress(_want_progress(verbose, quiet)), now=_day(today),
-                      vulns=VulnRequest(db=p["vuln_db"], service=p["vuln_service"]))
+    result = run_scan(options, p["policy"], p["stage"], request, progress=progress, now=_day(today), vulns=vulns)
     evaluation = _locate(result.evaluation, directory, p["source_root"])
     if previous is not None and baseline is not None:
         evaluation = compare(evaluation, previous, str(baseline))
-    if sbom_path is not None and result.sbom is not None:
-        write_atomic(sbom_path, result.sbom)
-    _emit_reports(evaluation, fmt, p["reports"], quiet, p["color"], p["show_waived"])
+    also = [(sbom_path, result.sbom)] if sbom_path is not None and result.sbom is not None else []
+    _emit_reports(evaluation, fmt, planned, quiet, also, p["color"], p["show_waived"])
     sys.exit(EXIT_FAIL if evaluation.failed else EXIT_PASS)
 
 
@@ -324,11 +350,13 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
       mlgov sbom . --target-platform linux-x86_64 --target-python 3.11 -o sbom.cdx.json
     """
     from governance.collect import ScanOptions, collect
-    from governance.output import write_atomic
+    from governance.output import check_destination, sbom_format, write_atomic
     from governance.pipeline import SbomRequest, make_sbom
 
-    if fmt is None:
-        fmt = "xml" if output is not None and output.suffix.lower() == ".xml" else "json"
+    if output is not None:
+        fmt = sbom_format(output, fmt)
+        check_destination(output, "SBOM")
+    fmt = fmt or "json"
     progress = _progress(_want_progress(verbose))
     from governance.collect.target import resolve
 
@@ -358,6 +386,7 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal",
               show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone.")
+@_vuln_options
 @_terminal_options
 @_baseline_option
 @_today_option
@@ -373,14 +402,21 @@ def check(sbom_file: Path, config_file: Path | None, fmt: str, quiet: bool, base
     Examples:
       mlgov check sbom.cdx.json --policy production
       mlgov check sbom.cdx.xml --policy policies/team.toml --format json
+      mlgov check sbom.cdx.json --vuln-db osv-pypi.zip --today 2026-12-01
     """
-    from governance.baseline import apply
+    from governance.baseline import compare, read_baseline
     from governance.pipeline import check_sbom
+    from governance.vulns import request_for
 
     p = _settings("check", Path("."), config_file).values
-    evaluation = check_sbom(sbom_file, p["policy"], p["stage"], now=_day(today))
-    evaluation = apply(_locate(evaluation, Path("."), None), baseline)
-    _emit_reports(evaluation, fmt, p["reports"], quiet, p["color"], p["show_waived"])
+    planned = _report_formats(p["reports"])
+    _check_outputs(None, planned)
+    previous = read_baseline(baseline) if baseline is not None else None
+    vulns = request_for(p["vuln_db"], None, p["no_vuln_db"])
+    evaluation = _locate(check_sbom(sbom_file, p["policy"], p["stage"], now=_day(today), vulns=vulns), Path("."), None)
+    if previous is not None and baseline is not None:
+        evaluation = compare(evaluation, previous, str(baseline))
+    _emit_reports(evaluation, fmt, planned, quiet, colour=p["color"], show_waived=p["show_waived"])
     sys.exit(EXIT_FAIL if evaluation.failed else EXIT_PASS)
 
 
@@ -576,14 +612,15 @@ def db() -> None:
 
     \b
     Examples:
-      mlgov db update                         (into the user cache; prints where)
+      mlgov db update                         (into the user cache; scan and check then use it)
       mlgov db update --to ci/osv-pypi.zip    (then: mlgov scan . --vuln-db ci/osv-pypi.zip)
     """
 
 
 @db.command("update")
 @click.option("--to", "destination", type=click.Path(path_type=Path), default=None,
-              help="Where to keep the zip (default: the mlgov cache folder, MLGOV_CACHE_DIR or ~/.cache/mlgov).")
+              help="Where to keep the zip (default: osv/PyPI-all.zip in the mlgov cache folder: $MLGOV_CACHE_DIR, "
+                   "else $XDG_CACHE_HOME/mlgov, else ~/.cache/mlgov; scan and check use that one by default).")
 @click.option("--url", default=None, help="Download from a mirror instead of OSV's bucket.")
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
 def db_update(destination: Path | None, url: str | None, verbose: bool) -> None:

@@ -51,7 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("stage", "stage", "str", ("scan", "check"), help="the promotion stage whose gates apply"),
     Setting("python", "python", "path", ("scan",), help="the installed environment to scan"),
     Setting("hosts", "host_profiles", "paths", ("scan",), help="host profiles the GPU stack is judged against"),
-    Setting("vuln-db", "vuln_db", "path", ("scan",), help="offline vulnerability database (OSV all.zip or folder)"),
+    Setting("vuln-db", "vuln_db", "path", ("scan", "check"), help="offline vulnerability database (OSV all.zip or folder)"),
     Setting("vuln-service", "vuln_service", "str", ("scan",), choices=("osv", "pypi"),
             help="also ask an online vulnerability service"),
     Setting("reports", "reports", "paths", ("scan", "check"),
