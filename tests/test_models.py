@@ -341,3 +341,13 @@ def test_damaged_files_are_findings_never_crashes(tmp_path: Path) -> None:
         damaged = tmp_path / source.name
         damaged.write_bytes(bytes(data))
         judge_file(damaged, source.name)  # must not raise
+
+
+def test_terminal_summary_counts_model_files(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(BENIGN / "model.safetensors", project / "a.safetensors")
+    shutil.copy(BENIGN / "model.gguf", project / "b.gguf")
+    result = CliRunner().invoke(cli, ["scan", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "2 model file(s): gguf, safetensors" in result.output

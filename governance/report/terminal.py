@@ -55,6 +55,9 @@ def render(evaluation: Evaluation, colour: bool = False, quiet: bool = False, sh
         inventory = evaluation.inventory
         lines.append(f"project {t(inventory.project.name)}: {len(inventory.packages)} package(s) from "
                      f"{t(', '.join(inventory.sources)) or 'no sources'}")
+        if inventory.models:
+            lines.append(f"  {len(inventory.models)} model file(s): "
+                         f"{t(', '.join(sorted({m.format for m in inventory.models})))}")
         for note in inventory.notes:
             lines.append(style(f"  note: {t(note)}", dim=True))
         for unread in inventory.unread:
