@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 
-from governance.model import Evaluation, Finding, Inventory
+from governance.model import AdvisorySource, Evaluation, Finding, Inventory
 from governance.policy.rule import Rule
 
 # GitHub's bands for `security-severity` (0.1-3.9 low, 4-6.9 medium, 7-8.9
@@ -28,6 +27,18 @@ def verdict_line(evaluation: Evaluation) -> str:
         parts.append(f"{c['waived']} waived")
     return (f"{word}: {evaluation.inventory.project.name} under policy {evaluation.policy_name}"
             f" (stage {evaluation.stage}): " + ", ".join(parts))
+
+
+def baseline_line(evaluation: Evaluation) -> str:
+    """PR mode in one line: what the change introduces, what was already there, what it fixed."""
+    comparison = evaluation.baseline
+    if comparison is None:
+        return ""
+    active = [f for f in evaluation.findings if not f.waived]
+    new = [f for f in active if f.baseline == "new"]
+    new_errors = sum(1 for f in new if f.level.value == "error")
+    return (f"Compared with {comparison.file}: {len(new)} new finding(s) ({new_errors} error(s)), "
+            f"{len(active) - len(new)} existing, {len(comparison.fixed)} fixed; only new errors fail.")
 
 
 def where(finding: Finding) -> str:
@@ -63,33 +74,34 @@ def subject(finding: Finding) -> str:
 
 
 def fingerprint(finding: Finding) -> str:
-    """A finding's identity across runs, for SARIF's partialFingerprints.
+    """A finding's identity across runs (Finding.fingerprint: one definition for SARIF and --baseline)."""
+    return finding.fingerprint
 
-    sha256 over the rule id, the package's canonical name, the file that
-    declares it, the host and the advisory id, NUL-separated. The version,
-    line number and message are left out on purpose: upgrading a package that
-    is still unpinned, or adding a line above it, is the same problem, not a new one.
+
+def security_score(finding: Finding, inventory: Inventory, threshold: str = "high") -> float | None:
+    """GitHub's security-severity of a VULN finding: the advisory's CVSS base score, else its band's middle.
+
+    An advisory without a rating fails the gate as if it were at the policy's
+    threshold (rules/vulns.py), so it is scored there too: shown as Low, a
+    gate-failing advisory would look ignorable. A VULN finding about no advisory
+    (the vulnerability check itself could not be done) is scored the same way.
     """
-    parts = (finding.rule_id, finding.package or "", finding.file or "", finding.host or "",
-             finding.vulnerability or "")
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
-
-
-def security_score(finding: Finding, inventory: Inventory) -> float | None:
-    """The CVSS base score of a vulnerability finding, else its severity band's middle."""
-    if not finding.vulnerability:
+    if not finding.rule_id.startswith("VULN"):
         return None
+    at_threshold = SEVERITY_SCORES.get(threshold, SEVERITY_SCORES["low"])
+    if not finding.vulnerability:
+        return at_threshold
     for advisory in inventory.vulnerabilities:
         if advisory.id == finding.vulnerability and advisory.score is not None and \
                 (finding.package is None or advisory.package == finding.package):
             return round(float(advisory.score), 1)
     severity = (finding.severity or "").lower()
-    if not severity:
+    if severity not in SEVERITY_SCORES:
         for advisory in inventory.vulnerabilities:
-            if advisory.id == finding.vulnerability:
+            if advisory.id == finding.vulnerability and advisory.severity in SEVERITY_SCORES:
                 severity = advisory.severity
                 break
-    return SEVERITY_SCORES.get(severity)
+    return SEVERITY_SCORES.get(severity, at_threshold)
 
 
 def printable(text: str) -> str:
@@ -97,3 +109,33 @@ def printable(text: str) -> str:
     from governance.escape import xml_text
 
     return xml_text(text)
+
+
+def vulnerability_database(inventory: Inventory) -> AdvisorySource | None:
+    """The advisory source the verdict's vulnerabilities rest on: the last database used, else a service."""
+    sources = inventory.advisory_sources
+    databases = [s for s in sources if s.digest is not None or s.advisories is not None]
+    if databases:
+        return databases[-1]
+    return sources[-1] if sources else None
+
+
+def basis_line(evaluation: Evaluation) -> str:
+    """What the verdict rests on, in one line: the advisory database and the knowledge version."""
+    from governance.knowledge.summary import summary
+
+    database = vulnerability_database(evaluation.inventory)
+    if database is None:
+        advisories = "advisories: none used (vulnerabilities not checked)"
+    else:
+        facts = [database.digest[:19] + "…" if database.digest else None,
+                 f"{database.advisories:,} advisories" if database.advisories is not None else None,
+                 f"newest modified {database.newest_modified}" if database.newest_modified else None]
+        shown = ", ".join(f for f in facts if f)
+        advisories = f"advisories: {database.source}" + (f" ({shown})" if shown else "")
+        others = [s.source for s in evaluation.inventory.advisory_sources if s != database]
+        if others:
+            advisories += " + " + " + ".join(others)
+    knowledge = summary()
+    newest = ", ".join(f"{table} {version}" for table, version in knowledge.newest_entries.items())
+    return f"{advisories}; knowledge {knowledge.version} (newest: {newest})"

@@ -11,7 +11,7 @@ from typing import Any
 
 from governance import __version__
 from governance.model import Evaluation, Finding, GpuStack
-from governance.report.common import counts
+from governance.report.common import counts, vulnerability_database
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -20,6 +20,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "component": finding.component, "waived": finding.waived,
         "package": finding.package, "version": finding.version,
         "file": finding.file, "line": finding.line,
+        "fingerprint": finding.fingerprint,
     }
     for key in ("host", "vulnerability", "severity", "fix"):
         value = getattr(finding, key)
@@ -29,9 +30,13 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["hosts"] = list(finding.hosts)
     if finding.aliases:
         data["aliases"] = list(finding.aliases)
+    if finding.baseline is not None:
+        data["baseline"] = finding.baseline
     if finding.waived:
         data["waiver"] = {"reason": finding.waiver_reason, "owner": finding.waiver_owner,
                           "expires": finding.waiver_expires}
+        if finding.waiver_ticket:
+            data["waiver"]["ticket"] = finding.waiver_ticket
     return data
 
 
@@ -52,9 +57,36 @@ def host_dict(host: GpuStack) -> dict[str, Any]:
     }
 
 
+def baseline_dict(evaluation: Evaluation) -> dict[str, Any] | None:
+    comparison = evaluation.baseline
+    if comparison is None:
+        return None
+    return {"file": comparison.file,
+            "new": sum(1 for f in evaluation.findings if f.baseline == "new"),
+            "existing": sum(1 for f in evaluation.findings if f.baseline == "existing"),
+            "fixed": [{"rule_id": f.rule_id, "level": f.level, "message": f.message, "package": f.package,
+                       "file": f.file, "line": f.line, "waived": f.waived, "fingerprint": f.fingerprint}
+                      for f in comparison.fixed]}
+
+
+def _database(inventory: Any) -> dict[str, Any] | None:
+    database = vulnerability_database(inventory)
+    if database is None:
+        return None
+    return {"source": database.source, "digest": database.digest, "advisories": database.advisories,
+            "newest_modified": database.newest_modified}
+
+
+def _knowledge() -> dict[str, Any]:
+    from governance.knowledge.summary import summary
+
+    knowledge = summary()
+    return {"version": knowledge.version, "newest_entries": dict(knowledge.newest_entries)}
+
+
 def report_dict(evaluation: Evaluation) -> dict[str, Any]:
     inventory = evaluation.inventory
-    return {
+    data: dict[str, Any] = {
         "format": "mlgov-report", "version": 1,
         "verdict": evaluation.verdict,
         "tool": {"name": "mlgov", "version": __version__},
@@ -63,12 +95,19 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
         "policy": {"name": evaluation.policy_name, "digest": evaluation.policy_digest,
                    "stage": evaluation.stage},
         "sbom_digest": evaluation.sbom_digest,
+        "vulnerability_database": _database(inventory),
+        "knowledge": _knowledge(),
         "sources": list(inventory.sources),
+        "not_read": [{"file": u.file, "reason": u.reason, "fix": u.fix} for u in inventory.unread],
         "hosts": [host_dict(h) for h in inventory.hosts],
         "notes": list(inventory.notes),
         "summary": {**counts(evaluation), "components": len(inventory.packages)},
         "findings": [finding_dict(f) for f in evaluation.findings],
     }
+    baseline = baseline_dict(evaluation)
+    if baseline is not None:
+        data["baseline"] = baseline
+    return data
 
 
 def render(evaluation: Evaluation) -> str:

@@ -50,7 +50,9 @@ def _summary(advisory: dict[str, Any]) -> str | None:
     for key in ("summary", "details"):
         text = advisory.get(key)
         if isinstance(text, str) and text.strip():
-            line = " ".join(text.strip().split("\n", 1)[0].split())
+            # The whole text, whitespace folded: many summaries wrap over lines,
+            # and cutting at the first newline left half a sentence.
+            line = " ".join(text.split())
             return line if len(line) <= MAX_SUMMARY else line[: MAX_SUMMARY - 1] + "…"
     return None
 
@@ -98,6 +100,8 @@ def normalise(advisory: Any) -> Record | None:
         "aliases": sorted(set(_strings(advisory.get("aliases"))) - {advisory["id"]}),
         "summary": _summary(advisory), "level": level, "score": score, "vector": vector,
         "refs": references, "affected": affected,
+        # When the advisory last changed: the report says how current the database is.
+        "modified": advisory["modified"] if isinstance(advisory.get("modified"), str) else None,
     }
 
 
