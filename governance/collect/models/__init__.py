@@ -182,7 +182,7 @@ def detect(path: Path, size: int) -> Judgement | None:
         with open(path, "rb") as f:
             gguf_format.judge(f, j, size)
         return j
-    if safetensors_format.looks_like(head, size):
+    if safetensors_format.looks_like(head, size) or safetensors_format.claims(head, suffix):
         with open(path, "rb") as f:
             safetensors_format.judge(f, j, size)
         return j

@@ -15,10 +15,22 @@ _DTYPE_SIZES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "F8_E8M
 
 
 def looks_like(head: bytes, size: int) -> bool:
+    """Safetensors by content: a header length that fits the file, then a JSON object.
+
+    Only the 9th byte being `{` is not enough: `var x = {...}` in a JavaScript
+    file, or 1 in 256 binary files, has that. A plausible length (its top bytes
+    zero, within the file) rules text out. A file *named* .safetensors whose
+    header lies is still judged (claims()), and reported as MODEL003.
+    """
     if len(head) < 10:
         return False
     n = struct.unpack("<Q", head[:8])[0]
-    return head[8:9] == b"{" and 2 <= n
+    return head[8:10] in (b'{"', b"{}") and 2 <= n <= min(MAX_JSON_BYTES, size - 8)
+
+
+def claims(head: bytes, suffix: str) -> bool:
+    """Named safetensors and shaped like it: judged even when the header lies."""
+    return suffix == ".safetensors" and len(head) >= 9 and head[8:9] == b"{"
 
 
 def judge(f: BinaryIO, j: Judgement, size: int) -> None:
