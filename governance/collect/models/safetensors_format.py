@@ -14,23 +14,15 @@ _DTYPE_SIZES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "F8_E8M
                 "F4": 0.5, "F6_E2M3": 0.75, "F6_E3M2": 0.75}
 
 
-def looks_like(head: bytes, size: int) -> bool:
-    """Safetensors by content: a header length that fits the file, then a JSON object.
+def looks_like(head: bytes, size: int, claimed: bool = False) -> bool:
+    """An 8-byte length, then `{`; unless the file's name says model, the length must fit the file.
 
-    Only the 9th byte being `{` is not enough: `var x = {...}` in a JavaScript
-    file, or 1 in 256 binary files, has that. A plausible length (its top bytes
-    zero, within the file) rules text out. A file *named* .safetensors whose
-    header lies is still judged (claims()), and reported as MODEL003.
+    Any text whose ninth character is `{` (`var x = {"a": 1}`) passes the first test alone.
     """
-    if len(head) < 10:
+    if len(head) < 10 or head[8:9] != b"{":
         return False
     n = struct.unpack("<Q", head[:8])[0]
-    return head[8:10] in (b'{"', b"{}") and 2 <= n <= min(MAX_JSON_BYTES, size - 8)
-
-
-def claims(head: bytes, suffix: str) -> bool:
-    """Named safetensors and shaped like it: judged even when the header lies."""
-    return suffix == ".safetensors" and len(head) >= 9 and head[8:9] == b"{"
+    return 2 <= n and (claimed or n <= min(MAX_JSON_BYTES, size - 8))
 
 
 def judge(f: BinaryIO, j: Judgement, size: int) -> None:
