@@ -362,3 +362,17 @@ def _written(folder: Path, case: str) -> tuple[ContainerImage, ...]:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
     return read_all(folder).images
+
+
+def test_a_huge_tree_is_searched_up_to_a_bound_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(containers, "MAX_WALK_ENTRIES", 5)
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    for n in range(10):
+        (data / f"{n}.bin").write_text("x")
+    (data / "deeper").mkdir()
+    (data / "deeper" / "Dockerfile").write_text("FROM redis:7\n")
+    result = read_all(tmp_path)
+    assert [i.reference for i in result.images] == ["python:3.12"]
+    assert any("stopped looking after 5 entries" in note for note in result.notes)

@@ -238,3 +238,14 @@ def test_sbom_container_components() -> None:
 def test_check_on_the_sbom_gives_the_scan_findings(tmp_path: Path, case: str, options: list[str],
                                                    rules: str) -> None:
     scan_then_check(CONTAINERS / case, options, rules, None, tmp_path / "sbom.cdx.json")
+
+
+def test_img003_cudnn_from_a_wheel_is_not_the_images(tmp_path: Path) -> None:
+    # torch loads the nvidia-cudnn wheel the lock installs, not the image's cuDNN 8.
+    (tmp_path / "Dockerfile").write_text("FROM nvidia/cuda:12.8.1-cudnn8-runtime-ubuntu22.04\n")
+    (tmp_path / "requirements.txt").write_text("torch==2.8.0+cu128\nnvidia-cudnn-cu12==9.10.2.21\n")
+    _, findings = scan(tmp_path, "--policy", "baseline")
+    assert not images(findings, "IMG003")
+    (tmp_path / "requirements.txt").write_text("torch==2.8.0+cu128\n")
+    _, findings = scan(tmp_path, "--policy", "baseline")
+    assert images(findings, "IMG003") == [("error", "Dockerfile", 1)]

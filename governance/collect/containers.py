@@ -29,6 +29,7 @@ from governance.model import ContainerImage
 MAX_CONTAINER_FILE_BYTES = 4 * 1024 * 1024
 MAX_CONTAINER_FILES = 500
 MAX_DEPTH = 8
+MAX_WALK_ENTRIES = 200_000
 # A compose file's node graph, aliases expanded, is never near this big; a
 # "billion laughs" document is (each level multiplies the one below).
 MAX_YAML_NODES = 200_000
@@ -56,11 +57,22 @@ def is_container_file(name: str) -> str | None:
     return None
 
 
-def find(root: Path) -> list[Path]:
-    """Container files under the project, in a stable order; virtual environments are skipped."""
+def find(root: Path, notes: list[str] | None = None) -> list[Path]:
+    """Container files under the project, in a stable order; virtual environments are skipped.
+
+    A tree with more entries than MAX_WALK_ENTRIES (a dataset checked in beside
+    the code) is searched that far, and the note says so: never silently partial.
+    """
     found: list[Path] = []
     base = len(root.parts)
+    seen = 0
     for folder, dirs, files in os.walk(root):
+        seen += len(dirs) + len(files)
+        if seen > MAX_WALK_ENTRIES:
+            if notes is not None:
+                notes.append(f"container files: stopped looking after {MAX_WALK_ENTRIES} entries under the project "
+                             f"(at {relative(Path(folder), root)}); container files deeper in were not judged")
+            break
         here = Path(folder)
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not (here / d / "pyvenv.cfg").exists()
                          and len(here.parts) - base < MAX_DEPTH and not (here / d).is_symlink())
@@ -83,7 +95,7 @@ def read_all(root: Path) -> ContainerResult:
     images: list[ContainerImage] = []
     files: list[str] = []
     notes: list[str] = []
-    for path in find(root):
+    for path in find(root, notes):
         shown = relative(path, root)
         if is_container_file(path.name) == "template":
             if not path.name.lower().endswith(".dockerignore"):

@@ -150,6 +150,15 @@ def _cudnn_major(package: Package) -> str | None:
     return package.property(CUDNN_MAJOR) or (package.property(CUDNN) or "").split(".")[0] or None
 
 
+_CUDNN_WHEEL = re.compile(r"^nvidia-cudnn(-cu\d+)?$")
+
+
+def _cudnn_wheel(ctx: RuleContext, major: str) -> bool:
+    """The project installs cuDNN `major` as a wheel, which the framework loads before the image's copy."""
+    return any(_CUDNN_WHEEL.match(p.key) and (p.version or "").split(".")[0] == major and _applies(p)
+               for p in ctx.inventory.packages)
+
+
 def _builds(ctx: RuleContext, image: ContainerImage) -> Iterator[Finding | None]:
     frameworks = [p for p in ctx.inventory.packages
                   if p.property(GPU_BUILD) == "cuda" and p.property(CUDA) and _applies(p) and p.key != "keras"]
@@ -168,7 +177,7 @@ def _builds(ctx: RuleContext, image: ContainerImage) -> Iterator[Finding | None]
             need_cudnn = _cudnn_major(package)
             have_cudnn = (image.cudnn or "").split(".")[0]
             if need_cudnn and have_cudnn and have_cudnn.isdigit() and need_cudnn.isdigit() \
-                    and int(have_cudnn) < int(need_cudnn):
+                    and int(have_cudnn) < int(need_cudnn) and not _cudnn_wheel(ctx, need_cudnn):
                 yield _finding(
                     ctx, "IMG003", image,
                     f"{_shown(image)} brings cuDNN {image.cudnn}, but {package.name} {package.version} is built "
