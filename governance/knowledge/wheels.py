@@ -365,7 +365,7 @@ def pe_imports(data: bytes) -> list[str] | None:
         def offset(rva: int) -> int:
             for address, size, raw in spans:
                 if address <= rva < address + size:
-                    return raw + rva - address
+                    return int(raw + rva - address)
             raise ValueError("an address outside every section")
 
         names = []
