@@ -24,7 +24,9 @@ EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 def _progress(enabled: bool) -> Any:
     def show(message: str) -> None:
         if enabled:
-            click.echo(f"mlgov: {message}", err=True)
+            from governance.escape import terminal
+
+            click.echo(f"mlgov: {terminal(message)}", err=True)
     return show
 
 
@@ -297,8 +299,11 @@ def policy_validate(policy_file: tuple[str, ...]) -> None:
         policy = load_policy(name)
         for stage in policy.stages:
             load_policy(name, stage)
-        stages = ", ".join(policy.stages) or "none"
-        click.echo(f"{name}: valid (name {policy.name}, default stage {policy.stage}, stages: {stages}, "
+        from governance.escape import terminal
+
+        stages = terminal(", ".join(policy.stages)) or "none"
+        click.echo(f"{terminal(name)}: valid (name {terminal(policy.name)}, default stage {terminal(policy.stage)}, "
+                   f"stages: {stages}, "
                    f"{len(policy.waivers)} waivers, {len(policy.files)} files)")
 
 
@@ -319,7 +324,10 @@ def policy_show(policy_file: str, stage: str | None, fmt: str) -> None:
     from governance.policy.load import load_policy
     from governance.policy.render import policy_text
 
-    click.echo(policy_text(load_policy(policy_file, stage).effective(), fmt), nl=False)
+    from governance.escape import json_text
+
+    # TOML and JSON escape controls in strings; bidi and C1 characters are escaped too.
+    click.echo(json_text(policy_text(load_policy(policy_file, stage).effective(), fmt)), nl=False)
 
 
 @cli.command()
@@ -460,12 +468,189 @@ def db_update(destination: Path | None, url: str | None, verbose: bool) -> None:
     click.echo(f"{result.path}: {result.advisories} PyPI advisories, {result.size} bytes, sha256 {result.sha256}")
 
 
+@cli.command("diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--old-report", type=click.Path(path_type=Path),
+              help="The JSON report (`--report r.json`) of the old release: its findings are compared.")
+@click.option("--new-report", type=click.Path(path_type=Path), help="The JSON report of the new release.")
+@click.option("--fail-on", "fail_on", default=None, metavar="KINDS",
+              help="Comma-separated change kinds that fail the promotion (exit 1): downgrade, hash-change, "
+                   "new-finding, gpu-change, source-change, build-change, model-change, image-change, "
+                   "added, removed, upgrade, fixed-finding, any, none. Default: the policy stage's "
+                   "[promotion] fail_on with --policy, else downgrade,hash-change,new-finding.")
+@click.option("--policy", default=None, help="Take --fail-on from this policy's stage ([promotion] fail_on).")
+@click.option("--stage", default=None, help="The stage whose [promotion] gate applies (default: the policy's own).")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "md", "json", "html"]), default="terminal",
+              show_default=True, help="What goes to standard output.")
+@click.option("--report", "reports", multiple=True, type=click.Path(path_type=Path),
+              help="Also write the diff here; the format comes from the extension (.md, .json, .html, .txt). "
+                   "Repeatable.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone (terminal format).")
+@click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+def diff_command(old: Path, new: Path, old_report: Path | None, new_report: Path | None, fail_on: str | None,
+                 policy: str | None, stage: str | None, fmt: str, reports: tuple[Path, ...], quiet: bool,
+                 verbose: bool) -> None:
+    """Compare two releases: what a promotion would change. Exit 1 when a --fail-on kind occurs.
+
+    OLD and NEW are each a CycloneDX SBOM (mlgov's or another tool's, JSON or
+    XML) or a project folder, scanned now. Listed: packages added, removed,
+    upgraded and downgraded; the same version with different hashes (a
+    republished or substituted artefact); a changed index or source; framework
+    builds (torch +cu124 -> +cu128); the hosts' GPU stacks; model files;
+    container images; and findings introduced and fixed, from the SBOMs'
+    vulnerabilities[] or from the JSON reports given with --old-report and
+    --new-report.
+
+    \b
+    Examples:
+      mlgov diff prod/sbom.cdx.json candidate/sbom.cdx.json
+      mlgov diff prod/sbom.cdx.json . --fail-on downgrade,hash-change,gpu-change
+      mlgov diff old.cdx.json new.cdx.json --old-report old.json --new-report new.json --fail-on new-finding
+      mlgov diff prod.cdx.json new.cdx.json --policy production --report diff.md --report diff.html
+    """
+    from governance.diff.compare import DEFAULT_FAIL_ON, compare, parse_fail_on
+    from governance.diff.render import RENDERERS, format_for
+    from governance.diff.sides import load_side
+    from governance.output import write_all
+
+    # Everything the command line can get wrong is checked before any work is done.
+    outputs_formats = []
+    for path in reports:
+        report_format = format_for(path.name)
+        if report_format is None:
+            raise InputError("cannot tell the diff report format from the extension (use .md, .json, .html "
+                             "or .txt)", file=path)
+        outputs_formats.append((path, report_format))
+    if fail_on is not None:
+        try:
+            gates = parse_fail_on(fail_on)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    elif policy is not None:
+        from governance.policy.load import load_policy
+
+        gates = tuple(load_policy(policy, stage).get("promotion", "fail_on", list(DEFAULT_FAIL_ON)))
+    else:
+        gates = DEFAULT_FAIL_ON
+    progress = _progress(_want_progress(verbose))
+    result = compare(load_side(old, old_report, progress), load_side(new, new_report, progress))
+    blocking = result.failing(gates)
+    write_all([(path, RENDERERS[report_format](result, blocking, gates)) for path, report_format in outputs_formats])
+    if fmt == "terminal" and quiet:
+        from governance.diff.render import render_terminal
+
+        click.echo(render_terminal(result, blocking, gates).rstrip("\n").rsplit("\n", 1)[-1])
+    else:
+        click.echo(RENDERERS[fmt](result, blocking, gates), nl=False)
+    sys.exit(EXIT_FAIL if blocking else EXIT_PASS)
+
+
+@cli.command("publish")
+@click.argument("sbom_file", type=click.Path(path_type=Path))
+@click.option("--url", default=None, metavar="URL",
+              help="The Dependency-Track API server (default: $MLGOV_DTRACK_URL). The API key is read from "
+                   "$MLGOV_DTRACK_API_KEY only, never from an option.")
+@click.option("--project", "project_name", required=True, help="Project name in the portfolio.")
+@click.option("--project-version", required=True, help="Project version (the release: a tag or commit).")
+@click.option("--parent", "parent", default=None, metavar="NAME@VERSION",
+              help="Parent project, e.g. 'ml-platform@2026.12' (Dependency-Track 4.8+).")
+@click.option("--tag", "tags", multiple=True, help="Project tag (repeatable; Dependency-Track 4.12+).")
+@click.option("--auto-create", is_flag=True, help="Create the project (and version) when it does not exist.")
+@click.option("--policy", default=None, help="Upload this policy's live waivers as VEX (analysis state and "
+                                             "justification), so the portfolio shows them too.")
+@click.option("--stage", default=None, help="The policy stage whose waivers apply.")
+@click.option("--fail-on", "fail_on", default=",".join(("violation-fail",)), show_default=True, metavar="LIST",
+              help="What in the portfolio's verdict fails this command (exit 1), comma-separated: "
+                   "violation-fail, violation-warn, violation-info (a policy violation at that state or worse), "
+                   "critical, high, medium, low, info, unassigned (a finding at that severity or worse), none.")
+@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=300, show_default=True,
+              help="Seconds to wait for the server to process the upload.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=30, show_default=True,
+              help="Seconds per HTTP request (connection errors, 429 and 5xx are retried with backoff).")
+@_today_option
+@click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
+def publish_command(sbom_file: Path, url: str | None, project_name: str, project_version: str,
+                    parent: str | None, tags: tuple[str, ...], auto_create: bool, policy: str | None,
+                    stage: str | None, fail_on: str, wait_s: float, timeout_s: float, today: Any = None,
+                    verbose: bool = False) -> None:
+    """Publish an SBOM to OWASP Dependency-Track and gate on the portfolio's verdict.
+
+    Uploads the SBOM (PUT /api/v1/bom), waits for the server to process it,
+    uploads the policy's waivers as CycloneDX VEX, then reads the project's
+    policy violations and vulnerability findings (suppressed ones left out)
+    and exits 1 when one matches --fail-on, else 0. A server that cannot be
+    reached, refuses the key (401/403), has no such project (404) or refuses
+    the size (413) exits 2 with what to do.
+
+    \b
+    Examples:
+      export MLGOV_DTRACK_URL=https://dtrack.example.com MLGOV_DTRACK_API_KEY=...
+      mlgov publish sbom.cdx.json --project fraud-model --project-version "$GIT_SHA" --auto-create
+      mlgov publish sbom.cdx.json --project fraud-model --project-version 1.4.0 \\
+          --parent ml-platform@2026.12 --tag team-risk --policy production --fail-on violation-warn,high
+    """
+    from governance.publish import publish, waived_inventory
+    from governance.publish.dtrack import API_KEY_ENV, FAIL_ON, URL_ENV, Client, Project
+
+    wanted = tuple(dict.fromkeys(v.strip() for v in fail_on.split(",") if v.strip()))
+    unknown = [v for v in wanted if v not in FAIL_ON]
+    if unknown:
+        raise click.BadParameter(f"unknown value {unknown[0]!r} (known: {', '.join(FAIL_ON)})",
+                                 param_hint="--fail-on")
+    base = url or os.environ.get(URL_ENV)
+    if not base:
+        raise InputError(f"no Dependency-Track server: give --url or set {URL_ENV}")
+    key = os.environ.get(API_KEY_ENV)
+    if not key:
+        raise InputError(f"no API key: set {API_KEY_ENV} (it is never taken from an option, so that it stays "
+                         "out of shell history and CI logs)")
+    parent_name = parent_version = None
+    if parent is not None:
+        parent_name, at, parent_version = parent.rpartition("@")
+        if not at or not parent_name:
+            raise click.BadParameter("expected NAME@VERSION, e.g. ml-platform@2026.12", param_hint="--parent")
+    from governance.inputs import read_input
+    from governance.sbom.read import MAX_SBOM_BYTES
+
+    text = read_input(sbom_file, "SBOM", MAX_SBOM_BYTES)
+    inventory = waived_inventory(sbom_file, policy, stage, (_day(today) or _now()).date())
+    progress = _progress(_want_progress(verbose))
+    client = Client(base_url=base, api_key=key, timeout=timeout_s, progress=progress)
+    project = Project(name=project_name, version=project_version, parent_name=parent_name,
+                      parent_version=parent_version, tags=tags, auto_create=auto_create)
+    outcome = publish(client, sbom_file, text.encode("utf-8"), project, inventory, wait_s, progress)
+    blocking = outcome.blocking(wanted)
+    for item in outcome.violations:
+        click.echo(f"mlgov: violation ({item.state}) {item.policy} [{item.kind}]: {_inert(item.component)}")
+    for item in outcome.findings:
+        click.echo(f"mlgov: finding ({item.severity}) {_inert(item.vulnerability)}: {_inert(item.component)}")
+    verdict = "FAIL" if blocking else "PASS"
+    click.echo(f"{verdict} published {sbom_file} as {_inert(project_name)} {_inert(project_version)} "
+               f"(project {outcome.project_uuid}): {len(outcome.violations)} violation(s), "
+               f"{len(outcome.findings)} finding(s), {outcome.waivers_sent} waiver(s) sent as VEX; "
+               f"{len(blocking)} blocking ({', '.join(wanted) or 'nothing'})")
+    sys.exit(EXIT_FAIL if blocking else EXIT_PASS)
+
+
+def _inert(text: str) -> str:
+    from governance.diff.render import inert
+
+    return inert(text)
+
+
+def _now() -> Any:
+    from governance.pipeline import now_utc
+
+    return now_utc()
+
+
 def _fail(message: str, code: int) -> NoReturn:
     # Messages quote file names and input text: one line, every control shown, so
     # nothing from a scanned file can start a line of the log (`::add-mask::`).
-    from governance.escape import terminal
+    from governance.escape import clip, terminal
 
-    click.echo(f"mlgov: error: {terminal(message)}", err=True)
+    click.echo(f"mlgov: error: {clip(terminal(message), 2000)}", err=True)
     sys.exit(code)
 
 

@@ -200,6 +200,7 @@ class Vulnerability:
     # Set when a live policy waiver covers it, for the SBOM's CycloneDX `analysis`.
     analysis_state: str | None = None  # "in_triage"
     analysis_detail: str | None = None  # the waiver's reason, owner, ticket and expiry
+    analysis_justification: str | None = None  # CycloneDX justification, when the waiver gives one
 
 
 @dataclass(frozen=True)

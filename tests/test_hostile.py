@@ -282,6 +282,8 @@ def test_malformed_host_profiles_are_input_errors(world: Path, tmp_path: Path, p
 @pytest.mark.parametrize("document", [
     {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"name": 5, "version": []}]},
     {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": "x"},
+    {"bomFormat": "CycloneDX", "specVersion": "1.6",
+     "components": [{"type": "library", "name": "six", "version": "1" * 5000, "purl": "pkg:pypi/six@1"}]},
     {"bomFormat": "CycloneDX", "specVersion": "1.6", "metadata": {"properties": [{"name": "mlgov:hosts",
                                                                                    "value": "[[[["}]}},
 ])
@@ -299,3 +301,34 @@ def test_nothing_is_left_behind_on_bad_input(world: Path, tmp_path: Path) -> Non
     result = mlgov(["scan", ".", "--sbom", str(out / "s.json"), "--report", str(out / "r.md")], world)
     assert_safe(result, {2})
     assert list(out.iterdir()) == []
+
+
+def test_a_model_file_linked_out_of_the_project_is_not_read(world: Path) -> None:
+    (world / "requirements.txt").write_text("six==1.16.0\n")
+    (world / "model.pkl").symlink_to(world.parent / "secret.txt")
+    result = mlgov(["scan", "."], world)
+    assert_safe(result, {2})
+    assert "model.pkl" in result.err
+
+
+@pytest.mark.parametrize("advisory", [{"id": "X", "affected": 5},
+                                      {"id": "X", "affected": [{"package": {"name": "six", "ecosystem": "PyPI"},
+                                                                "ranges": 5}]},
+                                      {"id": "X", "affected": [{"package": {"name": "six", "ecosystem": "PyPI"},
+                                                                "versions": ["1" * 5000]}]}])
+def test_malformed_advisories_are_input_errors(world: Path, tmp_path: Path, advisory: dict[str, object]) -> None:
+    import zipfile
+
+    (world / "requirements.txt").write_text("six==1.16.0\n")
+    with zipfile.ZipFile(tmp_path / "all.zip", "w") as archive:
+        archive.writestr("X.json", json.dumps(advisory))
+    assert_safe(mlgov(["scan", ".", "--vuln-db", str(tmp_path / "all.zip")], world), {0, 1, 2})
+
+
+def test_a_huge_installed_version_is_an_input_error(world: Path) -> None:
+    make_venv(world / ".venv", [Dist("six", "1.0")])
+    metadata = next((world / ".venv").rglob("METADATA"))
+    metadata.write_text(metadata.read_text().replace("Version: 1.0", "Version: " + "1" * 5000))
+    result = mlgov(["scan", "."], world)
+    assert_safe(result, {2})
+    assert "METADATA: version" in result.err

@@ -77,8 +77,10 @@ def check_version_text(version: str | None, file: str | None, line: int | None =
     if not isinstance(version, str):
         raise InputError(f"version is a {type(version).__name__}, not a string", file=file, line=line)
     if len(version) > MAX_VERSION_CHARS or _LONG_NUMBER.search(version):
-        raise InputError(f"version of {len(version)} characters with a number of 40 or more digits, "
-                         "or longer than 128 characters: not a release mlgov can compare", file=file, line=line)
+        from governance.escape import quote
+
+        raise InputError(f"version {quote(version, 40)} is not a release mlgov can compare (over "
+                         f"{MAX_VERSION_CHARS} characters, or a number of 40 or more digits)", file=file, line=line)
 
 
 def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Package, ...]:
@@ -149,14 +151,14 @@ def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Pa
         group = (declaration.ecosystem, declaration.key)
         if declaration.version is not None:
             exact, public = _version_keys(declaration.version)
-            position = by_version.get(group, {}).get(exact)
-            if position is None and declaration.provenance.kind in ("requirements", "manifest") \
+            found_at = by_version.get(group, {}).get(exact)
+            if found_at is None and declaration.provenance.kind in ("requirements", "manifest") \
                     and public is not None and public == exact \
                     and declaration.provenance.specifier.strip().startswith("==") \
                     and not declaration.provenance.specifier.strip().startswith("==="):
                 # `torch==2.5.1` is satisfied by an installed 2.5.1+cu124 (PEP 440).
-                position = by_public.get(group, {}).get(public)
-            add(declaration, position)
+                found_at = by_public.get(group, {}).get(public)
+            add(declaration, found_at)
             continue
         add(declaration, first_fit(group, declaration.provenance.specifier))
 

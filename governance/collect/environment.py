@@ -331,6 +331,9 @@ def read_distribution(path: Path, markers: dict[str, str]) -> Package | None:
     version = first("version") or ""
     if not name or not version:
         return None
+    from governance.collect.declared import check_version_text
+
+    check_version_text(version, str(meta_file))
     expression, license_text = license_from_metadata(
         first("license-expression"),
         first("license"),

@@ -46,13 +46,20 @@ FRAMEWORKS = ("torch", "tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensor
 _MAX_TEXT = 256 * 1024
 
 
-def _read(path: Path) -> str | None:
+def _read(path: Path, within: Path) -> str | None:
+    """A small optional file of the scanned environment or project; None when absent.
+
+    Through the guarded reader: a link out of `within`, or a file that turns out
+    not to be regular, is an input error rather than a leak or a hang.
+    """
+    from governance.inputs import read_optional
+
     try:
         if not path.is_file() or path.stat().st_size > _MAX_TEXT:
             return None
-        return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
+    return read_optional(path, "file", _MAX_TEXT, within=(within,))
 
 
 def _python_string(text: str, name: str) -> str | None | Literal[False]:
@@ -96,7 +103,7 @@ class _Index:
 
 def _site_file(site_packages: Sequence[Path], relative: str) -> str | None:
     for site in site_packages:
-        text = _read(site / relative)
+        text = _read(site / relative, site)
         if text is not None:
             return text
     return None
@@ -288,7 +295,7 @@ def keras_backend(project: Path, index: _Index, environ: Mapping[str, str]) -> t
     if environ.get("KERAS_BACKEND"):
         return environ["KERAS_BACKEND"], "KERAS_BACKEND"
     for relative in ("keras.json", ".keras/keras.json"):
-        text = _read(project / relative)
+        text = _read(project / relative, project)
         if text:
             try:
                 data = json.loads(text)

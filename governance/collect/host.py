@@ -138,13 +138,24 @@ def _glob(root: Path, patterns: Sequence[str]) -> list[Path]:
     return list(found)
 
 
-def _read_small(path: Path) -> str | None:
+def _read_small(path: Path, within: Path = Path("/")) -> str | None:
+    """A small file of this host (or, with `within`, of a scanned environment); None when
+    absent or too big. Opened without blocking and checked on the handle: a FIFO is
+    not waited on, and a scanned environment's file may not link out of it."""
+    from governance.errors import InputError
+    from governance.inputs import read_input_bytes
+
     try:
-        if path.stat().st_size > _MAX_SMALL_FILE:
+        if not path.is_file() or path.stat().st_size > _MAX_SMALL_FILE:
             return None
-        return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
+    try:
+        return read_input_bytes(path, "file", _MAX_SMALL_FILE, within=(within,)).decode("utf-8", errors="replace")
+    except InputError:
+        if within == Path("/"):
+            return None  # a host file that cannot be read is one the probe does without
+        raise
 
 
 def cudnn_header_version(text: str) -> str | None:
@@ -354,7 +365,7 @@ def wheel_copies(site_packages: Sequence[Path], kind: str) -> list[LibraryCopy]:
         for entry in entries:
             if not entry.endswith(".dist-info") or not entry.lower().startswith("nvidia"):
                 continue
-            text = _read_small(site / entry / "METADATA")
+            text = _read_small(site / entry / "METADATA", site)
             if not text:
                 continue
             headers, _ = parse_metadata(text)
@@ -377,7 +388,7 @@ def conda_copies(prefixes: Sequence[Path], names: Sequence[str]) -> list[Library
         for record in sorted(meta.glob("*.json")):
             if not any(record.name.startswith(f"{name}-") for name in names):
                 continue
-            text = _read_small(record)
+            text = _read_small(record, prefix)
             try:
                 data = json.loads(text) if text else None
             except ValueError:

@@ -61,6 +61,21 @@ def _requirement_list(value: Any) -> str | None:
     return None
 
 
+def _diff_kinds(value: Any) -> str | None:
+    """`mlgov diff` change kinds a promotion to this stage fails on."""
+    complaint = _list_of_str(value)
+    if complaint:
+        return complaint
+    from governance.diff.compare import CATEGORIES
+
+    for entry in value:
+        if entry not in CATEGORIES and entry != "any":
+            close = difflib.get_close_matches(entry, CATEGORIES, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            return f"unknown change kind {entry!r} ({hint}known: {', '.join(CATEGORIES)}, any)"
+    return None
+
+
 def _level(value: Any) -> str | None:
     if value not in LEVELS:
         return f"expected one of {', '.join(LEVELS)}, got {value!r}"
@@ -166,10 +181,15 @@ GATES: dict[str, Any] = {
     # default level is NOT_JUDGED): how much a stage tolerates what was not checked.
     "coverage": {"not_judged": _one_of("error", "warning", "note")},
     "models": {"allow_formats": _model_formats, "manifest": _STR, "allow_globals": _list_of_str},
+    "promotion": {"fail_on": _diff_kinds},
 }
 # A list holding one table's schema stands for an array of tables ([[waivers]]).
 WAIVER: dict[str, Any] = {
     "id": _STR, "package": _STR, "reason": _STR, "owner": _STR, "ticket": _STR, "expires": _date,
+    # CycloneDX impact-analysis justifications (the VEX `analysis.justification` values).
+    "justification": _one_of("code_not_present", "code_not_reachable", "requires_configuration",
+                             "requires_dependency", "requires_environment", "protected_by_compiler",
+                             "protected_at_runtime", "protected_at_perimeter", "protected_by_mitigating_control"),
 }
 SCHEMA: dict[str, Any] = {
     "schema": _INT,

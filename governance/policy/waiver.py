@@ -21,6 +21,9 @@ class Waiver:
     owner: str | None = None
     ticket: str | None = None
     expires: dt.date | None = None
+    # CycloneDX's reason a component is not affected (code_not_reachable, ...): with it, the
+    # advisory is declared not_affected in the SBOM and VEX; without it, accepted for now (in_triage).
+    justification: str | None = None
     file: str | None = None  # the policy file that holds it
     line: int | None = None
 
@@ -31,7 +34,7 @@ class Waiver:
     def as_table(self) -> dict[str, Any]:
         """The waiver as TOML/JSON would write it, with the file it came from."""
         table: dict[str, Any] = {}
-        for name in ("id", "package", "reason", "owner", "ticket", "expires"):
+        for name in ("id", "package", "reason", "owner", "ticket", "expires", "justification"):
             value = getattr(self, name)
             if value is not None:
                 table[name] = value
@@ -65,7 +68,7 @@ def parse_waiver(entry: dict[str, Any], file: str, line: int | None, key: str = 
                               key=f"{key}.expires") from None
     return Waiver(id=entry.get("id"), package=package, reason=reason.strip(),
                   owner=entry.get("owner"), ticket=entry.get("ticket"), expires=expires,
-                  file=file, line=line)
+                  justification=entry.get("justification"), file=file, line=line)
 
 
 def parse_waivers(entries: list[dict[str, Any]], file: str, text: str) -> tuple[Waiver, ...]:

@@ -144,7 +144,9 @@ def annotate(inventory: Inventory, waivers: Sequence[Waiver], today: dt.date, po
                          (("owner", waiver.owner), ("ticket", waiver.ticket), ("expires", waiver.expires)) if value]
                 if extra:
                     detail += f" ({', '.join(extra)})"
-                return replace(vulnerability, analysis_state="in_triage", analysis_detail=detail)
+                state = "not_affected" if waiver.justification else "in_triage"
+                return replace(vulnerability, analysis_state=state, analysis_detail=detail,
+                               analysis_justification=waiver.justification)
         return vulnerability
 
     return replace(inventory, vulnerabilities=tuple(analysed(v) for v in inventory.vulnerabilities))

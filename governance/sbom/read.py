@@ -28,10 +28,21 @@ def read_sbom(path: Path) -> Inventory:
 def parse_sbom(text: str, name: str = "<sbom>") -> Inventory:
     # Any shape the sections did not foresee is "this SBOM cannot be read" (exit 2).
     with reading(name, "SBOM"):
-        return _parse_sbom(text, name)
+        document = parse_document(text, name)
+        try:
+            inventory = from_dict(document)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"unexpected CycloneDX content ({type(exc).__name__}); "
+                             "not an SBOM mlgov can judge", file=name) from None
+        from governance.collect.declared import check_version_text
+
+        for package in inventory.packages:  # a 5,000-digit version is input, not a release
+            check_version_text(package.version, name)
+        return inventory
 
 
-def _parse_sbom(text: str, name: str) -> Inventory:
+def parse_document(text: str, name: str = "<sbom>") -> dict[str, Any]:
+    """The CycloneDX document (JSON or XML) as the JSON form's dict."""
     refuse_lone_surrogates(text, name)
     stripped = text.lstrip()
     if stripped.startswith("<"):
@@ -44,11 +55,7 @@ def _parse_sbom(text: str, name: str) -> Inventory:
     if not isinstance(document, dict) or document.get("bomFormat", "CycloneDX") != "CycloneDX" \
             or "specVersion" not in document:
         raise InputError("not a CycloneDX document (no bomFormat/specVersion)", file=name)
-    try:
-        return from_dict(document)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"unexpected CycloneDX content ({type(exc).__name__}); "
-                         "not an SBOM mlgov can judge", file=name) from None
+    return document
 
 
 def from_dict(document: dict[str, Any]) -> Inventory:

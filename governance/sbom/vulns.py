@@ -48,7 +48,11 @@ def _method(vector: str | None) -> str | None:
 
 
 def _record(vulnerability: Vulnerability) -> str:
-    return codec.dumps(asdict(vulnerability))
+    record = asdict(vulnerability)
+    if record.get("analysis_justification") is None:
+        # Absent rather than null: SBOMs written before waivers had a justification stay byte-identical.
+        record.pop("analysis_justification", None)
+    return codec.dumps(record)
 
 
 def _vector(vector: str | None, method: str | None) -> str | None:
@@ -86,6 +90,8 @@ def entry(item: Vulnerability, purl: str | None) -> Json:
         data["advisories"] = advisories
     if item.analysis_state:
         analysis: Json = {"state": item.analysis_state}
+        if item.analysis_justification:
+            analysis["justification"] = item.analysis_justification
         if item.analysis_detail:
             analysis["detail"] = item.analysis_detail
         data["analysis"] = analysis

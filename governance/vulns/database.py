@@ -301,7 +301,8 @@ def _build_index(data: bytes, digest: str, name: str, persist: bool) -> tuple[An
     entries: list[tuple[str, Member]] = []
     count = 0
     for member, where, content in zip_members(data, name):
-        names = _packages(content, where)
+        with reading(where, "advisory"):
+            names = _packages(content, where)
         count += bool(names)
         entries.extend((package, member) for package in names)
     return index.build(digest, entries, count, persist=persist)

@@ -16,6 +16,8 @@ index is small and a warm scan loads it quickly.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -101,10 +103,17 @@ def normalise(advisory: Any) -> Record | None:
 
 @lru_cache(maxsize=65536)
 def parse(text: str) -> Version | None:
+    # A version of an advisory is input: one no release has (a 5,000-digit number)
+    # is unparsable, like any other invalid version, never an internal error.
+    if not isinstance(text, str) or len(text) > 128 or _HUGE_NUMBER.search(text):
+        return None
     try:
         return Version(text)
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):
         return None
+
+
+_HUGE_NUMBER = re.compile(r"\d{40}")
 
 
 def public(version: str) -> Version | None:

@@ -21,6 +21,7 @@ from governance.collect.models import (gguf_format, keras_format, numpy_format, 
                                        pickles, safetensors_format, savedmodel, torch_format)
 from governance.collect.models.judgement import MAX_PICKLE_BYTES, Judgement
 from governance.collect.models.zips import Archive, is_zip
+from governance.inputs import inside
 from governance.model import ModelFile
 
 Progress = Callable[[str], None]
@@ -271,6 +272,7 @@ def find_models(project: Path, extra: tuple[Path, ...] = (), progress: Progress 
 
             raise InputError("no such models folder or file (--models)", file=root)
     roots = ([project] if search_project else []) + list(extra)
+    allowed = tuple(Path(os.path.realpath(r)) for r in [project, *extra])
     for root in roots:
         for path in candidates(root):
             if path.is_symlink() and not path.exists():
@@ -280,6 +282,12 @@ def find_models(project: Path, extra: tuple[Path, ...] = (), progress: Progress 
                     continue
             except OSError:
                 continue
+            if not inside(path, allowed):
+                from governance.errors import InputError
+
+                # A link out of the scanned folders (to a secret, /proc/self/environ)
+                # would have its content judged and hashed into the report.
+                raise InputError("a model file that links outside the scanned folders; not read", file=path)
             where = Path(os.path.normpath(path.absolute()))
             if where in seen:
                 continue
