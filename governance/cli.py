@@ -427,12 +427,16 @@ def models_list(directory: Path, fmt: str, models: tuple[Path, ...] = ()) -> Non
         click.echo(json.dumps([{**asdict(m), "card": dict(m.card),
                                 "disallowed_globals": disallowed(m.format, m.globals)} for m in found], indent=2))
         return
+    from governance.escape import terminal
+
+    # File names and what a file imports come from the scanned tree: shown, never obeyed,
+    # and each line starts with mlgov's own word.
     for m in found:
         bad = disallowed(m.format, m.globals)
         verdict = "runs code" if bad or m.code else ("not judged" if m.unparsed else "ok")
-        click.echo(f"{m.path}  {m.format}  {m.size} bytes  sha256:{m.sha256[:16]}  {verdict}")
+        click.echo(f"model {terminal(m.path)}  {m.format}  {m.size} bytes  sha256:{m.sha256[:16]}  {verdict}")
         for reason in [f"imports {g}" for g in bad] + list(m.code) + list(m.unparsed):
-            click.echo(f"    {reason}")
+            click.echo(f"    - {terminal(reason)}")
 
 
 @cli.group()

@@ -23,8 +23,10 @@ class Group:
     names: tuple[str, ...]  # every host with this stack, in the order given
 
 
-def _key(stack: GpuStack) -> GpuStack:
-    return replace(stack, name="", gpus=tuple(replace(g, uuid=None) for g in stack.gpus))
+def _key(stack: GpuStack) -> tuple[object, ...]:
+    # Plain tuples, not dataclasses.replace(): a thousand hosts of eight GPUs each.
+    gpus = tuple(tuple(v for k, v in vars(g).items() if k != "uuid") for g in stack.gpus)
+    return tuple(v for k, v in vars(stack).items() if k not in ("name", "gpus")) + (gpus,)
 
 
 def label(names: tuple[str, ...]) -> str:
@@ -33,7 +35,7 @@ def label(names: tuple[str, ...]) -> str:
     joined = ", ".join(names)
     if len(joined) <= MAX_LABEL:
         return joined
-    shown = []
+    shown: list[str] = []
     for name in names:
         if len(", ".join([*shown, name])) > MAX_LABEL - 40 and shown:
             break
@@ -43,7 +45,7 @@ def label(names: tuple[str, ...]) -> str:
 
 def group(hosts: tuple[GpuStack, ...]) -> list[Group]:
     """The distinct stacks, in the order their first host was given."""
-    found: dict[GpuStack, list[GpuStack]] = {}
+    found: dict[tuple[object, ...], list[GpuStack]] = {}
     for host in hosts:
         found.setdefault(_key(host), []).append(host)
     groups = []

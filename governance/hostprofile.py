@@ -89,8 +89,17 @@ def _fields(data: Any, spec: dict[str, type], required: tuple[str, ...], file: s
     for name in required:
         if name not in data:
             raise _fail(f"missing {name!r}", file, key)
-    return {name: _typed(value, spec[name], file, f"{key}.{name}")
-            for name, value in data.items() if value is not None or name in required}
+    values = {}
+    for name, value in data.items():
+        if value is None and name not in required:
+            continue
+        kind = spec[name]
+        # The common case checked inline (a fleet is thousands of GPUs); _typed says what is wrong.
+        if type(value) is kind and not (isinstance(value, str) and len(value) > 4096):
+            values[name] = value
+        else:
+            values[name] = _typed(value, kind, file, f"{key}.{name}")
+    return values
 
 
 def _copies(data: Any, file: str, key: str) -> tuple[LibraryCopy, ...]:

@@ -332,3 +332,19 @@ def test_a_huge_installed_version_is_an_input_error(world: Path) -> None:
     result = mlgov(["scan", "."], world)
     assert_safe(result, {2})
     assert "METADATA: version" in result.err
+
+
+def test_a_venv_linked_out_of_the_project_is_not_read(world: Path, tmp_path: Path) -> None:
+    make_venv(tmp_path / "elsewhere", [Dist("six", "1.16.0")])
+    (world / ".venv").symlink_to(tmp_path / "elsewhere")
+    result = mlgov(["scan", "."], world)
+    assert_safe(result, {2})
+    assert "links outside the scanned project" in result.err
+    (world / ".venv").unlink()
+    make_venv(world / ".venv", [])
+    site = next((world / ".venv").glob("lib/python3*/site-packages"))
+    site.rmdir()
+    site.symlink_to(next((tmp_path / "elsewhere").glob("lib/python3*/site-packages")))
+    result = mlgov(["scan", "."], world)
+    assert_safe(result, {2})
+    assert "links outside the scanned project" in result.err

@@ -104,11 +104,20 @@ def locate(python: str | Path, project: Path | None = None) -> Environment:
     path = Path(python)
     if not os.path.lexists(path):
         raise InputError("no such environment or interpreter", file=path)
+    if path.is_dir() and _within(path, project):
+        # A venv of the scanned tree is read only where it really lies inside it:
+        # `.venv -> /usr` or a site-packages linked elsewhere would read (and
+        # allow) folders outside the project.
+        real_project = (Path(os.path.realpath(project)),) if project is not None else ()
+        if not inside(path, real_project):
+            raise InputError("the environment links outside the scanned project; not read", file=path)
+        environment = _locate_folder(path, project)
+        for folder in environment.site_packages:
+            if not inside(folder, real_project):
+                raise InputError("the environment links outside the scanned project; not read", file=folder)
+        return environment
     if path.is_dir():
-        cfg = path / "pyvenv.cfg"
-        if os.path.lexists(cfg):
-            return _from_pyvenv_cfg(path, cfg, base_allowed=not _within(path, project))
-        return _from_layout(path)
+        return _locate_folder(path, project)
     if _within(path, project):
         raise InputError("this interpreter lies inside the scanned project; mlgov never runs a file from the "
                          "tree it scans. Give the venv folder instead (its files are read), or an "
@@ -121,6 +130,13 @@ def locate(python: str | Path, project: Path | None = None) -> Environment:
             return _venv_interpreter(path, root)
     answer = _probe(path)
     return Environment(root=path, site_packages=answer[0], markers=answer[1])
+
+
+def _locate_folder(path: Path, project: Path | None) -> Environment:
+    cfg = path / "pyvenv.cfg"
+    if os.path.lexists(cfg):
+        return _from_pyvenv_cfg(path, cfg, base_allowed=not _within(path, project))
+    return _from_layout(path)
 
 
 def _venv_interpreter(python: Path, root: Path) -> Environment:

@@ -22,13 +22,16 @@ _TITLES = {
 # Names, versions and messages come from the compared files, which a pull
 # request may control: control characters (a newline that forges a CI log
 # command, ESC, bidi overrides) are shown as escapes, never passed through.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def inert(text: str | None) -> str:
+    # The one terminal escaping of the project (escape.terminal): controls, C1,
+    # bidi and separators shown, never obeyed.
     if text is None:
         return ""
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    from governance.escape import terminal
+
+    return terminal(text)
 
 
 def _md(text: str | None) -> str:

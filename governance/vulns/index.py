@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from governance.vulns.cache import cache_dir
@@ -95,7 +95,7 @@ def build(digest: str, entries: Iterable[tuple[str, Member]], advisories: int,
     return Index(_write(sqlite3.connect(":memory:"), digest, rows, advisories), advisories), None
 
 
-def _write(connection: sqlite3.Connection, digest: str, rows: list[tuple[object, ...]],
+def _write(connection: sqlite3.Connection, digest: str, rows: Sequence[tuple[object, ...]],
            advisories: int) -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode = OFF")  # a temporary file, renamed only when complete
     connection.execute("PRAGMA synchronous = OFF")
