@@ -34,18 +34,34 @@ def _want_progress(verbose: bool) -> bool:
     return verbose or (sys.stderr.isatty() and not os.environ.get("CI"))
 
 
-def _emit_reports(evaluation: Any, fmt: str, reports: tuple[Path, ...], quiet: bool) -> None:
-    """Render --report files (format from each extension) and stdout's --format."""
-    from governance.output import write_all
-    from governance.report import EXTENSIONS, format_for, renderer
+def _report_formats(reports: tuple[Path, ...]) -> list[tuple[Path, str]]:
+    """Each --report's format from its extension; an unknown one is bad usage, said before any work."""
+    from governance.report import EXTENSIONS, format_for
 
-    outputs = []
+    planned = []
     for path in reports:
         report_format = format_for(path.name)
         if report_format is None:
             raise InputError("cannot tell the report format from the extension "
                              f"(use {', '.join(sorted(EXTENSIONS))})", file=path)
-        outputs.append((path, renderer(report_format)(evaluation)))
+        planned.append((path, report_format))
+    return planned
+
+
+def _check_outputs(sbom_path: Path | None, reports: list[tuple[Path, str]]) -> None:
+    from governance.output import check_all
+
+    named = ([(sbom_path, "SBOM")] if sbom_path is not None else []) + [(path, "report") for path, _ in reports]
+    check_all(named)
+
+
+def _emit_reports(evaluation: Any, fmt: str, reports: list[tuple[Path, str]], quiet: bool,
+                  also: list[tuple[Path, str]] | None = None) -> None:
+    """Write --report files (and `also`, e.g. the SBOM) all or nothing, then stdout's --format."""
+    from governance.output import write_all
+    from governance.report import renderer
+
+    outputs = list(also or []) + [(path, renderer(report_format)(evaluation)) for path, report_format in reports]
     write_all(outputs)
     if fmt == "terminal":
         from governance.report.terminal import render
@@ -53,6 +69,16 @@ def _emit_reports(evaluation: Any, fmt: str, reports: tuple[Path, ...], quiet: b
         click.echo(render(evaluation, colour=sys.stdout.isatty(), quiet=quiet), nl=False)
     else:
         click.echo(renderer(fmt)(evaluation), nl=False)
+
+
+def _vuln_options(command: Any) -> Any:
+    """--vuln-db and --no-vuln-db, shared by scan and check."""
+    command = click.option("--no-vuln-db", "no_vuln_db", is_flag=True,
+                           help="Do not use the cached database of `mlgov db update` (a policy with fail_on then "
+                                "reports that vulnerabilities were not checked, VULN002).")(command)
+    return click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
+                        help="Offline vulnerability database: OSV's PyPI all.zip or a folder of OSV JSON. "
+                             "Default: the one `mlgov db update` keeps in the cache, when present.")(command)
 
 
 def _target_options(command: Any) -> Any:
@@ -118,17 +144,17 @@ def cli() -> None:
               help="Judge the GPU stack against this host profile (from `mlgov probe -o`), a folder of profiles "
                    "(*.json) or a quoted glob ('fleet/**/*.json'). Repeatable: a fleet, every host must pass; "
                    "hosts with the same stack are judged once. Default: this machine when it has an NVIDIA driver.")
-@click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
-              help="Offline vulnerability database: OSV's PyPI all.zip (see `mlgov db update`) or a folder of OSV JSON.")
+@_vuln_options
 @click.option("--vuln-service", "vuln_service", type=click.Choice(["osv", "pypi"]),
-              help="Also ask an online vulnerability service (through pip-audit; needs the network).")
+              help="Also ask an online vulnerability service (through pip-audit, pip install 'mlgov[online]'; "
+                   "needs the network).")
 @_today_option
 @_models_option
 def scan(directory: Path, python: Path | None, policy: str, stage: str | None, sbom_path: Path | None,
          spec_version: str, reports: tuple[Path, ...], fmt: str, quiet: bool, reproducible: bool,
          verbose: bool, host_profiles: tuple[Path, ...] = (), target_platform: str | None = None,
          target_python: str | None = None, vuln_db: Path | None = None, vuln_service: str | None = None,
-         today: Any = None, models: tuple[Path, ...] = ()) -> None:
+         today: Any = None, models: tuple[Path, ...] = (), no_vuln_db: bool = False) -> None:
     """Scan a project, judge it against a policy, and exit 0 (pass) or 1 (fail).
 
     Reads DIR's requirements files and lockfiles and, with --python (or DIR/.venv),
@@ -147,26 +173,27 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
       mlgov scan . --vuln-db PyPI-all.zip --policy production
     """
     from governance.collect import ScanOptions
-    from governance.vulns import VulnRequest
-    from governance.output import write_atomic
+    from governance.output import sbom_format
     from governance.pipeline import SbomRequest, scan as run_scan
+    from governance.vulns import request_for
 
+    # Every output and option is checked before any work: bad usage writes nothing.
+    planned = _report_formats(reports)
     request = None
     if sbom_path is not None:
-        request = SbomRequest(fmt="xml" if sbom_path.suffix.lower() == ".xml" else "json",
-                              spec_version=spec_version, reproducible=reproducible)
+        request = SbomRequest(fmt=sbom_format(sbom_path), spec_version=spec_version, reproducible=reproducible)
+    _check_outputs(sbom_path, planned)
+    progress = _progress(_want_progress(verbose))
+    vulns = request_for(vuln_db, vuln_service, no_vuln_db, progress)
     from governance.collect.target import resolve
     from governance.hostprofile import read_profiles
 
     markers, target = resolve(target_platform, target_python, python, directory)
     options = ScanOptions(project=directory, python=python, hosts=read_profiles(host_profiles), models=models,
                           probe_host=not host_profiles, markers=markers, target=target)
-    result = run_scan(options, policy, stage, request,
-                      progress=_progress(_want_progress(verbose)), now=_day(today),
-                      vulns=VulnRequest(db=vuln_db, service=vuln_service))
-    if sbom_path is not None and result.sbom is not None:
-        write_atomic(sbom_path, result.sbom)
-    _emit_reports(result.evaluation, fmt, reports, quiet)
+    result = run_scan(options, policy, stage, request, progress=progress, now=_day(today), vulns=vulns)
+    also = [(sbom_path, result.sbom)] if sbom_path is not None and result.sbom is not None else []
+    _emit_reports(result.evaluation, fmt, planned, quiet, also)
     sys.exit(EXIT_FAIL if result.evaluation.failed else EXIT_PASS)
 
 
@@ -200,11 +227,13 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
       mlgov sbom . --target-platform linux-x86_64 --target-python 3.11 -o sbom.cdx.json
     """
     from governance.collect import ScanOptions, collect
-    from governance.output import write_atomic
+    from governance.output import check_destination, sbom_format, write_atomic
     from governance.pipeline import SbomRequest, make_sbom
 
-    if fmt is None:
-        fmt = "xml" if output is not None and output.suffix.lower() == ".xml" else "json"
+    if output is not None:
+        fmt = sbom_format(output, fmt)
+        check_destination(output, "SBOM")
+    fmt = fmt or "json"
     progress = _progress(_want_progress(verbose))
     from governance.collect.target import resolve
 
@@ -233,23 +262,31 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal",
               show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone.")
+@_vuln_options
 @_today_option
 def check(sbom_file: Path, policy: str, stage: str | None, reports: tuple[Path, ...], fmt: str,
-          quiet: bool, today: Any = None) -> None:
+          quiet: bool, today: Any = None, vuln_db: Path | None = None, no_vuln_db: bool = False) -> None:
     """Judge an existing CycloneDX SBOM against a policy.
 
     An SBOM written by mlgov carries everything its rules need, so this gives the
-    same findings as the scan that wrote it.
+    same findings as the scan that wrote it. With a vulnerability database
+    (--vuln-db, or the one `mlgov db update` keeps in the cache) its components
+    are matched again: last quarter's SBOM judged against today's advisories.
 
     \b
     Examples:
       mlgov check sbom.cdx.json --policy production
       mlgov check sbom.cdx.xml --policy policies/team.toml --format json
+      mlgov check sbom.cdx.json --vuln-db osv-pypi.zip --today 2026-12-01
     """
     from governance.pipeline import check_sbom
+    from governance.vulns import request_for
 
-    evaluation = check_sbom(sbom_file, policy, stage, now=_day(today))
-    _emit_reports(evaluation, fmt, reports, quiet)
+    planned = _report_formats(reports)
+    _check_outputs(None, planned)
+    vulns = request_for(vuln_db, None, no_vuln_db)
+    evaluation = check_sbom(sbom_file, policy, stage, now=_day(today), vulns=vulns)
+    _emit_reports(evaluation, fmt, planned, quiet)
     sys.exit(EXIT_FAIL if evaluation.failed else EXIT_PASS)
 
 
@@ -445,14 +482,15 @@ def db() -> None:
 
     \b
     Examples:
-      mlgov db update                         (into the user cache; prints where)
+      mlgov db update                         (into the user cache; scan and check then use it)
       mlgov db update --to ci/osv-pypi.zip    (then: mlgov scan . --vuln-db ci/osv-pypi.zip)
     """
 
 
 @db.command("update")
 @click.option("--to", "destination", type=click.Path(path_type=Path), default=None,
-              help="Where to keep the zip (default: the mlgov cache folder, MLGOV_CACHE_DIR or ~/.cache/mlgov).")
+              help="Where to keep the zip (default: osv/PyPI-all.zip in the mlgov cache folder: $MLGOV_CACHE_DIR, "
+                   "else $XDG_CACHE_HOME/mlgov, else ~/.cache/mlgov; scan and check use that one by default).")
 @click.option("--url", default=None, help="Download from a mirror instead of OSV's bucket.")
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
 def db_update(destination: Path | None, url: str | None, verbose: bool) -> None:

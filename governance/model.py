@@ -67,8 +67,11 @@ class Provenance:
         return f"{self.file}:{self.line}" if self.line else self.file
 
     def sort_key(self) -> tuple[object, ...]:
+        # Total over every field: two places that differ only in hashes or extras must still
+        # sort one way, or a package read back from an SBOM would not equal the one written.
         return (self.kind != "environment", self.file, self.line or 0, self.specifier,
-                self.markers or "", self.group or "")
+                self.markers or "", self.group or "", tuple(str(h) for h in self.hashes), self.extras,
+                self.applies, repr(self.source))
 
     @property
     def is_exact_pin(self) -> bool:

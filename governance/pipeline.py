@@ -77,7 +77,8 @@ def scan(options: ScanOptions, policy_name: str, stage: str | None, sbom: SbomRe
     return ScanResult(inventory=inventory, evaluation=evaluation, sbom=text)
 
 
-def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | None = None) -> Evaluation:
+def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | None = None,
+               vulns: VulnRequest | None = None, progress: Progress = _quiet) -> Evaluation:
     from governance.inputs import read_input
     from governance.policy.evaluate import evaluate
     from governance.policy.load import load_policy
@@ -90,7 +91,13 @@ def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | 
     # An SBOM does not say where its project lives: the manifest is looked up
     # from where `mlgov check` runs (normally the repository's root).
     inventory = with_model_manifest(inventory, policy, Path("."))
-    return evaluate(inventory, policy, now or now_utc(), sbom_digest=digest)
+    now = now or now_utc()
+    if vulns is not None and vulns.wanted:
+        from governance.vulns import find_vulnerabilities
+
+        # Re-judge the SBOM's components against the advisories known now.
+        inventory = find_vulnerabilities(inventory, vulns, policy, now, progress)
+    return evaluate(inventory, policy, now, sbom_digest=digest)
 
 
 def with_model_manifest(inventory: Inventory, policy: Any, project: Path) -> Inventory:

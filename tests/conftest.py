@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# scan and check use the advisory database that `mlgov db update` keeps in the user's
+# cache. Tests must not depend on whether the machine running them has one: every
+# test session gets its own empty cache (child processes inherit it). A test that
+# needs the default database sets MLGOV_CACHE_DIR to a folder of its own.
+os.environ["MLGOV_CACHE_DIR"] = tempfile.mkdtemp(prefix="mlgov-test-cache-")
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -38,11 +38,12 @@ def test_version_and_help_teach_by_example() -> None:
 @pytest.mark.parametrize(("sample", "policy", "code", "rules"), [
     # GPU006: a CUDA build of torch, and no host profile to judge it against (a note)
     ("pytorch-train", "baseline", 0, {"GPU006"}),
-    # torch 2.5.1 < 2.6 (CVE-2025-32434); COV001: no environment, so licences cannot be judged
-    ("pytorch-train", "production", 1, {"PKG001", "COV001", "GPU006"}),
+    # torch 2.5.1 < 2.6 (CVE-2025-32434); COV001: no environment, so licences cannot be judged;
+    # VULN002: production's fail_on, and no advisory database was given (none in the cache either)
+    ("pytorch-train", "production", 1, {"PKG001", "COV001", "GPU006", "VULN002"}),
     ("tensorflow-keras", "baseline", 0, {"PIN001"}),  # ranges warn
-    ("tensorflow-keras", "production", 1, {"PIN001", "COV001"}),
-    ("onnx-serving", "production", 1, {"PIN002", "COV001", "GPU006"}),  # exact pins, no hashes
+    ("tensorflow-keras", "production", 1, {"PIN001", "COV001", "VULN002"}),
+    ("onnx-serving", "production", 1, {"PIN002", "COV001", "GPU006", "VULN002"}),  # exact pins, no hashes
 ])
 def test_sample_projects_get_a_verdict(sample: str, policy: str, code: int, rules: set[str]) -> None:
     result = CliRunner().invoke(cli, ["scan", str(SAMPLES / sample), "--policy", policy, "--format", "json"])

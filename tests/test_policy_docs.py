@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from governance.cli import main
 from governance.errors import PolicyError
-from governance.model import Inventory, Package, Project, Provenance
+from governance.model import AdvisorySource, Inventory, Package, Project, Provenance
 from governance.policy.catalogue import RULES
 from governance.policy.evaluate import evaluate
 from governance.policy.load import load_policy
@@ -60,7 +60,9 @@ def _project() -> Inventory:
 
     return Inventory(project=Project("acme"), packages=(
         req("loose", ">=1", "MIT"), req("nohash", "==1.0", "MIT"), req("gpl", "==1.0", "GPL-3.0-only", True),
-        req("fine", "==1.0", "Apache-2.0", True)))
+        req("fine", "==1.0", "Apache-2.0", True)),
+        # Matched against a database that knows nothing about them: vulnerabilities were checked.
+        advisory_sources=(AdvisorySource("osv-db:all.zip", advisories=0),))
 
 
 def test_example_behaves(platform_policy: Path) -> None:

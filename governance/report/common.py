@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections import Counter
 
-from governance.model import Evaluation, Finding, Inventory
+from governance.model import AdvisorySource, Evaluation, Finding, Inventory
 from governance.policy.rule import Rule
 
 # GitHub's bands for `security-severity` (0.1-3.9 low, 4-6.9 medium, 7-8.9
@@ -97,3 +97,33 @@ def printable(text: str) -> str:
     from governance.escape import xml_text
 
     return xml_text(text)
+
+
+def vulnerability_database(inventory: Inventory) -> AdvisorySource | None:
+    """The advisory source the verdict's vulnerabilities rest on: the last database used, else a service."""
+    sources = inventory.advisory_sources
+    databases = [s for s in sources if s.digest is not None or s.advisories is not None]
+    if databases:
+        return databases[-1]
+    return sources[-1] if sources else None
+
+
+def basis_line(evaluation: Evaluation) -> str:
+    """What the verdict rests on, in one line: the advisory database and the knowledge version."""
+    from governance.knowledge.summary import summary
+
+    database = vulnerability_database(evaluation.inventory)
+    if database is None:
+        advisories = "advisories: none used (vulnerabilities not checked)"
+    else:
+        facts = [database.digest[:19] + "…" if database.digest else None,
+                 f"{database.advisories:,} advisories" if database.advisories is not None else None,
+                 f"newest modified {database.newest_modified}" if database.newest_modified else None]
+        shown = ", ".join(f for f in facts if f)
+        advisories = f"advisories: {database.source}" + (f" ({shown})" if shown else "")
+        others = [s.source for s in evaluation.inventory.advisory_sources if s != database]
+        if others:
+            advisories += " + " + " + ".join(others)
+    knowledge = summary()
+    newest = ", ".join(f"{table} {version}" for table, version in knowledge.newest_entries.items())
+    return f"{advisories}; knowledge {knowledge.version} (newest: {newest})"

@@ -18,7 +18,7 @@ from typing import Any
 
 from governance import __version__
 from governance.model import Evaluation, Finding, Level, Package
-from governance.report.common import counts, family, rule_for, subject, verdict_line, where
+from governance.report.common import basis_line, counts, family, rule_for, subject, verdict_line, where
 from governance.resources import data_dir
 
 TEMPLATE = "report.html.j2"
@@ -113,6 +113,7 @@ def render(evaluation: Evaluation) -> str:
         "inventory": inventory,
         "verdict": evaluation.verdict,
         "verdict_line": verdict_line(evaluation),
+        "basis_line": basis_line(evaluation),
         "counts": counts(evaluation),
         "chart": _chart(evaluation),
         "colours": LEVEL_COLOURS,

@@ -11,7 +11,7 @@ from typing import Any
 
 from governance import __version__
 from governance.model import Evaluation, Finding, GpuStack
-from governance.report.common import counts
+from governance.report.common import counts, vulnerability_database
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -52,6 +52,21 @@ def host_dict(host: GpuStack) -> dict[str, Any]:
     }
 
 
+def _database(inventory: Any) -> dict[str, Any] | None:
+    database = vulnerability_database(inventory)
+    if database is None:
+        return None
+    return {"source": database.source, "digest": database.digest, "advisories": database.advisories,
+            "newest_modified": database.newest_modified}
+
+
+def _knowledge() -> dict[str, Any]:
+    from governance.knowledge.summary import summary
+
+    knowledge = summary()
+    return {"version": knowledge.version, "newest_entries": dict(knowledge.newest_entries)}
+
+
 def report_dict(evaluation: Evaluation) -> dict[str, Any]:
     inventory = evaluation.inventory
     return {
@@ -63,7 +78,10 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
         "policy": {"name": evaluation.policy_name, "digest": evaluation.policy_digest,
                    "stage": evaluation.stage},
         "sbom_digest": evaluation.sbom_digest,
+        "vulnerability_database": _database(inventory),
+        "knowledge": _knowledge(),
         "sources": list(inventory.sources),
+        "not_read": [{"file": u.file, "reason": u.reason, "fix": u.fix} for u in inventory.unread],
         "hosts": [host_dict(h) for h in inventory.hosts],
         "notes": list(inventory.notes),
         "summary": {**counts(evaluation), "components": len(inventory.packages)},

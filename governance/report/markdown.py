@@ -13,7 +13,7 @@ from itertools import groupby
 from governance import __version__
 from governance.escape import markdown, terminal
 from governance.model import Evaluation, Finding
-from governance.report.common import counts, rule_for, subject, where
+from governance.report.common import basis_line, counts, rule_for, subject, where
 
 GITHUB_LIMIT = 65_536
 # Room for the closing lines and the footer, which are always written.
@@ -98,7 +98,9 @@ def _scan_lines(evaluation: Evaluation) -> list[str]:
              f"- policy {_code(evaluation.policy_name)} {_code(evaluation.policy_digest)}, "
              f"stage {_code(evaluation.stage)}",
              f"- SBOM {_code(evaluation.sbom_digest) if evaluation.sbom_digest else 'not written'}",
-             f"- sources: {', '.join(_code(s) for s in inventory.sources) or 'none'}"]
+             f"- sources: {', '.join(_code(s) for s in inventory.sources) or 'none'}",
+             f"- {_cell(basis_line(evaluation))}"]
+    lines += [f"- not read: {_code(u.file)} ({_cell(u.reason)})" for u in inventory.unread]
     for host in inventory.hosts:
         gpus = ", ".join(sorted({g.name for g in host.gpus})) or "no GPU"
         cudnn = ", ".join(f"{c.version} ({c.origin})" for c in host.cudnn) or "none found"

@@ -15,7 +15,7 @@ from typing import Any
 from governance import __version__
 from governance.model import Evaluation, Finding
 from governance.escape import repo_uri, terminal
-from governance.report.common import family, fingerprint, rule_for, security_score
+from governance.report.common import basis_line, family, fingerprint, rule_for, security_score
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "mlgovFindingIdentity/v1"
@@ -149,6 +149,7 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
             "stage": _text(evaluation.stage),
             "sbomDigest": evaluation.sbom_digest,
             "hosts": [_text(h.name) for h in inventory.hosts],
+            "basis": _text(basis_line(evaluation)),
         },
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}

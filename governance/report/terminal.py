@@ -14,7 +14,7 @@ import click
 from governance.escape import terminal as t
 from governance.model import Evaluation, Level
 from governance.policy.catalogue import BY_ID
-from governance.report.common import verdict_line, where
+from governance.report.common import basis_line, verdict_line, where
 
 _COLOURS = {Level.ERROR: "red", Level.WARNING: "yellow", Level.NOTE: "cyan"}
 
@@ -30,6 +30,9 @@ def render(evaluation: Evaluation, colour: bool = False, quiet: bool = False) ->
                      f"{t(', '.join(inventory.sources)) or 'no sources'}")
         for note in inventory.notes:
             lines.append(style(f"  note: {t(note)}", dim=True))
+        for unread in inventory.unread:
+            lines.append(style(f"  not read: {t(unread.file)} ({t(unread.reason)})", dim=True))
+        lines.append(style(f"  {t(basis_line(evaluation))}", dim=True))
         active = [f for f in evaluation.findings if not f.waived]
         for (level, rule_id), group in groupby(active, key=lambda f: (f.level, f.rule_id)):
             items = list(group)

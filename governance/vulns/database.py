@@ -45,10 +45,14 @@ def _quiet(_: str) -> None:
 class Database:
     """Advisories by package; `lookup` gives the records of the packages asked for."""
 
-    def __init__(self, label: str, digest: str | None = None, from_cache: bool = False) -> None:
+    def __init__(self, label: str, digest: str | None = None, from_cache: bool = False,
+                 advisories: int | None = None, newest_modified: str | None = None) -> None:
         self.label = label  # "osv-db:all.zip": the file's name, not its path, so reports do not depend on where it lies
         self.digest = digest  # sha256 of the zip
         self.from_cache = from_cache
+        # What a report says the verdict rests on: how many usable advisories, and how current they are.
+        self.advisories = advisories
+        self.newest_modified = newest_modified
 
     def lookup(self, names: Iterable[str]) -> dict[str, list[Record]]:
         """Canonical package name -> its records (by id); names the database does not know are left out."""
@@ -65,6 +69,9 @@ class MemoryDatabase(Database):
     def __init__(self, label: str, records: Iterable[Record]) -> None:
         super().__init__(label)
         self.records = tuple(sorted(records, key=lambda r: r["id"]))
+        self.advisories = len(self.records)
+        self.newest_modified = max((r["modified"] for r in self.records if isinstance(r.get("modified"), str)),
+                                   default=None)
         self.by_package: dict[str, list[Record]] = {}
         for record in self.records:
             for name in dict.fromkeys(e["name"] for e in record["affected"]):
@@ -81,7 +88,7 @@ class ZipDatabase(Database):
     """A zip held in memory and its index: members are parsed when a package asks for them."""
 
     def __init__(self, label: str, data: bytes, digest: str, index: Any, from_cache: bool, name: str) -> None:
-        super().__init__(label, digest, from_cache)
+        super().__init__(label, digest, from_cache, index.advisories, index.newest_modified)
         self._data = data
         self._index = index
         self._name = name
@@ -233,8 +240,9 @@ def zip_records(data: bytes, name: str) -> Iterator[Record]:
             yield record
 
 
-def _packages(content: bytes, where: str) -> list[str]:
-    """The PyPI packages an advisory names (canonical), checking it is an OSV object; [] when withdrawn."""
+def _packages(content: bytes, where: str) -> tuple[list[str], str | None]:
+    """The PyPI packages an advisory names (canonical) and its `modified` time, checking it is an OSV
+    object; no packages when withdrawn."""
     from packaging.utils import canonicalize_name
 
     try:
@@ -245,14 +253,15 @@ def _packages(content: bytes, where: str) -> list[str]:
     if not isinstance(advisory, dict) or not isinstance(advisory.get("id"), str) or not advisory["id"]:
         raise InputError(f"advisory {where}: not an OSV advisory (a JSON object with an id)")
     if advisory.get("withdrawn"):
-        return []
+        return [], None
     names = []
     for entry in advisory.get("affected") or []:
         package = entry.get("package") if isinstance(entry, dict) else None
         if isinstance(package, dict) and package.get("ecosystem") == osv.ECOSYSTEM \
                 and isinstance(package.get("name"), str) and package["name"].strip():
             names.append(canonicalize_name(package["name"]))
-    return list(dict.fromkeys(names))
+    modified = advisory.get("modified") if names and isinstance(advisory.get("modified"), str) else None
+    return list(dict.fromkeys(names)), modified
 
 
 def folder_records(folder: Path) -> Iterator[Record]:
@@ -300,9 +309,12 @@ def _build_index(data: bytes, digest: str, name: str, persist: bool) -> tuple[An
 
     entries: list[tuple[str, Member]] = []
     count = 0
+    newest: str | None = None
     for member, where, content in zip_members(data, name):
         with reading(where, "advisory"):
-            names = _packages(content, where)
+            names, modified = _packages(content, where)
         count += bool(names)
+        if modified is not None and (newest is None or modified > newest):
+            newest = modified
         entries.extend((package, member) for package in names)
-    return index.build(digest, entries, count, persist=persist)
+    return index.build(digest, entries, count, persist=persist, newest_modified=newest)

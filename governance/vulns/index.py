@@ -21,7 +21,7 @@ from pathlib import Path
 
 from governance.vulns.cache import cache_dir
 
-FORMAT = 2  # 1 was a JSON file of every parsed record
+FORMAT = 3  # 1 was a JSON file of every parsed record; 3 adds the newest advisory's `modified`
 KEEP = 4  # indexes kept; older ones are removed when a new one is written
 Member = tuple[int, int, int, int, int]  # offset, compressed size, method, crc32, size
 _SCHEMA = """
@@ -33,9 +33,10 @@ CREATE TABLE member (package TEXT NOT NULL, offset INTEGER NOT NULL, compressed 
 
 
 class Index:
-    def __init__(self, connection: sqlite3.Connection, advisories: int) -> None:
+    def __init__(self, connection: sqlite3.Connection, advisories: int, newest_modified: str | None = None) -> None:
         self._connection = connection
         self.advisories = advisories
+        self.newest_modified = newest_modified  # how current the database is, for the report
 
     def members(self, names: list[str]) -> dict[str, list[Member]]:
         found: dict[str, list[Member]] = {}
@@ -65,13 +66,13 @@ def open_index(digest: str) -> Index | None:
                 or connection.execute("PRAGMA quick_check").fetchone() != ("ok",):
             connection.close()
             return None
-        return Index(connection, int(meta["advisories"]))
+        return Index(connection, int(meta["advisories"]), meta.get("newest_modified") or None)
     except (sqlite3.Error, KeyError, ValueError):
         return None
 
 
 def build(digest: str, entries: Iterable[tuple[str, Member]], advisories: int,
-          persist: bool = True) -> tuple[Index, Path | None]:
+          persist: bool = True, newest_modified: str | None = None) -> tuple[Index, Path | None]:
     """The index of these (package, member) entries; written to the cache when persist and writable."""
     rows = [(name, *member) for name, member in entries]
     if persist:
@@ -81,7 +82,7 @@ def build(digest: str, entries: Iterable[tuple[str, Member]], advisories: int,
             handle, temporary = tempfile.mkstemp(prefix=".index-", suffix=".tmp", dir=path.parent)
             os.close(handle)
             try:
-                _write(sqlite3.connect(temporary), digest, rows, advisories).close()
+                _write(sqlite3.connect(temporary), digest, rows, advisories, newest_modified).close()
                 os.replace(temporary, path)
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
@@ -92,18 +93,20 @@ def build(digest: str, entries: Iterable[tuple[str, Member]], advisories: int,
                 return found, path
         except (OSError, sqlite3.Error):
             pass
-    return Index(_write(sqlite3.connect(":memory:"), digest, rows, advisories), advisories), None
+    return Index(_write(sqlite3.connect(":memory:"), digest, rows, advisories, newest_modified), advisories,
+                 newest_modified), None
 
 
 def _write(connection: sqlite3.Connection, digest: str, rows: Sequence[tuple[object, ...]],
-           advisories: int) -> sqlite3.Connection:
+           advisories: int, newest_modified: str | None = None) -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode = OFF")  # a temporary file, renamed only when complete
     connection.execute("PRAGMA synchronous = OFF")
     with connection:
         connection.executescript(_SCHEMA)
         connection.executemany("INSERT OR IGNORE INTO member VALUES (?, ?, ?, ?, ?, ?)", rows)
         connection.executemany("INSERT INTO meta VALUES (?, ?)", [
-            ("format", str(FORMAT)), ("digest", digest), ("advisories", str(advisories))])
+            ("format", str(FORMAT)), ("digest", digest), ("advisories", str(advisories)),
+            ("newest_modified", newest_modified or "")])
     return connection
 
 

@@ -98,6 +98,8 @@ def normalise(advisory: Any) -> Record | None:
         "aliases": sorted(set(_strings(advisory.get("aliases"))) - {advisory["id"]}),
         "summary": _summary(advisory), "level": level, "score": score, "vector": vector,
         "refs": references, "affected": affected,
+        # When the advisory last changed: the report says how current the database is.
+        "modified": advisory["modified"] if isinstance(advisory.get("modified"), str) else None,
     }
 
 

@@ -19,11 +19,27 @@ SERVICES = ("osv", "pypi")
 TIMEOUT_S = 10  # per request: an air-gapped runner fails in seconds, not minutes
 
 
+INSTALL = "pip install 'mlgov[online]'"
+
+
+def require_pip_audit() -> None:
+    """Exit 2 with the install command when the `online` extra is missing (checked before a scan starts)."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("pip_audit") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise InputError(f"--vuln-service needs the `online` extra (pip-audit), which is not installed: {INSTALL}")
+
+
 def _service(name: str, cache_dir: Path | None) -> Any:
     try:
         from pip_audit._service import OsvService, PyPIService
     except ImportError:
-        raise InputError("--vuln-service needs pip-audit: pip install 'mlgov[online]'") from None
+        raise InputError(f"--vuln-service needs the `online` extra (pip-audit), which is not installed: {INSTALL}") \
+            from None
     if name == "osv":
         return OsvService(cache_dir=cache_dir, timeout=TIMEOUT_S)
     if name == "pypi":
@@ -33,11 +49,12 @@ def _service(name: str, cache_dir: Path | None) -> Any:
 
 def query(name: str, packages: Iterable[Package], cache_dir: Path | None = None) -> tuple[Vulnerability, ...]:
     from packaging.version import InvalidVersion, Version
-    from pip_audit._service.interface import ResolvedDependency, ServiceError
 
     from governance.vulns.match import _preference, merge
 
-    service = _service(name, cache_dir)
+    service = _service(name, cache_dir)  # first: without pip-audit, exit 2 with the install command
+    from pip_audit._service.interface import ResolvedDependency, ServiceError
+
     found: list[Vulnerability] = []
     for package in packages:
         if package.ecosystem != "pypi" or not package.version:

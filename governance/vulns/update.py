@@ -80,6 +80,9 @@ def update(destination: Path | None = None, url: str = OSV_PYPI_URL, attempts: i
     except OSError as exc:
         raise InputError(f"cannot create the folder: {exc.strerror or exc}", file=folder) from None
     handle, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=folder)
+    from governance.output import mode_for
+
+    os.fchmod(handle, mode_for(destination))  # not mkstemp's 0600: the user's umask decides
     os.close(handle)
     temporary = Path(name)
     try:

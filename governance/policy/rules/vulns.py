@@ -16,13 +16,19 @@ from collections.abc import Iterator
 
 from governance.model import Finding, Level, Package, Vulnerability
 from governance.policy.context import RuleContext
-from governance.policy.rule import Rule
+from governance.policy.rule import NOT_JUDGED, Rule
 
 RULES = (
     Rule("VULN001", "vulnerabilities", "error",
          "A package version has a known vulnerability at or above the policy's severity threshold.",
          "Upgrade to the fixed version the finding names; when there is none, remove the package or add a "
          "dated [[waivers]] entry with the advisory id and a reason."),
+    Rule("VULN002", "vulnerabilities", NOT_JUDGED,
+         "The policy sets a vulnerability threshold (`fail_on`), but no advisory database or service was used: "
+         "vulnerabilities were not checked.",
+         "Run `mlgov db update` once (scan and check then use the cached database, offline), or pass "
+         "`--vuln-db PATH` (an OSV all.zip) or `--vuln-service osv`. A stage that does not want the check "
+         "says so with `fail_on = \"none\"`."),
 )
 
 DEFAULT_THRESHOLD = "high"
@@ -57,7 +63,27 @@ def message(vulnerability: Vulnerability, name: str) -> tuple[str, str]:
     return f"{name} {vulnerability.version}: {ids}, severity {rating}{summary}; {fix}", fix
 
 
+def _not_checked(ctx: RuleContext) -> Finding | None:
+    """VULN002: the policy asks for a vulnerability gate and nothing was matched against any advisory."""
+    asked = ctx.policy.get("vulnerabilities", "fail_on")
+    if asked is None or asked == "none" or not ctx.inventory.packages:
+        return None
+    # Advisories in the input (an SBOM's vulnerabilities[], from mlgov or another tool) were matched by
+    # someone; only an input nothing was ever matched for is "not checked".
+    if ctx.inventory.advisory_sources or ctx.inventory.vulnerabilities:
+        return None
+    if not ctx.enabled("VULN001"):
+        return None
+    fix = "run `mlgov db update` (scan and check then use it offline), or pass --vuln-db PATH or --vuln-service osv"
+    return ctx.finding(
+        "VULN002",
+        f"vulnerabilities were not checked: the policy fails on {asked} advisories, but no advisory database "
+        f"or service was used (no --vuln-db, no --vuln-service, none in mlgov's cache); {fix}",
+        fix=fix)
+
+
 def check(ctx: RuleContext) -> Iterator[Finding | None]:
+    yield _not_checked(ctx)
     configured = ctx.level("VULN001")
     if configured is None:
         return
