@@ -74,6 +74,7 @@ MALICIOUS = {
     "torch-second-prefix.pt": ("MODEL001", "os.system"),
     "torch-flag-bit.pt": ("MODEL001", "os.system"),
     "legacy-sysinfo.pth": ("MODEL001", "os.system"),
+    "legacy-tar.pt": ("MODEL001", "os.system"),
     "lambda.keras": ("MODEL001", "Lambda layer 'double'"),
     "lambda.h5": ("MODEL001", "Lambda layer 'double'"),
     "outside-module.keras": ("MODEL001", "module 'mlgov_marker_pkg' outside Keras"),
@@ -293,6 +294,20 @@ def test_models_manifest(tmp_path: Path) -> None:
         [("a.safetensors", "has"), ("c.gguf", "is")]
 
 
+def test_another_tools_ml_bom_is_not_judged_as_safe(tmp_path: Path) -> None:
+    sbom = tmp_path / "other.cdx.json"
+    sbom.write_text(json.dumps({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "application", "name": "x", "bom-ref": "x"}},
+        "components": [{"type": "machine-learning-model", "bom-ref": "m", "name": "model.pt",
+                        "hashes": [{"alg": "SHA-256", "content": "ab" * 32}]}]}))
+    result = CliRunner().invoke(cli, ["check", str(sbom), "--format", "json"])
+    findings = json.loads(result.output)["findings"]
+    assert result.exit_code == 1
+    assert [(f["rule_id"], f["file"]) for f in findings if f["rule_id"].startswith("MODEL")] == \
+        [("MODEL003", "model.pt")]
+
+
 def test_hashing_matches_and_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import governance.collect.models as models
 
@@ -302,3 +317,27 @@ def test_hashing_matches_and_reports_progress(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(models, "LARGE", 1 << 20)
     assert sha256_file(big, seen.append) == hashlib.sha256(big.read_bytes()).hexdigest()
     assert seen and seen[-1].startswith("hashing big.bin: 100%")
+
+
+def test_damaged_files_are_findings_never_crashes(tmp_path: Path) -> None:
+    """Truncated, bit-flipped and padded copies of every corpus file: judged or MODEL003, no exception."""
+    import random
+
+    from governance.collect.models import judge_file
+
+    rng = random.Random(14)
+    sources = sorted(p for p in DATA.rglob("*") if p.is_file() and p.suffix not in (".md", ".py", ".txt"))
+    for round_ in range(300):
+        source = sources[round_ % len(sources)]
+        data = bytearray(source.read_bytes())
+        if round_ % 3 == 0:
+            data = data[:rng.randrange(1, len(data))]
+        elif round_ % 3 == 1:
+            for _ in range(rng.randrange(1, 8)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        else:
+            at = rng.randrange(len(data))
+            data[at:at] = rng.randbytes(rng.randrange(1, 16))
+        damaged = tmp_path / source.name
+        damaged.write_bytes(bytes(data))
+        judge_file(damaged, source.name)  # must not raise

@@ -66,6 +66,10 @@ LOOKALIKES: tuple[Lookalike, ...] = (
 )
 
 
+# Read by other collectors than the dependency readers, named in the "nothing to scan" message.
+OTHER_INPUTS = ("container files (Dockerfile, Containerfile, compose files)", "model files")
+
+
 def _readers() -> list[object]:
     from governance.collect import lockfiles
 
@@ -186,6 +190,7 @@ def nothing_to_scan(root: Path, given_as: str, lookalikes: tuple[Unread, ...]) -
     parts = [f"nothing to scan in {where}"
              + (" (the current folder)" if given_as in (".", "") else "")
              + f": mlgov reads {reads}" + (", " + ", ".join(also) if also else "")
+             + ", " + ", ".join(OTHER_INPUTS)
              + ", and an installed environment (DIR/.venv or --python); found none of them there"]
     if lookalikes:
         parts.append("found but not read: " + "; ".join(f"{u.file} ({u.reason}: {u.fix})" for u in lookalikes))

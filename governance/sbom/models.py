@@ -68,10 +68,16 @@ def from_component(data: Json) -> ModelFile:
     def listed(name: str) -> tuple[str, ...]:
         return tuple(str(v) for v in json.loads(props[name])) if name in props else ()
 
+    unparsed = listed(UNPARSED)
+    if FORMAT not in props:
+        # Another tool's ML-BOM: nothing says what loading the file would do.
+        unparsed = ("the SBOM does not record what loading this model runs (not written by mlgov); "
+                    "scan the model file itself",)
+
     return ModelFile(
         path=str(data["name"]), format=props.get(FORMAT, "unknown"), sha256=str(sha),
         size=int(props.get(SIZE, "0") or 0), framework=props.get(FRAMEWORK), globals=listed(GLOBALS),
-        code=listed(CODE), unparsed=listed(UNPARSED), card=tuple(card), purl=data.get("purl"),
+        code=listed(CODE), unparsed=unparsed, card=tuple(card), purl=data.get("purl"),
     )
 
 

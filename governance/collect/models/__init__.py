@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import lzma
+import struct
+import zlib
 import json
 import os
 import tarfile
@@ -111,7 +114,7 @@ def _config_card(path: Path, j: Judgement) -> None:
 def _judge_zip(path: Path, j: Judgement) -> bool:
     try:
         archive = Archive(path, j)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError, KeyError) as exc:
         if path.suffix.lower() in MODEL_SUFFIXES:
             j.format = "zip"
             j.cannot(f"a zip archive that cannot be read: {exc}")
@@ -161,7 +164,7 @@ def _protocol0_pickle(path: Path, size: int, j: Judgement) -> bool:
 def detect(path: Path, size: int) -> Judgement | None:
     """Read and judge one file; None when it is not a model."""
     with open(path, "rb") as f:
-        head = f.read(64)
+        head = f.read(512)  # a tar header's "ustar" sits at 257
     j = Judgement("unknown")
     suffix = path.suffix.lower()
     if is_zip(head):
@@ -244,6 +247,11 @@ def judge_file(path: Path, name: str, progress: Progress = _noop) -> ModelFile |
     except (MemoryError, RecursionError) as exc:
         j = Judgement("unknown")
         j.cannot(f"too large or deep to judge: {type(exc).__name__}")
+        size = path.stat().st_size
+    except (ValueError, EOFError, struct.error, zipfile.BadZipFile, lzma.LZMAError, zlib.error) as exc:
+        # A parser met something it did not expect: not judged is a finding, never a crash.
+        j = Judgement("unknown")
+        j.cannot(f"cannot be parsed: {type(exc).__name__}: {exc}")
         size = path.stat().st_size
     if j is None:
         return None

@@ -73,13 +73,13 @@ def _itemsize(descr: Any) -> int | None:
         for field in descr:
             if not isinstance(field, tuple) or len(field) < 2:
                 return None
-            size = _itemsize(field[1])
-            if size is None:
+            width = _itemsize(field[1])
+            if width is None:
                 return None
             count = 1
             for n in (field[2] if len(field) > 2 and isinstance(field[2], tuple) else ()):
                 count *= n if isinstance(n, int) else 1
-            total += size * count
+            total += width * count
         return total
     return None
 

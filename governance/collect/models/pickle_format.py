@@ -66,8 +66,8 @@ class _ZlibReader(io.RawIOBase):
         self.pos += len(out)
         return out
 
-    def readline(self, limit: int = -1) -> bytes:
-        limit = limit if limit >= 0 else 1 << 20
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = size if size is not None and size >= 0 else 1 << 20
         while b"\n" not in self.buffer[:limit] and len(self.buffer) < limit and not self.d.eof:
             before = len(self.buffer)
             self._fill(len(self.buffer) + 4096)

@@ -14,7 +14,7 @@ import io
 import struct
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 # Bytes payloads larger than this are skipped rather than read: tensor data
 # inside a pickle is never needed to judge what the pickle imports.
@@ -186,14 +186,17 @@ class Walker:
 _STOP = object()
 
 
-def _op(code: bytes) -> Any:
-    def register(fn: Any) -> Any:
+Handler = Callable[["Walker"], object]
+
+
+def _op(code: bytes) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
         _DISPATCH[code[0]] = fn
         return fn
     return register
 
 
-_DISPATCH: dict[int, Any] = {}
+_DISPATCH: dict[int, Handler] = {}
 
 
 @_op(b"\x80")

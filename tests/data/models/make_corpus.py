@@ -241,6 +241,16 @@ def evil() -> None:
               + call_global("os", "system", touch, protocol=2) + pickle.dumps({}, protocol=2)
               + pickle.dumps([], protocol=2))
     (EVIL / "legacy-sysinfo.pth").write_bytes(legacy)
+    # The pre-0.4 tar checkpoint (members sys_info, pickle, tensors, storages): the payload in `pickle`.
+    import tarfile
+
+    with tarfile.open(EVIL / "legacy-tar.pt", "w") as tar:
+        for member, data in (("sys_info", pickle.dumps({"protocol_version": 1000}, protocol=2)),
+                             ("pickle", payload), ("tensors", pickle.dumps(0, protocol=2)),
+                             ("storages", pickle.dumps(0, protocol=2))):
+            info = tarfile.TarInfo(member)
+            info.size, info.mtime = len(data), 0
+            tar.addfile(info, io.BytesIO(data))
 
     # Keras: a Lambda layer (marshalled bytecode), a class from a module outside Keras.
     os.environ.setdefault("KERAS_BACKEND", "torch")
