@@ -30,8 +30,26 @@ def _progress(enabled: bool) -> Any:
     return show
 
 
-def _want_progress(verbose: bool) -> bool:
-    return verbose or (sys.stderr.isatty() and not os.environ.get("CI"))
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def _want_progress(verbose: bool, quiet: bool = False) -> bool:
+    # -q means the verdict alone, also on a terminal; -v asks for progress explicitly.
+    return verbose or (not quiet and _stderr_is_terminal() and not os.environ.get("CI"))
+
+
+def _colour(choice: str | None) -> bool:
+    """--color, then NO_COLOR and FORCE_COLOR (no-color.org, force-color.org), then whether stdout is a terminal."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    return sys.stdout.isatty()
 
 
 def _report_formats(reports: tuple[Path, ...]) -> list[tuple[Path, str]]:
@@ -56,17 +74,24 @@ def _check_outputs(sbom_path: Path | None, reports: list[tuple[Path, str]]) -> N
 
 
 def _emit_reports(evaluation: Any, fmt: str, reports: list[tuple[Path, str]], quiet: bool,
-                  also: list[tuple[Path, str]] | None = None) -> None:
+                  also: list[tuple[Path, str]] | None = None, colour: str | None = None,
+                  show_waived: bool = False) -> None:
     """Write --report files (and `also`, e.g. the SBOM) all or nothing, then stdout's --format."""
     from governance.output import write_all
     from governance.report import renderer
+    from governance.report.terminal import render as render_text
 
-    outputs = list(also or []) + [(path, renderer(report_format)(evaluation)) for path, report_format in reports]
+    outputs = list(also or [])
+    for path, report_format in reports:
+        if report_format == "terminal":  # a .txt report: the full summary, never coloured
+            outputs.append((path, render_text(evaluation, show_waived=show_waived)))
+        else:
+            outputs.append((path, renderer(report_format)(evaluation)))
     write_all(outputs)
     if fmt == "terminal":
-        from governance.report.terminal import render
-
-        click.echo(render(evaluation, colour=sys.stdout.isatty(), quiet=quiet), nl=False)
+        shown = _colour(colour)
+        click.echo(render_text(evaluation, colour=shown, quiet=quiet, show_waived=show_waived), nl=False,
+                   color=shown)
     else:
         click.echo(renderer(fmt)(evaluation), nl=False)
 
@@ -79,6 +104,54 @@ def _vuln_options(command: Any) -> Any:
     return click.option("--vuln-db", "vuln_db", type=click.Path(path_type=Path),
                         help="Offline vulnerability database: OSV's PyPI all.zip or a folder of OSV JSON. "
                              "Default: the one `mlgov db update` keeps in the cache, when present.")(command)
+
+
+def _settings(command: str, start: Path, config_file: Path | None) -> Any:
+    """This command's parameters with the project configuration merged under the command line."""
+    from click.core import ParameterSource
+
+    from governance import config
+
+    ctx = click.get_current_context()
+    given = {name for name in ctx.params
+             if ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)}
+    found = config.load(config_file) if config_file is not None else config.discover(start)
+    return config.resolve(command, dict(ctx.params), given, found)
+
+
+def _config_option(command: Any) -> Any:
+    return click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+                        help="Settings file (mlgov.toml or a pyproject.toml with [tool.mlgov]); default: "
+                             "found from the project folder up to the repository root.")(command)
+
+
+def _terminal_options(command: Any) -> Any:
+    """--color and --show-waived, shared by scan and check."""
+    command = click.option("--show-waived", is_flag=True, default=False,
+                           help="List every waived finding (default: one line per rule).")(command)
+    return click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto",
+                        show_default=True,
+                        help="Colour the terminal summary; auto honours NO_COLOR and FORCE_COLOR.")(command)
+
+
+def _baseline_option(command: Any) -> Any:
+    return click.option("--baseline", "baseline", type=click.Path(path_type=Path), default=None,
+                        help="PR mode: the target branch's JSON report; only findings this change "
+                             "introduces fail, fixed ones are listed.")(command)
+
+
+def _locate(evaluation: Any, project: Path, source_root: Path | None) -> Any:
+    """Record where the scanned folder sits in the repository, for SARIF locations."""
+    from dataclasses import replace
+
+    from governance.config import git_top
+
+    folder = project.resolve()
+    root = source_root.resolve() if source_root is not None else (git_top(folder) or folder)
+    if not folder.is_relative_to(root):
+        raise InputError(f"the scanned folder {folder} is not inside the source root", file=str(source_root))
+    relative = folder.relative_to(root).as_posix()
+    return replace(evaluation, source_root=str(root), project_path="" if relative == "." else relative)
 
 
 def _target_options(command: Any) -> Any:
@@ -120,45 +193,60 @@ def cli() -> None:
     """
 
 
+def _scan_options(command: Any) -> Any:
+    """The settings of a scan, shared by `scan` and `config show` (which prints them resolved)."""
+    for decorate in reversed((
+        click.argument("directory", default=".", type=click.Path(path_type=Path)),
+        _config_option,
+        click.option("--python", "python", type=click.Path(path_type=Path),
+                     help="Installed environment to scan: a venv folder or an interpreter. Default: DIR/.venv if present."),
+        click.option("--policy", default="baseline", show_default=True,
+                     help="A shipped policy name (baseline, production, ...) or a policy TOML file."),
+        click.option("--stage", default=None, help="Promotion stage whose gates apply (default: the policy's own)."),
+        click.option("--sbom", "sbom_path", type=click.Path(path_type=Path),
+                     help="Also write the validated CycloneDX SBOM here (.json or .xml)."),
+        click.option("--spec-version", type=click.Choice(["1.5", "1.6", "1.7"]), default="1.6", show_default=True,
+                     help="CycloneDX version of --sbom."),
+        click.option("--report", "reports", multiple=True, type=click.Path(path_type=Path),
+                     help="Write a report; the format comes from the extension: .html, .md, .sarif, "
+                          ".junit.xml or .xml, .json, .txt. Repeatable."),
+        _target_options,
+        click.option("--host", "host_profiles", multiple=True, type=click.Path(path_type=Path),
+                     help="Judge the GPU stack against this host profile (from `mlgov probe -o`), a folder of "
+                          "profiles (*.json) or a quoted glob ('fleet/**/*.json'). Repeatable: a fleet, every host "
+                          "must pass; hosts with the same stack are judged once. Default: this machine when it "
+                          "has an NVIDIA driver."),
+        _vuln_options,
+        click.option("--vuln-service", "vuln_service", type=click.Choice(["osv", "pypi"]),
+                     help="Also ask an online vulnerability service (through pip-audit, pip install "
+                          "'mlgov[online]'; needs the network)."),
+        click.option("--source-root", "source_root", type=click.Path(path_type=Path), default=None,
+                     help="The folder SARIF locations are relative to (default: the git top level of DIR)."),
+        _models_option,
+        _terminal_options,
+    )):
+        command = decorate(command)
+    return command
+
+
 @cli.command()
-@click.argument("directory", default=".", type=click.Path(path_type=Path))
-@click.option("--python", "python", type=click.Path(path_type=Path),
-              help="Installed environment to scan: a venv folder or an interpreter. Default: DIR/.venv if present.")
-@click.option("--policy", default="baseline", show_default=True,
-              help="A shipped policy name (baseline, production, ...) or a policy TOML file.")
-@click.option("--stage", default=None, help="Promotion stage whose gates apply (default: the policy's own).")
-@click.option("--sbom", "sbom_path", type=click.Path(path_type=Path),
-              help="Also write the validated CycloneDX SBOM here (.json or .xml).")
-@click.option("--spec-version", type=click.Choice(["1.5", "1.6", "1.7"]), default="1.6", show_default=True,
-              help="CycloneDX version of --sbom.")
-@click.option("--report", "reports", multiple=True, type=click.Path(path_type=Path),
-              help="Write a report; the format comes from the extension: .html, .md, .sarif, .junit.xml or .xml, .json, .txt. Repeatable.")
+@_scan_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal",
               show_default=True, help="What goes to standard output.")
-@click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone (terminal format).")
+@click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone (terminal format), no progress.")
 @click.option("--reproducible", is_flag=True,
               help="Byte-identical SBOM for the same inputs (fixed time and serial; SOURCE_DATE_EPOCH also works).")
-@_target_options
 @click.option("--verbose", "-v", is_flag=True, help="Show progress on standard error.")
-@click.option("--host", "host_profiles", multiple=True, type=click.Path(path_type=Path),
-              help="Judge the GPU stack against this host profile (from `mlgov probe -o`), a folder of profiles "
-                   "(*.json) or a quoted glob ('fleet/**/*.json'). Repeatable: a fleet, every host must pass; "
-                   "hosts with the same stack are judged once. Default: this machine when it has an NVIDIA driver.")
-@_vuln_options
-@click.option("--vuln-service", "vuln_service", type=click.Choice(["osv", "pypi"]),
-              help="Also ask an online vulnerability service (through pip-audit, pip install 'mlgov[online]'; "
-                   "needs the network).")
+@_baseline_option
 @_today_option
-@_models_option
-def scan(directory: Path, python: Path | None, policy: str, stage: str | None, sbom_path: Path | None,
-         spec_version: str, reports: tuple[Path, ...], fmt: str, quiet: bool, reproducible: bool,
-         verbose: bool, host_profiles: tuple[Path, ...] = (), target_platform: str | None = None,
-         target_python: str | None = None, vuln_db: Path | None = None, vuln_service: str | None = None,
-         today: Any = None, models: tuple[Path, ...] = (), no_vuln_db: bool = False) -> None:
+def scan(directory: Path, config_file: Path | None, fmt: str, quiet: bool, reproducible: bool, verbose: bool,
+         baseline: Path | None = None, today: Any = None, **_: Any) -> None:
     """Scan a project, judge it against a policy, and exit 0 (pass) or 1 (fail).
 
     Reads DIR's requirements files and lockfiles and, with --python (or DIR/.venv),
     the installed environment, without importing or running anything from them.
+    Defaults for every setting come from [tool.mlgov] in pyproject.toml or from
+    mlgov.toml (see `mlgov config show`); the command line overrides them.
 
     \b
     Examples:
@@ -171,30 +259,65 @@ def scan(directory: Path, python: Path | None, policy: str, stage: str | None, s
       mlgov scan . --target-platform linux-x86_64 --target-python 3.11
       mlgov scan . --report mlgov.html --report mlgov.sarif --report mlgov.junit.xml --quiet
       mlgov scan . --vuln-db PyPI-all.zip --policy production
+      mlgov scan . --baseline main-report.json --report mlgov.md   (PR mode)
     """
+    from governance.baseline import compare, read_baseline
     from governance.collect import ScanOptions
+    from governance.collect.target import resolve
+    from governance.hostprofile import read_profiles
     from governance.output import sbom_format
     from governance.pipeline import SbomRequest, scan as run_scan
     from governance.vulns import request_for
 
+    p = _settings("scan", directory, config_file).values
     # Every output and option is checked before any work: bad usage writes nothing.
-    planned = _report_formats(reports)
+    planned = _report_formats(p["reports"])
+    sbom_path: Path | None = p["sbom_path"]
     request = None
     if sbom_path is not None:
-        request = SbomRequest(fmt=sbom_format(sbom_path), spec_version=spec_version, reproducible=reproducible)
+        request = SbomRequest(fmt=sbom_format(sbom_path), spec_version=p["spec_version"], reproducible=reproducible)
     _check_outputs(sbom_path, planned)
-    progress = _progress(_want_progress(verbose))
-    vulns = request_for(vuln_db, vuln_service, no_vuln_db, progress)
-    from governance.collect.target import resolve
-    from governance.hostprofile import read_profiles
-
-    markers, target = resolve(target_platform, target_python, python, directory)
-    options = ScanOptions(project=directory, python=python, hosts=read_profiles(host_profiles), models=models,
-                          probe_host=not host_profiles, markers=markers, target=target)
-    result = run_scan(options, policy, stage, request, progress=progress, now=_day(today), vulns=vulns)
+    # A bad baseline is exit 2 in a second, not after the scan.
+    previous = read_baseline(baseline) if baseline is not None else None
+    progress = _progress(_want_progress(verbose, quiet))
+    vulns = request_for(p["vuln_db"], p["vuln_service"], p["no_vuln_db"], progress)
+    markers, target = resolve(p["target_platform"], p["target_python"], p["python"], directory)
+    options = ScanOptions(project=directory, python=p["python"], hosts=read_profiles(p["host_profiles"]),
+                          models=p["models"], probe_host=not p["host_profiles"], markers=markers, target=target)
+    result = run_scan(options, p["policy"], p["stage"], request, progress=progress, now=_day(today), vulns=vulns)
+    evaluation = _locate(result.evaluation, directory, p["source_root"])
+    if previous is not None and baseline is not None:
+        evaluation = compare(evaluation, previous, str(baseline))
     also = [(sbom_path, result.sbom)] if sbom_path is not None and result.sbom is not None else []
-    _emit_reports(result.evaluation, fmt, planned, quiet, also)
-    sys.exit(EXIT_FAIL if result.evaluation.failed else EXIT_PASS)
+    _emit_reports(evaluation, fmt, planned, quiet, also, p["color"], p["show_waived"])
+    sys.exit(EXIT_FAIL if evaluation.failed else EXIT_PASS)
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Project settings: [tool.mlgov] in pyproject.toml or mlgov.toml.
+
+    \b
+    Examples:
+      mlgov config show
+      mlgov config show services/train --policy production
+      mlgov config show --format json
+    """
+
+
+@config_group.command("show")
+@_scan_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def config_show(directory: Path, config_file: Path | None, fmt: str, **_: Any) -> None:
+    """Print the effective scan settings for DIR and where each came from.
+
+    Each setting comes from the command line (the same options as `mlgov scan`),
+    else the configuration file (file:line), else the default. A configuration
+    with an unknown key or a wrong type is exit 2 naming the file and line.
+    """
+    from governance.config import describe
+
+    click.echo(describe(_settings("scan", directory, config_file), fmt), nl=False)
 
 
 @cli.command()
@@ -255,6 +378,7 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
 
 @cli.command()
 @click.argument("sbom_file", type=click.Path(path_type=Path))
+@_config_option
 @click.option("--policy", default="baseline", show_default=True, help="A shipped policy name or a policy file.")
 @click.option("--stage", default=None, help="Promotion stage whose gates apply.")
 @click.option("--report", "reports", multiple=True, type=click.Path(path_type=Path),
@@ -263,15 +387,16 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
               show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone.")
 @_vuln_options
+@_terminal_options
+@_baseline_option
 @_today_option
-def check(sbom_file: Path, policy: str, stage: str | None, reports: tuple[Path, ...], fmt: str,
-          quiet: bool, today: Any = None, vuln_db: Path | None = None, no_vuln_db: bool = False) -> None:
+def check(sbom_file: Path, config_file: Path | None, fmt: str, quiet: bool, baseline: Path | None = None,
+          today: Any = None, **_: Any) -> None:
     """Judge an existing CycloneDX SBOM against a policy.
 
     An SBOM written by mlgov carries everything its rules need, so this gives the
-    same findings as the scan that wrote it. With a vulnerability database
-    (--vuln-db, or the one `mlgov db update` keeps in the cache) its components
-    are matched again: last quarter's SBOM judged against today's advisories.
+    same findings as the scan that wrote it. Settings come from the configuration
+    found from the current folder, as for `mlgov scan`.
 
     \b
     Examples:
@@ -279,14 +404,19 @@ def check(sbom_file: Path, policy: str, stage: str | None, reports: tuple[Path, 
       mlgov check sbom.cdx.xml --policy policies/team.toml --format json
       mlgov check sbom.cdx.json --vuln-db osv-pypi.zip --today 2026-12-01
     """
+    from governance.baseline import compare, read_baseline
     from governance.pipeline import check_sbom
     from governance.vulns import request_for
 
-    planned = _report_formats(reports)
+    p = _settings("check", Path("."), config_file).values
+    planned = _report_formats(p["reports"])
     _check_outputs(None, planned)
-    vulns = request_for(vuln_db, None, no_vuln_db)
-    evaluation = check_sbom(sbom_file, policy, stage, now=_day(today), vulns=vulns)
-    _emit_reports(evaluation, fmt, planned, quiet)
+    previous = read_baseline(baseline) if baseline is not None else None
+    vulns = request_for(p["vuln_db"], None, p["no_vuln_db"])
+    evaluation = _locate(check_sbom(sbom_file, p["policy"], p["stage"], now=_day(today), vulns=vulns), Path("."), None)
+    if previous is not None and baseline is not None:
+        evaluation = compare(evaluation, previous, str(baseline))
+    _emit_reports(evaluation, fmt, planned, quiet, colour=p["color"], show_waived=p["show_waived"])
     sys.exit(EXIT_FAIL if evaluation.failed else EXIT_PASS)
 
 

@@ -52,8 +52,10 @@ def quote(text: object, limit: int = 200) -> str:
 
 # Markdown punctuation that can start or end markup inside running text.
 # Cells and list items never start a line (mlgov writes "| " or "- " first), so
-# the characters that matter only there (#, -, +, =) stay as they are.
-_MD_SPECIAL = re.compile(r"([\\`*\[\]|~>])")
+# the characters that matter only there (#, -, +, =) stay as they are. `<`, `>`
+# and `&` become entities below instead: a backslash before them would make
+# CommonMark show "&gt;" literally (`\&` is an escaped ampersand).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|~])")
 
 
 def markdown(text: object, limit: int | None = None) -> str:

@@ -8,6 +8,7 @@ lists so that equality (and the SBOM round-trip tests) mean what they say.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
@@ -362,17 +363,61 @@ class Finding:
     waiver_reason: str | None = None
     waiver_owner: str | None = None
     waiver_expires: str | None = None
+    waiver_ticket: str | None = None
     host: str | None = None  # the host profile a GPU finding was judged against (a group's label: fleet.py)
     hosts: tuple[str, ...] = ()  # every host of that group, when identical stacks were judged once
     vulnerability: str | None = None  # id of the advisory, for VULN findings
     aliases: tuple[str, ...] = ()
     severity: str | None = None
     fix: str | None = None  # one line that says what to do
+    # Set in PR mode (--baseline): "new" when the change introduces it, "existing" when the
+    # target branch's report already had it. Only new errors fail the gate.
+    baseline: Literal["new", "existing"] | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """A finding's identity across runs: SARIF's partialFingerprints and --baseline matching.
+
+        sha256 over the rule id, the package's canonical name, the file that
+        declares it, the host and the advisory id, NUL-separated. The version,
+        line number and message are left out on purpose: upgrading a package that
+        is still unpinned, or adding a line above it, is the same problem, not a new one.
+        """
+        return finding_fingerprint(self.rule_id, self.package, self.file, self.host, self.vulnerability)
 
     def sort_key(self) -> tuple[object, ...]:
         return (-self.level.rank, self.rule_id, self.package or "", self.version or "",
                 self.host or "", self.vulnerability or "", self.file or "", self.line or 0,
                 self.message)
+
+
+def finding_fingerprint(rule_id: str, package: str | None, file: str | None, host: str | None,
+                        vulnerability: str | None) -> str:
+    """Finding.fingerprint from its parts, for findings read back from a JSON report."""
+    parts = (rule_id, package or "", file or "", host or "", vulnerability or "")
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class FixedFinding:
+    """A finding of the baseline report that this scan no longer has."""
+
+    rule_id: str
+    level: str
+    message: str
+    fingerprint: str
+    package: str | None = None
+    file: str | None = None
+    line: int | None = None
+    waived: bool = False
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    """PR mode: the target branch's report this evaluation was compared with."""
+
+    file: str
+    fixed: tuple[FixedFinding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -384,10 +429,18 @@ class Evaluation:
     inventory: Inventory
     generated_at: str  # ISO 8601, UTC
     sbom_digest: str | None = None
+    baseline: BaselineComparison | None = None
+    # The policy's [vulnerabilities] fail_on: an unrated advisory is scored at it (SARIF security-severity).
+    vulnerability_threshold: str = "high"
+    # Where the scanned folder sits, for locations a code host can place: the source root
+    # (absolute; the git top level unless --source-root) and the folder relative to it ("" at the root).
+    source_root: str | None = None
+    project_path: str | None = None
 
     @property
     def failed(self) -> bool:
-        return any(f.level is Level.ERROR and not f.waived for f in self.findings)
+        # In PR mode an error the target branch already had does not block this change.
+        return any(f.level is Level.ERROR and not f.waived and f.baseline != "existing" for f in self.findings)
 
     @property
     def verdict(self) -> str:

@@ -341,3 +341,42 @@ def test_damaged_files_are_findings_never_crashes(tmp_path: Path) -> None:
         damaged = tmp_path / source.name
         damaged.write_bytes(bytes(data))
         judge_file(damaged, source.name)  # must not raise
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("web/app.js", 'var x = {"a": 1};\nconsole.log(x);\n'),  # byte 8 is "{": a safetensors length + header?
+    ("settings.cfg", 'theme = {"dark": true}\n'),
+    ("docs/gguf.md", "GGUF conversion notes\nuse convert_hf_to_gguf.py\n"),  # starts with GGUF's magic
+    ("data/blob.dat", "12345678{\"x\":1}"),  # a length far past the end of the file
+])
+def test_text_that_starts_like_a_model_header_is_not_a_model(tmp_path: Path, name: str, text: str) -> None:
+    # A file is taken for a model by content only when its header is plausible; a project's
+    # JavaScript, config or notes must never fail the gate as an unreadable model (MODEL003).
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text(text)
+    assert find_models(tmp_path) == ()
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert [f["rule_id"] for f in json.loads(result.output)["findings"]] == []
+
+
+@pytest.mark.parametrize(("name", "head"), [
+    ("weights.safetensors", b"\xff\xff\xff\xff\x00\x00\x00\x00{\"a\":1}"),  # named a model: a lying header is judged
+    ("model.gguf", b"GGUF\x07\x00\x00\x00"),
+    ("weights.bin", b"\xff\xff\xff\xff\x00\x00\x00\x00{\"a\":1}"),
+])
+def test_a_file_named_as_a_model_with_a_lying_header_is_still_a_finding(tmp_path: Path, name: str,
+                                                                       head: bytes) -> None:
+    (tmp_path / name).write_bytes(head)
+    assert [m.path for m in find_models(tmp_path)] == [name]
+
+
+def test_terminal_summary_counts_model_files(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(BENIGN / "model.safetensors", project / "a.safetensors")
+    shutil.copy(BENIGN / "model.gguf", project / "b.gguf")
+    result = CliRunner().invoke(cli, ["scan", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "2 model file(s): gguf, safetensors" in result.output

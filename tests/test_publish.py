@@ -44,6 +44,21 @@ def invoke(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str
         return code, out.getvalue().decode() + err.getvalue().decode()
 
 
+@pytest.fixture(autouse=True)
+def polls_without_idle_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The fake server answers at once, so the client's pauses (2 s between polls of the processing
+    token, back-off before a retry) are recorded, not slept: they were a minute of idle CI time."""
+    slept: list[float] = []
+    real_init = Client.__init__
+
+    def init(self: Client, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("sleep", slept.append)
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Client, "__init__", init)
+    return slept
+
+
 @pytest.fixture
 def server() -> FakeDependencyTrack:
     with FakeDependencyTrack() as fake:
@@ -66,7 +81,8 @@ def publish(server: FakeDependencyTrack, sbom: Path, *extra: str, key: str = "go
     return invoke(["publish", str(sbom), "--project", "legacy-vision", "--project-version", "1.0.0", *extra], env)
 
 
-def test_upload_polls_until_processed_and_passes_without_violations(server: FakeDependencyTrack, sbom: Path) -> None:
+def test_upload_polls_until_processed_and_passes_without_violations(server: FakeDependencyTrack, sbom: Path,
+                                                                    polls_without_idle_waits: list[float]) -> None:
     code, output = publish(server, sbom, "--auto-create", "--parent", "ml-platform@2026.12", "--tag", "team-vision",
                            "--tag", "gpu")
     assert code == 0, output
@@ -81,6 +97,7 @@ def test_upload_polls_until_processed_and_passes_without_violations(server: Fake
     # processing=true twice, then false: three polls of the token before reading the verdict.
     polls = [p for m, p in server.state.requests if p.startswith("/api/v1/event/token/")]
     assert len([p for p in polls if p.endswith(next(iter(server.state.polls)))]) == 3
+    assert polls_without_idle_waits == [2.0, 2.0]  # a pause before each poll that follows processing=true
     assert ("GET", "/api/v1/project/lookup") in server.state.requests
     assert server.state.requests[-1][1].startswith("/api/v1/finding/project/")
 

@@ -53,6 +53,28 @@ def test_hostile_metadata_cannot_inject_markup_or_mentions() -> None:
     assert "\\[x\\](https:\u200b//evil)" in row  # no link, no autolink
 
 
+def test_specifiers_read_as_written() -> None:
+    # CommonMark reads a backslash before any punctuation as an escape, so "\\&gt;" shows the
+    # five characters "&gt;" instead of ">": the escape and the entity must never meet.
+    text = render(samples.evaluation())
+    assert "\\&" not in text
+    assert "(&gt;=2.1) in requirements.txt:3" in text
+    message = "pytest is not pinned (>=8.4.2, <9); pin it with ==<version> -> a ~= b"
+    row = next(line for line in render(samples.evaluation((Finding("PIN001", Level.ERROR, message),))).splitlines()
+               if line.startswith("| error"))
+    assert "(&gt;=8.4.2, &lt;9); pin it with ==&lt;version&gt; -&gt; a \\~= b" in row
+
+
+def test_a_commonmark_reader_sees_the_message_as_written() -> None:
+    markdown_it = pytest.importorskip("markdown_it")  # pip-audit (test extra) brings it through rich
+    message = "pytest is not pinned (>=8.4.2, <9); pin it with ==<version> -> a ~= b [x] *y* `z` | w"
+    page = render(samples.evaluation((Finding("PIN001", Level.ERROR, message),)))
+    html = markdown_it.MarkdownIt("commonmark").enable("table").render(page)
+    import html as html_module
+    shown = html_module.unescape(re.sub(r"<[^>]+>", "", html))
+    assert message in shown
+
+
 @pytest.mark.parametrize("count", [1_000, 5_000])
 def test_thousands_of_findings_stay_under_githubs_limit(count: int) -> None:
     text = render(samples.many(count))
@@ -61,7 +83,9 @@ def test_thousands_of_findings_stay_under_githubs_limit(count: int) -> None:
     more = re.search(r"_… (\d+) more finding\(s\) not shown", text)
     assert more is not None and shown + int(more.group(1)) == count
     assert text.count("<details>") == text.count("</details>")
-    assert f"(top {TOP} of {count})" in text
+    # Half of them are errors (odd i): only those block the merge and are counted in the top table.
+    assert f"What blocks the merge (top {TOP} of {count // 2})" in text
+    assert f"{count - count // 2} other finding(s) do not block the merge" in text
     assert "<summary>Scan details</summary>" in text and "hosts/old-t4.json" in text
 
 

@@ -74,7 +74,7 @@ def test_results_sit_on_the_line_that_pinned_the_package(rule_id: str, package: 
     assert result["locations"][0]["logicalLocations"][0]["name"] == package
 
 
-@pytest.mark.parametrize("rule_id, uri", [("GPU001", "hosts/old-t4.json"), ("GPU004", "hosts/h100.json"),
+@pytest.mark.parametrize("rule_id, uri", [("GPU001", "requirements.txt"), ("GPU004", "requirements.txt"),
                                           ("LOCK001", "requirements.txt")])
 def test_findings_without_a_file_have_no_fake_line(rule_id: str, uri: str) -> None:
     result = next(r for r in _results(_sarif()) if r["ruleId"] == rule_id)

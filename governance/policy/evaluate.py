@@ -14,6 +14,7 @@ from governance.model import Evaluation, Finding, Inventory
 from governance.policy.context import RuleContext
 from governance.policy.load import Policy
 from governance.policy.rules import families
+from governance.policy.rules.vulns import DEFAULT_THRESHOLD
 from governance.policy.waivers import apply as apply_waivers
 
 
@@ -35,4 +36,5 @@ def evaluate(inventory: Inventory, policy: Policy, now: datetime, sbom_digest: s
     ordered = tuple(sorted(judged, key=Finding.sort_key))
     return Evaluation(findings=ordered, policy_name=policy.name, policy_digest=policy.digest,
                       stage=policy.stage, inventory=inventory, generated_at=now.isoformat(),
-                      sbom_digest=sbom_digest)
+                      sbom_digest=sbom_digest,
+                      vulnerability_threshold=str(policy.get("vulnerabilities", "fail_on", DEFAULT_THRESHOLD)))

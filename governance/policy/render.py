@@ -38,9 +38,11 @@ def catalogue_text(rules: tuple[Rule, ...], fmt: str) -> str:
         out.append("| id | family | default level | description |\n| --- | --- | --- | --- |")
         out.extend(f"| {r.id} | {r.family} | {r.level} | {_md(r.description)} |" for r in rules)
         for family in families:
-            out.append(f"\n## {family}\n")
+            out.append(f"\n## {family}")
+            # One heading per rule: SARIF's helpUri points at its anchor (#pin001).
             for rule in (r for r in rules if r.family == family):
-                out.append(f"- **{rule.id}** ({rule.level}): {_md(rule.description)}  \n  Fix: {_md(rule.help)}")
+                out.append(f"\n### {rule.id}\n\n{_md(rule.description)} Default level: {rule.level}.\n\n"
+                           f"Fix: {_md(rule.help)}")
         return "\n".join(out) + "\n"
     width = max((len(r.id) for r in rules), default=6)
     fam = max((len(r.family) for r in rules), default=6)

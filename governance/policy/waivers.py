@@ -106,7 +106,7 @@ def apply(ctx: RuleContext, findings: Iterable[Finding]) -> list[Finding]:
                 chosen = waiver
         if chosen is not None:
             finding = replace(finding, waived=True, waiver_reason=chosen.reason, waiver_owner=chosen.owner,
-                              waiver_expires=chosen.expires.isoformat() if chosen.expires else None)
+                              waiver_ticket=chosen.ticket, waiver_expires=chosen.expires.isoformat() if chosen.expires else None)
         result.append(finding)
     for index, waiver in enumerate(waivers):
         if expired(waiver, today):

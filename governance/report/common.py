@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 
@@ -28,6 +27,18 @@ def verdict_line(evaluation: Evaluation) -> str:
         parts.append(f"{c['waived']} waived")
     return (f"{word}: {evaluation.inventory.project.name} under policy {evaluation.policy_name}"
             f" (stage {evaluation.stage}): " + ", ".join(parts))
+
+
+def baseline_line(evaluation: Evaluation) -> str:
+    """PR mode in one line: what the change introduces, what was already there, what it fixed."""
+    comparison = evaluation.baseline
+    if comparison is None:
+        return ""
+    active = [f for f in evaluation.findings if not f.waived]
+    new = [f for f in active if f.baseline == "new"]
+    new_errors = sum(1 for f in new if f.level.value == "error")
+    return (f"Compared with {comparison.file}: {len(new)} new finding(s) ({new_errors} error(s)), "
+            f"{len(active) - len(new)} existing, {len(comparison.fixed)} fixed; only new errors fail.")
 
 
 def where(finding: Finding) -> str:
@@ -63,33 +74,34 @@ def subject(finding: Finding) -> str:
 
 
 def fingerprint(finding: Finding) -> str:
-    """A finding's identity across runs, for SARIF's partialFingerprints.
+    """A finding's identity across runs (Finding.fingerprint: one definition for SARIF and --baseline)."""
+    return finding.fingerprint
 
-    sha256 over the rule id, the package's canonical name, the file that
-    declares it, the host and the advisory id, NUL-separated. The version,
-    line number and message are left out on purpose: upgrading a package that
-    is still unpinned, or adding a line above it, is the same problem, not a new one.
+
+def security_score(finding: Finding, inventory: Inventory, threshold: str = "high") -> float | None:
+    """GitHub's security-severity of a VULN finding: the advisory's CVSS base score, else its band's middle.
+
+    An advisory without a rating fails the gate as if it were at the policy's
+    threshold (rules/vulns.py), so it is scored there too: shown as Low, a
+    gate-failing advisory would look ignorable. A VULN finding about no advisory
+    (the vulnerability check itself could not be done) is scored the same way.
     """
-    parts = (finding.rule_id, finding.package or "", finding.file or "", finding.host or "",
-             finding.vulnerability or "")
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
-
-
-def security_score(finding: Finding, inventory: Inventory) -> float | None:
-    """The CVSS base score of a vulnerability finding, else its severity band's middle."""
-    if not finding.vulnerability:
+    if not finding.rule_id.startswith("VULN"):
         return None
+    at_threshold = SEVERITY_SCORES.get(threshold, SEVERITY_SCORES["low"])
+    if not finding.vulnerability:
+        return at_threshold
     for advisory in inventory.vulnerabilities:
         if advisory.id == finding.vulnerability and advisory.score is not None and \
                 (finding.package is None or advisory.package == finding.package):
             return round(float(advisory.score), 1)
     severity = (finding.severity or "").lower()
-    if not severity:
+    if severity not in SEVERITY_SCORES:
         for advisory in inventory.vulnerabilities:
-            if advisory.id == finding.vulnerability:
+            if advisory.id == finding.vulnerability and advisory.severity in SEVERITY_SCORES:
                 severity = advisory.severity
                 break
-    return SEVERITY_SCORES.get(severity)
+    return SEVERITY_SCORES.get(severity, at_threshold)
 
 
 def printable(text: str) -> str:

@@ -20,6 +20,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "component": finding.component, "waived": finding.waived,
         "package": finding.package, "version": finding.version,
         "file": finding.file, "line": finding.line,
+        "fingerprint": finding.fingerprint,
     }
     for key in ("host", "vulnerability", "severity", "fix"):
         value = getattr(finding, key)
@@ -29,9 +30,13 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["hosts"] = list(finding.hosts)
     if finding.aliases:
         data["aliases"] = list(finding.aliases)
+    if finding.baseline is not None:
+        data["baseline"] = finding.baseline
     if finding.waived:
         data["waiver"] = {"reason": finding.waiver_reason, "owner": finding.waiver_owner,
                           "expires": finding.waiver_expires}
+        if finding.waiver_ticket:
+            data["waiver"]["ticket"] = finding.waiver_ticket
     return data
 
 
@@ -52,6 +57,18 @@ def host_dict(host: GpuStack) -> dict[str, Any]:
     }
 
 
+def baseline_dict(evaluation: Evaluation) -> dict[str, Any] | None:
+    comparison = evaluation.baseline
+    if comparison is None:
+        return None
+    return {"file": comparison.file,
+            "new": sum(1 for f in evaluation.findings if f.baseline == "new"),
+            "existing": sum(1 for f in evaluation.findings if f.baseline == "existing"),
+            "fixed": [{"rule_id": f.rule_id, "level": f.level, "message": f.message, "package": f.package,
+                       "file": f.file, "line": f.line, "waived": f.waived, "fingerprint": f.fingerprint}
+                      for f in comparison.fixed]}
+
+
 def _database(inventory: Any) -> dict[str, Any] | None:
     database = vulnerability_database(inventory)
     if database is None:
@@ -69,7 +86,7 @@ def _knowledge() -> dict[str, Any]:
 
 def report_dict(evaluation: Evaluation) -> dict[str, Any]:
     inventory = evaluation.inventory
-    return {
+    data: dict[str, Any] = {
         "format": "mlgov-report", "version": 1,
         "verdict": evaluation.verdict,
         "tool": {"name": "mlgov", "version": __version__},
@@ -87,6 +104,10 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
         "summary": {**counts(evaluation), "components": len(inventory.packages)},
         "findings": [finding_dict(f) for f in evaluation.findings],
     }
+    baseline = baseline_dict(evaluation)
+    if baseline is not None:
+        data["baseline"] = baseline
+    return data
 
 
 def render(evaluation: Evaluation) -> str:

@@ -8,12 +8,13 @@ one budget and says how many entries it left out.
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 
 from governance import __version__
 from governance.escape import markdown, terminal
 from governance.model import Evaluation, Finding
-from governance.report.common import basis_line, counts, rule_for, subject, where
+from governance.report.common import baseline_line, basis_line, counts, rule_for, subject, where
 
 GITHUB_LIMIT = 65_536
 # Room for the closing lines and the footer, which are always written.
@@ -22,9 +23,28 @@ TOP = 15  # rows in the first table: enough to act on, short enough to read
 CELL = 300  # characters of one cell before it is clipped
 
 
+_URL = re.compile(r"\b(?:https?|ftp)://\S+", re.IGNORECASE)
+
+
+def _clip(text: str, limit: int) -> str:
+    """At most `limit` characters, never ending inside a URL.
+
+    A URL cut short reads as (and, anywhere it is linked, becomes) a link to a
+    page that does not exist, so a URL that does not fit is left out whole.
+    """
+    if len(text) <= limit:
+        return text
+    cut = limit - 1
+    for match in _URL.finditer(text):
+        if match.start() < cut < match.end():
+            cut = match.start()
+            break
+    return text[:cut].rstrip() + "…"
+
+
 def _cell(text: str, limit: int = CELL) -> str:
     # Metadata is hostile input: no table breaks, no HTML, no links, no mentions.
-    return markdown(" ".join(text.split()), limit)
+    return markdown(_clip(" ".join(text.split()), limit))
 
 
 def _code(text: str) -> str:
@@ -89,7 +109,22 @@ def _details_lines(active: list[Finding]) -> list[str]:
 
 def _waived_lines(waived: list[Finding]) -> list[str]:
     return [f"| {_code(f.rule_id)} | {_cell(subject(f))} | {_cell(f.message)} | {_cell(f.waiver_reason or '')} "
-            f"| {_cell(f.waiver_owner or '—')} | {_cell(f.waiver_expires or 'never')} |" for f in waived]
+            f"| {_cell(f.waiver_owner or '—')} | {_cell(f.waiver_ticket or '—')} "
+            f"| {_cell(f.waiver_expires or 'never')} |" for f in waived]
+
+
+def _baseline_lines(evaluation: Evaluation) -> list[str]:
+    comparison = evaluation.baseline
+    if comparison is None:
+        return []
+    lines = [f"{baseline_line(evaluation)}", ""]
+    if comparison.fixed:
+        rows = [f"- {_code(f.rule_id)} {_cell(f.message)}" + (f" ({_code(f.file)})" if f.file else "")
+                for f in comparison.fixed[:TOP]]
+        more = [f"- … and {len(comparison.fixed) - TOP} more"] if len(comparison.fixed) > TOP else []
+        lines += [f"<details><summary>Fixed by this change ({len(comparison.fixed)})</summary>", "",
+                  *rows, *more, "", "</details>", ""]
+    return lines
 
 
 def _scan_lines(evaluation: Evaluation) -> list[str]:
@@ -114,14 +149,21 @@ def render(evaluation: Evaluation) -> str:
     active = [f for f in evaluation.findings if not f.waived]
     waived = [f for f in evaluation.findings if f.waived]
     head = _headline(evaluation)
-    if active:
-        top = active[:TOP]
+    # Only what fails the gate blocks the merge: unwaived errors (in PR mode, the new ones).
+    blocking = [f for f in active if f.level.value == "error" and f.baseline != "existing"]
+    shown = blocking if evaluation.failed else active
+    if shown:
+        top = shown[:TOP]
         title = "What blocks the merge" if evaluation.failed else "Findings"
-        head += [f"### {title}" + (f" (top {len(top)} of {len(active)})" if len(active) > len(top) else ""), "",
+        head += [f"### {title}" + (f" (top {len(top)} of {len(shown)})" if len(shown) > len(top) else ""), "",
                  "| level | rule | package / host | finding | where | fix |", "|---|---|---|---|---|---|"]
         head += [_table_row(f) for f in top] + [""]
+        if evaluation.failed and len(active) > len(blocking):
+            head += [f"{len(active) - len(blocking)} other finding(s) do not block the merge; "
+                     "they are listed below.", ""]
     else:
         head += ["No findings outside the waivers.", ""]
+    head += _baseline_lines(evaluation)
     left = LIMIT - _size(head)
 
     # The smaller sections first, each bounded, so the full list cannot crowd out the scan facts.
@@ -134,7 +176,8 @@ def render(evaluation: Evaluation) -> str:
     if waived:
         rows, dropped = _fit(_waived_lines(waived), left // 3 if active else left - 200)
         waived_part = [f"<details><summary>Waived findings ({len(waived)})</summary>", "",
-                       "| rule | package / host | finding | reason | owner | expires |", "|---|---|---|---|---|---|",
+                       "| rule | package / host | finding | reason | owner | ticket | expires |",
+                       "|---|---|---|---|---|---|---|",
                        *rows] + ([f"", f"_… {dropped} more waived finding(s) not shown._"] if dropped else []) \
             + ["", "</details>", ""]
         left -= _size(waived_part)

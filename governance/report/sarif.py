@@ -12,16 +12,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from governance import __version__
+import posixpath
+from pathlib import Path
+
+from governance import DOCS_URL, __version__
 from governance.model import Evaluation, Finding
 from governance.escape import repo_uri, terminal
 from governance.report.common import basis_line, family, fingerprint, rule_for, security_score
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "mlgovFindingIdentity/v1"
-# Relative artifact URIs resolve against the scanned project; code scanning
-# maps this base to the repository root.
+# Relative artifact URIs resolve against the source root (the repository's top
+# level, or --source-root), which is what code scanning maps them onto: a URI
+# relative to a scanned sub-folder would name a file GitHub cannot find.
 SRCROOT = "%SRCROOT%"
+# GitHub's upload limits (docs: "SARIF support for code scanning"): results per run;
+# the log is otherwise small (one location per result, the catalogue's rules once).
+MAX_RESULTS = 25_000
 
 
 def _text(value: str) -> str:
@@ -45,28 +52,41 @@ def _descriptor(rule_id: str, score: float | None) -> dict[str, Any]:
         "properties": properties,
     }
     if rule is not None:
+        descriptor["helpUri"] = f"{DOCS_URL}/rules.md#{rule_id.lower()}"
         descriptor["defaultConfiguration"] = {"level": rule.fixed_level}
     return descriptor
 
 
-def _fallback_artifact(finding: Finding, evaluation: Evaluation) -> str:
-    """Where a finding that no file declares points: the host profile, else the first file scanned.
+def _in_repository(evaluation: Evaluation, file: str) -> str | None:
+    """A project-relative file as a URI relative to the source root; None when it is not inside it.
 
-    Never a made-up line: these locations carry no region.
+    repo_uri keeps only a plain relative path: a file name from a pull request
+    cannot become `javascript:` or `../../etc/passwd` in code scanning.
     """
-    if finding.host and not finding.host.startswith("<") and repo_uri(finding.host):
-        return repo_uri(finding.host) or "."
+    path = Path(file)
+    if path.is_absolute():
+        root = evaluation.source_root
+        return repo_uri(path.relative_to(root).as_posix()) if root and path.is_relative_to(root) else None
+    return repo_uri(posixpath.join(evaluation.project_path or "", file.replace("\\", "/")))
+
+
+def _fallback_artifact(evaluation: Evaluation) -> str:
+    """Where a finding that no file declares points: the first file scanned, else the project folder.
+
+    Never a made-up line: these locations carry no region. (A host's name is
+    not a file in the repository, so a host-wide finding cannot point at it.)
+    """
     for source in evaluation.inventory.sources:
-        if source and not source.startswith("<") and repo_uri(source):
-            return repo_uri(source) or "."
-    return "."
+        uri = _in_repository(evaluation, source) if source and not source.startswith("<") else None
+        if uri:
+            return uri
+    folder = repo_uri(evaluation.project_path) if evaluation.project_path else None
+    return folder + "/" if folder else "."
 
 
 def _location(finding: Finding, evaluation: Evaluation) -> dict[str, Any]:
-    # Only a normalised relative path inside the repository becomes a URI.
-    file_uri = repo_uri(finding.file) if finding.file else None
-    artifact: dict[str, Any] = {"uri": file_uri or _fallback_artifact(finding, evaluation),
-                                "uriBaseId": SRCROOT}
+    file_uri = _in_repository(evaluation, finding.file) if finding.file else None
+    artifact: dict[str, Any] = {"uri": file_uri or _fallback_artifact(evaluation), "uriBaseId": SRCROOT}
     physical: dict[str, Any] = {"artifactLocation": artifact}
     if file_uri and finding.line and finding.line > 0:
         physical["region"] = {"startLine": finding.line}
@@ -90,7 +110,7 @@ def _result(finding: Finding, index: int, evaluation: Evaluation) -> dict[str, A
         properties["aliases"] = [_text(a) for a in finding.aliases]
     if finding.hosts:
         properties["hosts"] = [_text(h) for h in finding.hosts]
-    score = security_score(finding, evaluation.inventory)
+    score = security_score(finding, evaluation.inventory, evaluation.vulnerability_threshold)
     if score is not None:
         properties["security-severity"] = f"{score:.1f}"
     message = _text(finding.message)
@@ -104,12 +124,14 @@ def _result(finding: Finding, index: int, evaluation: Evaluation) -> dict[str, A
         "locations": [_location(finding, evaluation)],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
     }
+    if finding.baseline is not None:
+        result["baselineState"] = "new" if finding.baseline == "new" else "unchanged"
     if properties:
         result["properties"] = properties
     if finding.waived:
         suppression: dict[str, Any] = {"kind": "external", "status": "accepted",
                                        "justification": _text(finding.waiver_reason or "waived by policy")}
-        extra = {k: _text(v) for k, v in (("owner", finding.waiver_owner),
+        extra = {k: _text(v) for k, v in (("owner", finding.waiver_owner), ("ticket", finding.waiver_ticket),
                                           ("expires", finding.waiver_expires)) if v}
         if extra:
             suppression["properties"] = extra
@@ -125,7 +147,7 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
     rule_ids += sorted({f.rule_id for f in evaluation.findings} - set(rule_ids))
     worst: dict[str, float] = {}
     for finding in evaluation.findings:
-        score = security_score(finding, evaluation.inventory)
+        score = security_score(finding, evaluation.inventory, evaluation.vulnerability_threshold)
         if score is not None:
             worst[finding.rule_id] = max(score, worst.get(finding.rule_id, 0.0))
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
@@ -137,9 +159,12 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
             "semanticVersion": __version__,
             "rules": [_descriptor(rule_id, worst.get(rule_id)) for rule_id in rule_ids],
         }},
-        "originalUriBaseIds": {SRCROOT: {"description": {"text": "The root of the scanned project."}}},
+        "originalUriBaseIds": {SRCROOT: _source_root(evaluation)},
+        # One category per project folder: scans of several folders of a monorepo
+        # are separate analyses, and one upload does not close the other's alerts.
+        "automationDetails": {"id": f"mlgov/{evaluation.project_path or '.'}/"},
         "invocations": [{"executionSuccessful": True, "endTimeUtc": _utc(evaluation.generated_at)}],
-        "results": [_result(f, index[f.rule_id], evaluation) for f in evaluation.findings],
+        "results": [_result(f, index[f.rule_id], evaluation) for f in evaluation.findings[:MAX_RESULTS]],
         "columnKind": "unicodeCodePoints",
         "properties": {
             "verdict": evaluation.verdict,
@@ -152,7 +177,17 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
             "basis": _text(basis_line(evaluation)),
         },
     }
+    if len(evaluation.findings) > MAX_RESULTS:  # errors come first, so what is left out is the least severe
+        run["properties"]["resultsOmitted"] = len(evaluation.findings) - MAX_RESULTS
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _source_root(evaluation: Evaluation) -> dict[str, Any]:
+    base: dict[str, Any] = {"description": {"text": "The repository's top level (or --source-root); "
+                                                    "every location is relative to it."}}
+    if evaluation.source_root:
+        base["uri"] = Path(evaluation.source_root).as_uri().rstrip("/") + "/"
+    return base
 
 
 def _utc(stamp: str) -> str:

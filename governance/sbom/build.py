@@ -83,8 +83,24 @@ def dumps(data: Json, fmt: str) -> str:
         from governance.sbom import xml
 
         return _lines_are_markup(xml.dumps(data))
+    # One line per component, dependency entry and vulnerability: diffable, and
+    # written by json's C encoder (indent= uses the pure-Python one, the slowest
+    # part of a large SBOM).
+    def compact(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            inner = ",\n".join(f"    {compact(k)}: {compact(v)}" for k, v in value.items())
+            lines.append(f"  {compact(key)}: {{\n{inner}\n  }}")
+        elif isinstance(value, list) and value:
+            items = ",\n".join(f"    {compact(item)}" for item in value)
+            lines.append(f"  {compact(key)}: [\n{items}\n  ]")
+        else:
+            lines.append(f"  {compact(key)}: {compact(value)}")
     # C1, bidi and separator characters as \uXXXX: the same data, inert on a terminal.
-    return json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
+    return json_text("{\n" + ",\n".join(lines) + "\n}") + "\n"
 
 
 def _lines_are_markup(text: str) -> str:

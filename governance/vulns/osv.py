@@ -50,7 +50,9 @@ def _summary(advisory: dict[str, Any]) -> str | None:
     for key in ("summary", "details"):
         text = advisory.get(key)
         if isinstance(text, str) and text.strip():
-            line = " ".join(text.strip().split("\n", 1)[0].split())
+            # The whole text, whitespace folded: many summaries wrap over lines,
+            # and cutting at the first newline left half a sentence.
+            line = " ".join(text.split())
             return line if len(line) <= MAX_SUMMARY else line[: MAX_SUMMARY - 1] + "…"
     return None
 
@@ -118,8 +120,13 @@ def parse(text: str) -> Version | None:
 _HUGE_NUMBER = re.compile(r"\d{40}")
 
 
+@lru_cache(maxsize=65536)
 def public(version: str) -> Version | None:
-    """The version matching uses: PEP 440, local label dropped."""
+    """The version matching uses: PEP 440, local label dropped.
+
+    Cached: an advisory lists every affected release, and a scan's candidate
+    advisories list tens of thousands of (mostly repeated) version strings.
+    """
     parsed = parse(version)
     if parsed is None:
         return None

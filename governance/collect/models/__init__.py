@@ -178,11 +178,14 @@ def detect(path: Path, size: int) -> Judgement | None:
             keras_format.judge_h5(path, j)
             return j
         return None
-    if head.startswith(gguf_format.MAGIC):
+    # A name that says "model" makes a lying header a finding; by content alone the header must be
+    # plausible, or a project's JavaScript (`var x = {...`) or notes ("GGUF ...") would fail the gate.
+    claimed = suffix in MODEL_SUFFIXES
+    if gguf_format.looks_like(head, claimed):
         with open(path, "rb") as f:
             gguf_format.judge(f, j, size)
         return j
-    if safetensors_format.looks_like(head, size):
+    if safetensors_format.looks_like(head, size, claimed):
         with open(path, "rb") as f:
             safetensors_format.judge(f, j, size)
         return j

@@ -18,6 +18,16 @@ _STRING, _ARRAY = 8, 9
 _TEMPLATE_ESCAPES = re.compile(r"__(class|mro|subclasses|globals|builtins|init|import)__|\bos\.|popen|\beval\b")
 
 
+def looks_like(head: bytes, claimed: bool = False) -> bool:
+    """GGUF's magic; unless the file's name says model, also a version GGUF has had (1-3).
+
+    Notes that start with the word ("GGUF conversion notes") carry the magic too.
+    """
+    if not head.startswith(MAGIC):
+        return False
+    return claimed or (len(head) >= 8 and struct.unpack("<I", head[4:8])[0] in (1, 2, 3))
+
+
 class _Bad(Exception):
     pass
 

@@ -14,11 +14,15 @@ _DTYPE_SIZES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "F8_E8M
                 "F4": 0.5, "F6_E2M3": 0.75, "F6_E3M2": 0.75}
 
 
-def looks_like(head: bytes, size: int) -> bool:
-    if len(head) < 10:
+def looks_like(head: bytes, size: int, claimed: bool = False) -> bool:
+    """An 8-byte length, then `{`; unless the file's name says model, the length must fit the file.
+
+    Any text whose ninth character is `{` (`var x = {"a": 1}`) passes the first test alone.
+    """
+    if len(head) < 10 or head[8:9] != b"{":
         return False
     n = struct.unpack("<Q", head[:8])[0]
-    return head[8:9] == b"{" and 2 <= n
+    return 2 <= n and (claimed or n <= min(MAX_JSON_BYTES, size - 8))
 
 
 def judge(f: BinaryIO, j: Judgement, size: int) -> None:
