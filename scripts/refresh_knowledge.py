@@ -64,6 +64,8 @@ PROJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 TRT_PROVIDER = "onnxruntime/capi/libonnxruntime_providers_tensorrt.so"
 CUDA_PROVIDER = "onnxruntime/capi/libonnxruntime_providers_cuda.so"
+TRT_PROVIDER_DLL = "onnxruntime/capi/onnxruntime_providers_tensorrt.dll"
+CUDA_PROVIDER_DLL = "onnxruntime/capi/onnxruntime_providers_cuda.dll"
 PLATFORMS = {  # our name -> wheel platform tag pattern
     "linux-x86_64": re.compile(r"manylinux.*_x86_64|linux_x86_64"),
     "linux-aarch64": re.compile(r"manylinux.*_aarch64|linux_aarch64"),
@@ -230,16 +232,19 @@ def read_wheel(project: str, version: str, platform: str, info: dict[str, Any]) 
     if files_wanted or project == "onnxruntime-gpu":
         wheel = wheel or RemoteWheel(info["url"], info["size"])
         record["files"] = {n: wheel.read(n).decode("utf-8", "replace") for n in files_wanted if n in wheel.members}
-        if platform.startswith("linux") and project == "onnxruntime-gpu":
+        if project == "onnxruntime-gpu" and platform in ("linux-x86_64", "linux-aarch64", "windows-amd64"):
+            windows = platform.startswith("windows")
+            parse = wheels.pe_imports if windows else wheels.elf_needed
+            small, large = (TRT_PROVIDER_DLL, CUDA_PROVIDER_DLL) if windows else (TRT_PROVIDER, CUDA_PROVIDER)
             needed = {}
-            # The TensorRT provider (under 1 MB) links the same libcudart/libcudnn as the
-            # CUDA provider (100-260 MB); the CUDA provider is read only when it does not.
-            for member in (TRT_PROVIDER, CUDA_PROVIDER):
+            # The TensorRT provider (under 1 MB) links the same CUDA runtime and cuDNN as the CUDA
+            # provider (100-260 MB); the CUDA provider is read only when the small one does not say.
+            for member in (small, large):
                 if member in wheel.members and wheel.members[member][1] <= 256 << 20:
-                    names = wheels.elf_needed(wheel.read(member))
+                    names = parse(wheel.read(member))
                     if names is not None:
                         needed[member] = names
-                        if wheels.soname_major(names, "libcudart"):
+                        if wheels.soname_major(names, "libcudart") or wheels.dll_major(names, "cudart64"):
                             break
             if needed:
                 record["needed"] = needed

@@ -165,3 +165,45 @@ def test_torch_cudnn_is_per_cuda_variant() -> None:
 def test_cuda_133_and_the_corrected_11x_rows() -> None:
     assert knowledge.toolkit_minimum("13.3") == "610.43.02"
     assert knowledge.toolkit_minimum("11.0") == "450.51.05"
+
+
+def _pe(dlls: list[str]) -> bytes:
+    """A minimal PE32+ image: one section holding an import directory that names `dlls`."""
+    import struct
+
+    section_rva, section_raw = 0x1000, 0x200
+    descriptors = 20 * (len(dlls) + 1)
+    strings, offsets = b"", []
+    for name in dlls:
+        offsets.append(section_rva + descriptors + len(strings))
+        strings += name.encode() + b"\x00"
+    body = b"".join(struct.pack("<IIIII", 0, 0, 0, o, 0) for o in offsets) + bytes(20) + strings
+    pe = 0x80
+    optional_size = 240
+    header = bytearray(section_raw)
+    header[0:2] = b"MZ"
+    struct.pack_into("<I", header, 0x3C, pe)
+    header[pe:pe + 4] = b"PE\x00\x00"
+    struct.pack_into("<HHIIIHH", header, pe + 4, 0x8664, 1, 0, 0, 0, optional_size, 0x2022)
+    optional = pe + 24
+    struct.pack_into("<H", header, optional, 0x20B)
+    struct.pack_into("<II", header, optional + 112 + 8, section_rva, len(body))
+    table = optional + optional_size
+    struct.pack_into("<8sIIII", header, table, b".idata", len(body), section_rva, len(body), section_raw)
+    return bytes(header) + body
+
+
+def test_pe_imports_reads_the_import_directory() -> None:
+    assert wheels.pe_imports(_pe(["cudart64_110.dll", "cudnn64_8.dll", "KERNEL32.dll"])) == \
+        ["cudart64_110.dll", "cudnn64_8.dll", "KERNEL32.dll"]
+    assert wheels.dll_major(["cudart64_110.dll"], "cudart64") == "11"
+    assert wheels.dll_major(["cudart64_12.dll"], "cudart64") == "12"
+    assert wheels.pe_imports(b"MZ" + bytes(100)) is None
+
+
+def test_onnxruntime_gpu_on_windows_is_read_from_its_dll_imports() -> None:
+    ort = SHIPPED["projects"]["onnxruntime-gpu"]
+    assert ort["1.15.0"]["windows-amd64"] == {**ort["1.15.0"]["windows-amd64"], "build": "cuda", "cuda": "11",
+                                              "cudnn_major": "8"}
+    assert "linux-x86_64" not in ort["1.15.0"]  # the Linux wheel says nothing: unknown, not guessed
+    assert ort["1.20.2"]["windows-amd64"]["cudnn_major"] == "9"

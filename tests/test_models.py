@@ -380,3 +380,23 @@ def test_terminal_summary_counts_model_files(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["scan", str(project)])
     assert result.exit_code == 0, result.output
     assert "2 model file(s): gguf, safetensors" in result.output
+
+
+@pytest.mark.parametrize("name, content", [
+    ("web/app.js", b'var x = {"a": 1};\n'),
+    ("settings.cfg", b'theme = {"dark": true}\n'),
+    ("data/blob.dat", (2**40).to_bytes(8, "little") + b'{"x": 1}' + b"\0" * 64),
+])
+def test_text_and_data_whose_ninth_byte_is_a_brace_are_not_models(tmp_path: Path, name: str,
+                                                                    content: bytes) -> None:
+    target = tmp_path / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+    assert [m.path for m in find_models(tmp_path)] == []
+
+
+def test_a_named_safetensors_file_whose_header_lies_is_still_judged(tmp_path: Path) -> None:
+    (tmp_path / "model.safetensors").write_bytes((10**6).to_bytes(8, "little") + b'{"w": {}}')
+    found = find_models(tmp_path)
+    assert len(found) == 1 and found[0].format == "safetensors"
+    assert any("header claims" in problem for problem in found[0].unparsed)

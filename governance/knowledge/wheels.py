@@ -224,14 +224,15 @@ def jax_plugin_wheel(record: Mapping[str, Any], jax: Mapping[str, Any] | None = 
 
 
 def onnxruntime_wheel(record: Mapping[str, Any]) -> WheelBuild:
-    """onnxruntime-gpu: the CUDA provider library's sonames say the CUDA and cuDNN majors it loads;
+    """onnxruntime-gpu: the provider libraries' sonames (Linux) or DLL imports (Windows) say the CUDA and
+    cuDNN majors they load;
     capi/build_and_package_info.py says the exact CUDA (and cuDNN where it is written)."""
     info = python_assignments(record.get("files", {}).get("onnxruntime/capi/build_and_package_info.py", ""))
     needed: list[str] = []
     for names in record.get("needed", {}).values():
         needed.extend(names)
-    cudart = soname_major(needed, "libcudart")
-    cudnn_major = soname_major(needed, "libcudnn")
+    cudart = soname_major(needed, "libcudart") or dll_major(needed, "cudart64")
+    cudnn_major = soname_major(needed, "libcudnn") or dll_major(needed, "cudnn64")
     cuda = info.get("cuda_version") if isinstance(info.get("cuda_version"), str) else None
     cuda = _major_minor(cuda) if cuda else cudart
     cudnn = info.get("cudnn_version") if isinstance(info.get("cudnn_version"), str) and info.get("cudnn_version") \
@@ -239,8 +240,7 @@ def onnxruntime_wheel(record: Mapping[str, Any]) -> WheelBuild:
     if cudnn_major is None and cudnn:
         cudnn_major = cudnn.split(".")[0]
     if cuda is None:
-        # Nothing in the wheel says its build (1.15's provider links CUDA statically;
-        # Windows wheels before 1.21 carry no build_and_package_info.py): not guessed.
+        # Nothing in the wheel says its build (1.15's Linux provider names no CUDA library): not guessed.
         return UNKNOWN
     return WheelBuild("cuda", cuda, cudnn, cudnn_major)
 
@@ -339,3 +339,54 @@ def elf_needed(data: bytes) -> list[str] | None:
         return names
     except (struct.error, ValueError):
         return None
+
+
+def pe_imports(data: bytes) -> list[str] | None:
+    """The DLL names a whole PE (Windows) image imports, from its import directory; None if not a PE."""
+    try:
+        if data[:2] != b"MZ":
+            return None
+        pe, = struct.unpack_from("<I", data, 0x3C)
+        if data[pe:pe + 4] != b"PE\x00\x00":
+            return None
+        sections, = struct.unpack_from("<H", data, pe + 6)
+        optional_size, = struct.unpack_from("<H", data, pe + 20)
+        optional = pe + 24
+        magic, = struct.unpack_from("<H", data, optional)
+        directories = optional + (112 if magic == 0x20B else 96)
+        import_rva, _ = struct.unpack_from("<II", data, directories + 8)  # directory 1: imports
+        table = optional + optional_size
+        spans = []
+        for index in range(sections):
+            at = table + index * 40
+            virtual_size, virtual_address, raw_size, raw_pointer = struct.unpack_from("<IIII", data, at + 8)
+            spans.append((virtual_address, max(virtual_size, raw_size), raw_pointer))
+
+        def offset(rva: int) -> int:
+            for address, size, raw in spans:
+                if address <= rva < address + size:
+                    return int(raw + rva - address)
+            raise ValueError("an address outside every section")
+
+        names = []
+        at = offset(import_rva)
+        while True:
+            name_rva, = struct.unpack_from("<I", data, at + 12)
+            if name_rva == 0:
+                break
+            start = offset(name_rva)
+            names.append(data[start:data.index(b"\x00", start)].decode("ascii", "replace"))
+            at += 20
+        return names
+    except (struct.error, ValueError):
+        return None
+
+
+def dll_major(names: Iterable[str], library: str) -> str | None:
+    """('cudart64_110.dll', 'cudnn64_8.dll'), 'cudart64' -> '11'; 'cudart64_12.dll' -> '12'."""
+    for name in names:
+        match = re.fullmatch(re.escape(library) + r"_(\d+)\.dll", name, re.IGNORECASE)
+        if match:
+            digits = match.group(1)
+            return digits[:-1] if len(digits) >= 3 else digits
+    return None
