@@ -255,6 +255,7 @@ class Unread:
     file: str  # relative to the project ("requirements-gpu.in", "requirements/")
     reason: str  # why it was not read, in the user's words
     fix: str  # what makes it judgeable
+    line: int | None = None  # one line of a file that was otherwise read
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,14 @@ class Handler(BaseHTTPRequestHandler):
         # The body is read (or refused by size) before any answer, as a real server does:
         # answering first would leave the client writing into a closed connection.
         if length > self.state.max_body:
+            # Drained first: a 413 sent mid-upload races the client's write (a broken pipe instead
+            # of the answer, depending on socket buffers and load).
+            left = length
+            while left > 0:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                left -= len(chunk)
             self.close_connection = True
             self._send(413)
             return

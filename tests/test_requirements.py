@@ -91,7 +91,6 @@ def test_urls_vcs_paths_and_editables(tmp_path: Path) -> None:
     ("torch==2.5.1 --hash=md6:zz\n", 1, "bad --hash"),
     ("-r missing.txt\n", 1, "included file not found"),
     ("foo ; python_version >>> '3'\n", 1, "invalid"),
-    ("https://example.com/download\n", 1, "cannot tell the package name"),
 ])
 def test_malformed_lines_name_file_and_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
     with pytest.raises(InputError) as caught:
@@ -99,6 +98,34 @@ def test_malformed_lines_name_file_and_line(tmp_path: Path, text: str, line: int
     message = str(caught.value)
     assert message.startswith(f"requirements.txt:{line}: "), message
     assert fragment in message
+
+
+@pytest.mark.parametrize("line", ["git+https://github.com/xinntao/BasicSR.git@master",
+                                  "https://example.com/download"])
+def test_a_url_that_names_no_package_is_not_judged_and_the_rest_is_read(tmp_path: Path, line: str) -> None:
+    # pip accepts these (it builds the package to learn its name); a real project's requirements.txt
+    # (Deep-Live-Cam) has them. Refusing the file would leave torch and everything else unjudged.
+    import json
+
+    from click.testing import CliRunner
+
+    from governance.cli import cli
+
+    (tmp_path / "requirements.txt").write_text(f"numpy==2.1.0\n{line}\ntorch==2.6.0\n")
+    found = _read(tmp_path, (tmp_path / "requirements.txt").read_text())
+    assert [d.name for d in found.declarations] == ["numpy", "torch"]
+    assert [(u.file, u.line) for u in found.unread] == [("requirements.txt", 2)]
+    sbom = tmp_path / "sbom.cdx.json"
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json", "--sbom", str(sbom)])
+    assert result.exit_code == 0, result.output
+    cov = [f for f in json.loads(result.output)["findings"] if f["rule_id"] == "COV002"]
+    assert [(f["file"], f["line"], f["level"]) for f in cov] == [("requirements.txt", 2, "warning")]
+    assert line in cov[0]["message"]
+    production = CliRunner().invoke(cli, ["scan", str(tmp_path), "--policy", "production", "--format", "json"])
+    assert "COV002" in {f["rule_id"] for f in json.loads(production.output)["findings"] if f["level"] == "error"}
+    checked = CliRunner().invoke(cli, ["check", str(sbom), "--format", "json"])  # the SBOM carries it
+    assert [(f["file"], f["line"]) for f in json.loads(checked.output)["findings"] if f["rule_id"] == "COV002"] \
+        == [("requirements.txt", 2)]
 
 
 def test_include_cycles_are_read_once(tmp_path: Path) -> None:

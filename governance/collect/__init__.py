@@ -17,7 +17,7 @@ from governance.collect.selection import DEFAULT, Selection
 from governance.collect.requirements import find_requirements_files, read_requirements
 from governance.errors import InputError
 from governance.inputs import allow, budget, confined
-from governance.model import GpuStack, Inventory, Package, Project
+from governance.model import GpuStack, Inventory, Package, Project, Unread
 
 Progress = Callable[[str], None]
 
@@ -76,6 +76,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         markers = options.markers
 
     declarations: list[Declaration] = []
+    unread_lines: list[Unread] = []
     notes: list[str] = list(environment.notes) if python is not None else []
     requirement_files = find_requirements_files(root)
     if requirement_files:
@@ -83,6 +84,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         found = read_requirements(requirement_files, root, markers)
         declarations.extend(found.declarations)
         sources.extend(found.files)
+        unread_lines.extend(found.unread)
 
     from governance.collect import lockfiles
 
@@ -114,7 +116,8 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     # files are something to judge.
     from governance.collect.models import manifest
 
-    unread = discover.unread(root, [*sources, *manifest.manifests_in(root)], nothing_read=not sources and not models)
+    unread = (*discover.unread(root, [*sources, *manifest.manifests_in(root)], nothing_read=not sources and not models),
+              *unread_lines)
     if not sources and not models:
         raise InputError(discover.nothing_to_scan(root, str(options.project), unread))
 

@@ -22,7 +22,7 @@ from governance.errors import InputError
 from governance.escape import quote
 from governance.inputs import allowed_roots, inside, read_input, reading
 from governance.inputs import relative as relative_name
-from governance.model import Hash, Provenance, Source
+from governance.model import Hash, Provenance, Source, Unread
 
 # Options that take a value and affect where packages come from or how pip
 # resolves; they are recorded, not acted upon.
@@ -46,6 +46,7 @@ class RequirementsFile:
     files: list[str] = field(default_factory=list)
     index_urls: list[str] = field(default_factory=list)
     find_links: list[str] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)  # lines pip accepts that name no package mlgov can tell
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -229,8 +230,13 @@ def _add(text: str, number: int, relative: str, markers: dict[str, str], result:
         if name is None:
             name = _name_from_location(location, base)
         if name is None:
-            raise InputError(f"cannot tell the package name of {quote(location)}: add #egg=NAME or use 'NAME @ URL'",
-                             file=relative, line=number)
+            # pip accepts this (it learns the name by building the package); mlgov builds nothing, so the
+            # line is said not judged (COV002) and the rest of the file is still read.
+            result.unread.append(Unread(
+                file=relative, line=number,
+                reason=f"{quote(location)} names no package; pip learns its name only by building it",
+                fix="name it: 'NAME @ URL' or #egg=NAME"))
+            return
     else:
         try:
             requirement = Requirement(bare)

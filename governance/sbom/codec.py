@@ -90,16 +90,26 @@ def _strings(value: Any, keys: tuple[str, ...], optional: tuple[str, ...] = ()) 
     return value
 
 
-def unread_to_list(unread: tuple[Unread, ...]) -> list[dict[str, str]]:
-    return [{"file": u.file, "reason": u.reason, "fix": u.fix} for u in unread]
+def unread_to_list(unread: tuple[Unread, ...]) -> list[dict[str, str | int]]:
+    return [{"file": u.file, "reason": u.reason, "fix": u.fix, **({"line": u.line} if u.line else {})}
+            for u in unread]
 
 
 def unread_from_text(text: str) -> tuple[Unread, ...]:
     entries = json.loads(text)
     if not isinstance(entries, list):
         raise ValueError(f"{UNREAD}: expected a list")
-    return tuple(Unread(**{k: _strings(e, ("file", "reason", "fix"))[k] for k in ("file", "reason", "fix")})
-                 for e in entries)
+    return tuple(Unread(**{k: _strings(e, ("file", "reason", "fix"))[k] for k in ("file", "reason", "fix")},
+                        line=_line(e)) for e in entries)
+
+
+def _line(entry: object) -> int | None:
+    line = entry.get("line") if isinstance(entry, dict) else None
+    if line is None:
+        return None
+    if not isinstance(line, int) or isinstance(line, bool) or line < 1:
+        raise ValueError(f"{UNREAD}: line must be a positive integer")
+    return line
 
 
 def advisory_sources_to_list(sources: tuple[AdvisorySource, ...]) -> list[dict[str, Any]]:

@@ -29,9 +29,10 @@ RULES = (
 
 def check(ctx: RuleContext) -> Iterator[Finding | None]:
     for unread in ctx.inventory.unread:
-        yield ctx.finding("COV002", f"{unread.file} was not read ({unread.reason}): "
-                                    f"what it lists was not judged; {unread.fix}",
-                          where=Provenance(file=unread.file, kind="unread"), fix=unread.fix)
+        said = (f"{unread.file}:{unread.line}: {unread.reason}, so it was not judged; {unread.fix}" if unread.line
+                else f"{unread.file} was not read ({unread.reason}): what it lists was not judged; {unread.fix}")
+        yield ctx.finding("COV002", said,
+                          where=Provenance(file=unread.file, line=unread.line, kind="unread"), fix=unread.fix)
     packages = ctx.inventory.packages
     if not packages:
         return
