@@ -201,6 +201,9 @@ def _pip_section(path: Path, root: Path, entries: list[tuple[str, int | None]], 
             # A URL without #egg= names no package until pip builds it, which mlgov never does.
             notes.append(f"{shown}:{line}: pip entry {entry!r} names no package (add #egg=NAME); "
                          "not in the inventory")
+    for unread in result.unread:
+        # pip learns such an entry's name only by building it, which mlgov never does: said, not guessed.
+        notes.append(f"{unread.file}:{unread.line}: pip entry not in the inventory: {unread.reason} ({unread.fix})")
     return [replace(d, provenance=replace(d.provenance, group="pip")) if d.provenance.file == shown else d
             for d in result.declarations]
 
