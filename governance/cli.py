@@ -670,7 +670,7 @@ def db_update(destination: Path | None, url: str | None, verbose: bool) -> None:
 @click.option("--fail-on", "fail_on", default=None, metavar="KINDS",
               help="Comma-separated change kinds that fail the promotion (exit 1): downgrade, hash-change, "
                    "new-finding, gpu-change, source-change, build-change, model-change, image-change, "
-                   "added, removed, upgrade, fixed-finding, any, none. Default: the policy stage's "
+                   "added, removed, upgrade, fixed-finding, distribution-change, any, none. Default: the policy stage's "
                    "[promotion] fail_on with --policy, else downgrade,hash-change,new-finding.")
 @click.option("--policy", default=None, help="Take --fail-on from this policy's stage ([promotion] fail_on).")
 @click.option("--stage", default=None, help="The stage whose [promotion] gate applies (default: the policy's own).")

@@ -301,3 +301,20 @@ def test_sboms_of_unexpected_shape_exit_2_naming_the_file(tmp_path: Path, revisi
         assert "Traceback" not in output and "internal error" not in output
         if code == 2:
             assert "odd.cdx.json" in output
+
+
+def test_hashes_only_added_at_the_same_version_are_not_a_republish() -> None:
+    """A relock after a package uploaded wheels for a new Python adds hashes; none of the old vanished."""
+    old_hashes = [{"alg": "SHA-256", "content": f"{i:02x}" * 32} for i in range(10)]
+    new_hashes = old_hashes + [{"alg": "SHA-256", "content": "ee" * 32}]
+    component = {"type": "library", "bom-ref": "n", "name": "numpy", "version": "1.23.4",
+                 "purl": "pkg:pypi/numpy@1.23.4"}
+    old = _third_party([dict(component, hashes=old_hashes)])
+    new = _third_party([dict(component, hashes=new_hashes)])
+    result = compare(Side("old", old), Side("new", new))
+    assert [c.kind for c in result.changes] == ["distributions-changed"]
+    assert not result.failing(("hash-change",))
+    dropped = compare(Side("old", new), Side("new", old))
+    assert [c.kind for c in dropped.changes] == ["distributions-changed"]
+    swapped = _third_party([dict(component, hashes=old_hashes[1:] + [{"alg": "SHA-256", "content": "ff" * 32}])])
+    assert [c.kind for c in compare(Side("old", old), Side("new", swapped)).changes] == ["hash-changed"]

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 KINDS: dict[str, str] = {
     "downgraded": "downgrade",
     "hash-changed": "hash-change",
+    "distributions-changed": "distribution-change",
     "source-changed": "source-change",
     "build-changed": "build-change",
     "gpu-changed": "gpu-change",
@@ -250,12 +251,17 @@ def _compare_package(old: _Item, new: _Item) -> list[Change]:
             changes.append(Change("upgraded", new.subject, old.version, new.version,
                                   "" if order == 1 else "versions cannot be ordered", purl))
     elif old.hashes and new.hashes and old.hashes != new.hashes:
-        # The same version with other artefacts: republished or substituted.
         gone = len(old.hashes - new.hashes)
         came = len(new.hashes - old.hashes)
-        changes.append(Change("hash-changed", new.subject, f"{old.version} {_short(old.hashes)}",
-                              f"{new.version} {_short(new.hashes)}",
-                              f"same version, {came} new and {gone} vanished distribution hash(es)", purl))
+        detail = f"same version, {came} new and {gone} vanished distribution hash(es)"
+        if came and gone:
+            # Files vanished and others came for the same version: republished or substituted.
+            changes.append(Change("hash-changed", new.subject, f"{old.version} {_short(old.hashes)}",
+                                  f"{new.version} {_short(new.hashes)}", detail, purl))
+        else:
+            # Only added (wheels for a new Python were locked) or only dropped (a platform left
+            # the lock): every file that stayed is the file that was tested.
+            changes.append(Change("distributions-changed", new.subject, old.version, new.version, detail, purl))
     if old.source != new.source and (old.source or new.source):
         changes.append(Change("source-changed", new.subject, _fmt_pairs(old.source), _fmt_pairs(new.source),
                               "the index or source the package comes from changed", purl))

@@ -14,6 +14,7 @@ from governance.diff.compare import KINDS, Change, Diff
 FORMATS = ("terminal", "md", "json", "html")
 _TITLES = {
     "downgraded": "Downgraded", "hash-changed": "Same version, different hashes",
+    "distributions-changed": "Same version, distributions added or dropped",
     "source-changed": "Source or index changed", "build-changed": "Framework build changed",
     "gpu-changed": "GPU stack changed", "model-changed": "Model files changed",
     "image-changed": "Container images changed", "finding-introduced": "Findings introduced",
