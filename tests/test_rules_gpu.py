@@ -136,9 +136,12 @@ def test_policy_pins_that_hold_give_nothing(tmp_path: Path) -> None:
     assert gpu(judge(tmp_path, "torch==2.5.1\n", (stack,), policy=policy_file(tmp_path, table))) == []
 
 
-def test_no_host_profile_is_a_note_and_an_error_when_required(tmp_path: Path) -> None:
-    (note,) = gpu(judge(tmp_path, "torch==2.5.1\n"))
-    assert (note.rule_id, note.level.value) == ("GPU006", "note") and "no host profile" in note.message
+def test_no_host_profile_is_not_judged_and_an_error_when_required(tmp_path: Path) -> None:
+    # GPU006 is a "not judged" finding: its level is the stage's (warning before production, error at it).
+    (warning,) = gpu(judge(tmp_path, "torch==2.5.1\n"))
+    assert (warning.rule_id, warning.level.value) == ("GPU006", "warning") and "no host profile" in warning.message
+    at_production = judge(tmp_path, "torch==2.5.1\n", policy="production")
+    assert [(f.rule_id, f.level.value) for f in gpu(at_production)] == [("GPU006", "error")]
     required = judge(tmp_path, "torch==2.5.1\n", policy=policy_file(tmp_path, "require_host_profile = true"))
     (error,) = gpu(required)
     assert (error.rule_id, error.level.value) == ("GPU006", "error") and required.failed

@@ -39,10 +39,11 @@ RULES = (
     Rule("GPU005", "gpu", "error",
          "The driver, CUDA, cuDNN or framework build breaks the policy's [gpu] pins.",
          "Bring the host or the framework build within `[gpu] driver`, `cuda`, `cudnn` and `require_gpu_build`."),
-    Rule("GPU006", "gpu", "note",
+    Rule("GPU006", "gpu", NOT_JUDGED,
          "No host profile: the driver and cuDNN rules could not be judged.",
          "Pass --host PROFILE.json (from `mlgov probe -o`) for each host the project runs on, or scan on the GPU "
-         "host; `[gpu] require_host_profile = true` makes this an error."),
+         "host. The stage's `[coverage] not_judged` sets the level (error at production); "
+         "`[gpu] require_host_profile = true` makes it an error at any stage, also without a GPU framework."),
     Rule("GPU007", "gpu", NOT_JUDGED,
          "A framework's build could not be determined, so the GPU rules could not judge it.",
          "Pin the build (torch==X+cu126 from https://download.pytorch.org/whl/cu126), lock the nvidia-* "
