@@ -318,3 +318,17 @@ def test_hashes_only_added_at_the_same_version_are_not_a_republish() -> None:
     assert [c.kind for c in dropped.changes] == ["distributions-changed"]
     swapped = _third_party([dict(component, hashes=old_hashes[1:] + [{"alg": "SHA-256", "content": "ff" * 32}])])
     assert [c.kind for c in compare(Side("old", old), Side("new", swapped)).changes] == ["hash-changed"]
+
+
+def test_a_base_image_moving_to_another_tag_and_a_digest_is_one_change(tmp_path: Path) -> None:
+    """Pinning a digest turns the purl from pkg:docker into pkg:oci: still the same image in the same stage."""
+    for name, ref in (("old", "nvidia/cuda:12.4.1-runtime-ubuntu22.04"),
+                      ("new", "nvidia/cuda:12.8.0-runtime-ubuntu22.04@sha256:" + "ab" * 32)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "requirements.txt").write_text("numpy==2.1.3\n")
+        (tmp_path / name / "Dockerfile").write_text(f"FROM {ref} AS base\nRUN true\n")
+    code, report = diff_json(str(tmp_path / "old"), str(tmp_path / "new"), "--fail-on", "image-change")
+    assert code == 1
+    assert [(c["kind"], c["subject"]) for c in report["changes"]] == [("image-changed", "docker.io/nvidia/cuda")]
+    detail = report["changes"][0]["detail"]
+    assert "tag 12.4.1-runtime-ubuntu22.04 -> 12.8.0-runtime-ubuntu22.04" in detail and "digest (none) ->" in detail

@@ -190,14 +190,16 @@ def _item(component: dict[str, Any]) -> _Item:
         key = base or f"{group or ''}/{name}"
         return _Item("model", ("model", key), name, version, purl, _hashes(component), source, ())
     if kind == "container":
-        key = base or name
-        # An image's identity is its repository; its tag and digest are what changes.
+        # An image's identity is where it is used (file, stage or service) and its
+        # registry/repository, not its purl: pinning a digest turns pkg:docker into pkg:oci.
+        # Its tag and digest are what changes.
         digest = next((h for h in _hashes(component)), None)
-        tag = version or ""
         if digest is None and purl_version and purl_version.startswith("sha256:"):
             digest = purl_version
-        stage = props.get("mlgov:stage", "") or props.get("mlgov:image-stage", "")
-        return _Item("image", ("image", key.split("@", 1)[0], stage), name, tag, purl,
+        tag = version if version and not version.startswith("sha256:") else props.get("mlgov:tag", "")
+        repository = f"{group}/{name}" if group and name else (name or base)
+        where = (props.get("mlgov:image-file", ""), props.get("mlgov:stage", "") or props.get("mlgov:service", ""))
+        return _Item("image", ("image", repository.lower(), *where), repository, tag, purl,
                      frozenset({digest}) if digest else frozenset(), source, ())
     key = base or f"{kind}:{(group or '').lower()}/{name.lower()}"
     return _Item("package", ("package", key), name if not group or base.startswith("pkg:pypi/")
