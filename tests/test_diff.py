@@ -11,25 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from governance.cli import cli
+from tests.entry import invoke
 from governance.diff.compare import Side, compare, parse_fail_on
 
 DATA = Path(__file__).resolve().parent / "data"
 REVISIONS = DATA / "promotion"
 TARGET = ["--target-platform", "linux-x86_64", "--target-python", "3.11"]
-
-
-def invoke(args: list[str]) -> tuple[int, str]:
-    """Through the real entry point (its error mapping: exit 2 with file:line), output captured."""
-    from governance.cli import main
-
-    runner = CliRunner()
-    with runner.isolation() as (out, err, _):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        return code, out.getvalue().decode() + err.getvalue().decode()
 
 
 def sbom(tmp_path: Path, folder: Path, name: str, *extra: str) -> Path:

@@ -18,9 +18,9 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from tests.dtrack_fake import FakeDependencyTrack
+from tests.entry import invoke
 from governance.errors import NetworkError
 from governance.publish.dtrack import Client, Project
 
@@ -28,20 +28,6 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 VULNDB = SHARED / "vulndb" / "pypa-advisory-db-2024-10-10.osv.zip"
 LEGACY = REPO / "sample_projects" / "legacy-vision"
-
-
-def invoke(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
-    """Through the real entry point (its exit-code mapping), output captured."""
-    from governance.cli import main
-
-    runner = CliRunner(env=env or {})
-    with runner.isolation() as (out, err, _):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        return code, out.getvalue().decode() + err.getvalue().decode()
 
 
 @pytest.fixture(autouse=True)
