@@ -17,6 +17,8 @@ comment renders links, HTML and @mentions. One function per medium:
 
 from __future__ import annotations
 
+from typing import Any
+
 import re
 
 # Bidi formatting characters (Trojan Source, CVE-2021-42574) and the invisible
@@ -107,3 +109,28 @@ def json_text(text: str) -> str:
     strings), but a terminal or log showing it cannot be reordered or split.
     """
     return _JSON_INVISIBLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def json_document(data: dict[str, Any], expand_objects: bool = False) -> str:
+    """A JSON document with one line per top-level key and per item of a top-level list
+    (and, with expand_objects, per key of a top-level object), then json_text().
+
+    Readable and diffable, and written by json's C encoder: indent= uses the
+    pure-Python one, which was most of the time of a large SBOM or fleet report.
+    """
+    import json
+
+    def compact(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = []
+    for key, value in data.items():
+        if expand_objects and isinstance(value, dict) and value:
+            inner = ",\n".join(f"    {compact(k)}: {compact(v)}" for k, v in value.items())
+            lines.append(f"  {compact(key)}: {{\n{inner}\n  }}")
+        elif isinstance(value, list) and value:
+            items = ",\n".join(f"    {compact(item)}" for item in value)
+            lines.append(f"  {compact(key)}: [\n{items}\n  ]")
+        else:
+            lines.append(f"  {compact(key)}: {compact(value)}")
+    return json_text("{\n" + ",\n".join(lines) + "\n}") + "\n"

@@ -20,7 +20,7 @@ from typing import Any
 
 from governance.errors import InputError
 from governance.escape import quote
-from governance.inputs import read_input, reading, refuse_lone_surrogates
+from governance.inputs import parse_json, read_input, reading, refuse_lone_surrogates
 from governance.model import Gpu, GpuStack, LibraryCopy
 
 FORMAT = "mlgov-host-profile"
@@ -158,10 +158,7 @@ def from_dict(data: Any, file: str, default_name: str) -> GpuStack:
 def read_profile(path: Path) -> GpuStack:
     text = read_input(path, "host profile", MAX_PROFILE_BYTES)
     refuse_lone_surrogates(text, path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from None
+    data = parse_json(text, path)
     with reading(path, "host profile"):
         return from_dict(data, str(path), path.stem)
 

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from governance.errors import InputError, MlgovError
 
@@ -213,6 +214,16 @@ def reading(name: str | Path, what: str = "file") -> Iterator[None]:
             raise
         raise InputError(f"cannot read this {what}: unexpected content ({type(exc).__name__}); "
                          "if the file is valid, please report this as an mlgov bug", file=str(name)) from None
+
+
+def parse_json(text: str, name: str | Path) -> Any:
+    """JSON text as data; a syntax error is an InputError with the file and line."""
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", file=str(name), line=exc.lineno) from None
 
 
 def refuse_lone_surrogates(text: str, name: str | Path) -> None:

@@ -50,16 +50,11 @@ def load_side(path: Path, report: Path | None = None,
 
 
 def _report_findings(path: Path) -> tuple[dict[str, Any], ...]:
-    from governance.inputs import read_input
-
-    from governance.inputs import refuse_lone_surrogates
+    from governance.inputs import parse_json, read_input, refuse_lone_surrogates
 
     text = read_input(path, "JSON report", MAX_REPORT_BYTES)
     refuse_lone_surrogates(text, path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from None
+    data = parse_json(text, path)
     if not isinstance(data, dict) or data.get("format") != "mlgov-report" or \
             not isinstance(data.get("findings"), list):
         raise InputError("not an mlgov JSON report (`mlgov scan --report r.json` writes one)", file=path)

@@ -6,7 +6,6 @@ document; the tests validate every rendered report against it.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from governance import __version__
@@ -111,20 +110,7 @@ def report_dict(evaluation: Evaluation) -> dict[str, Any]:
 
 
 def render(evaluation: Evaluation) -> str:
-    # One line per top-level key and per host and finding: readable, diffable,
-    # and written by json's C encoder (indent= would use the pure-Python one,
-    # which made a 1,000-host report most of the scan's time).
-    def dumps(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False)
+    from governance.escape import json_document
 
-    lines = []
-    for key, value in report_dict(evaluation).items():
-        if isinstance(value, list) and value:
-            items = ",\n".join(f"    {dumps(item)}" for item in value)
-            lines.append(f"  {dumps(key)}: [\n{items}\n  ]")
-        else:
-            lines.append(f"  {dumps(key)}: {dumps(value)}")
-    from governance.escape import json_text
-
-    # C1, bidi and separator characters escaped (escape.py), as in every other output.
-    return json_text("{\n" + ",\n".join(lines) + "\n}") + "\n"
+    # One line per top-level key and per host and finding (escape.json_document).
+    return json_document(report_dict(evaluation))

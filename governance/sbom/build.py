@@ -16,7 +16,6 @@ Whatever a policy rule needs goes into the document, so that
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import uuid
 from datetime import datetime, timezone
@@ -77,30 +76,14 @@ def document(inventory: Inventory, spec_version: str = "1.6", serial: str | None
 
 
 def dumps(data: Json, fmt: str) -> str:
-    from governance.escape import json_text
+    from governance.escape import json_document
 
     if fmt == "xml":
         from governance.sbom import xml
 
         return _lines_are_markup(xml.dumps(data))
-    # One line per component, dependency entry and vulnerability: diffable, and
-    # written by json's C encoder (indent= uses the pure-Python one, the slowest
-    # part of a large SBOM).
-    def compact(value: object) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
-    lines = []
-    for key, value in data.items():
-        if isinstance(value, dict) and value:
-            inner = ",\n".join(f"    {compact(k)}: {compact(v)}" for k, v in value.items())
-            lines.append(f"  {compact(key)}: {{\n{inner}\n  }}")
-        elif isinstance(value, list) and value:
-            items = ",\n".join(f"    {compact(item)}" for item in value)
-            lines.append(f"  {compact(key)}: [\n{items}\n  ]")
-        else:
-            lines.append(f"  {compact(key)}: {compact(value)}")
-    # C1, bidi and separator characters as \uXXXX: the same data, inert on a terminal.
-    return json_text("{\n" + ",\n".join(lines) + "\n}") + "\n"
+    # One line per component, dependency entry and vulnerability (escape.json_document).
+    return json_document(data, expand_objects=True)
 
 
 def _lines_are_markup(text: str) -> str:

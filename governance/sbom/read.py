@@ -9,12 +9,11 @@ from outside.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
-from governance.inputs import read_input, reading, refuse_lone_surrogates
+from governance.inputs import parse_json, read_input, reading, refuse_lone_surrogates
 from governance.model import Inventory
 from governance.sbom import sections as registry
 
@@ -48,10 +47,7 @@ def parse_document(text: str, name: str = "<sbom>") -> dict[str, Any]:
     if stripped.startswith("<"):
         document = _xml_to_dict(text, name)
     else:
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno) from None
+        document = parse_json(text, name)
     if not isinstance(document, dict) or document.get("bomFormat", "CycloneDX") != "CycloneDX" \
             or "specVersion" not in document:
         raise InputError("not a CycloneDX document (no bomFormat/specVersion)", file=name)

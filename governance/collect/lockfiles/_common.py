@@ -45,12 +45,9 @@ def load_toml(text: str, shown: str) -> dict[str, Any]:
 
 
 def load_json(text: str, shown: str) -> Any:
-    import json
+    from governance.inputs import parse_json
 
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=shown, line=exc.lineno) from None
+    return parse_json(text, shown)
 
 
 def load_yaml(text: str, shown: str) -> Any:
