@@ -303,6 +303,10 @@ def _read_text(path: Path) -> str | None:
     return read_optional(path, "installed-package file", _METADATA_BYTES)
 
 
+# email.feedparser's headerRE: what a header line (or a continuation) starts with.
+_HEADER_LINE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
+
+
 def parse_metadata(text: str) -> tuple[dict[str, list[str]], str]:
     """Core metadata headers (METADATA, PKG-INFO), parsed exactly as pip and importlib.metadata do:
     `email.parser` with the compat32 policy.
@@ -311,7 +315,60 @@ def parse_metadata(text: str) -> tuple[dict[str, list[str]], str]:
     holds continuation lines of only whitespace, which a loop that stops at the first blank-looking
     line takes for the end of the headers, losing Requires-Dist (the scipy -> numpy edge) and the
     classifiers. Header names are lower-cased; values are what compat32 returns (folded lines kept).
+
+    This is email.feedparser's header pass (FeedParser._parsegen and _parse_headers, compat32's
+    header_source_parse) step by step, without its line-by-line walk through the body (a README
+    of several KB) and without importing the email package: reading an environment parses one of
+    these per distribution. tests/test_metadata.py holds it to email.parser's answer (headers and
+    body) on real files and on generated text. Text with lone surrogates goes to email.parser
+    itself (compat32 turns such values into Header objects).
     """
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return _parse_metadata_email(text)
+    lines: list[str] = []
+    end = 0  # where the header lines end
+    body = len(text)  # where the body starts: after an empty separator line, else at the first non-header
+    # Lines as the feed parser cuts them: at \r\n, \r or \n, kept (StringIO with newline="").
+    for line in io.StringIO(text, newline=""):
+        if not _HEADER_LINE.match(line):
+            body = end + len(line) if line[0] in "\r\n" else end
+            break
+        lines.append(line)
+        end += len(line)
+    headers: dict[str, list[str]] = {}
+    value: list[str] = []
+    last = len(lines) - 1
+    for number, line in enumerate(lines):
+        if line[0] in " \t":
+            if value:  # a continuation; one before any header is dropped (a defect)
+                value.append(line)
+            continue
+        if value:
+            _store(headers, value)
+            value = []
+        if line.startswith("From "):
+            if number == last and number != 0:
+                return headers, line + text[body:]  # taken for the body's first line, pushed back
+            continue  # a unix-from envelope line (first) or a misplaced one: not a header
+        if line[0] == ":":
+            continue  # no header name (a defect)
+        value = [line]
+    if value:
+        _store(headers, value)
+    return headers, text[body:]
+
+
+def _store(headers: dict[str, list[str]], lines: list[str]) -> None:
+    # compat32's header_source_parse
+    name, value = lines[0].split(":", 1)
+    value = value.lstrip(" \t") + "".join(lines[1:])
+    headers.setdefault(name.lower(), []).append(value.rstrip("\r\n"))
+
+
+def _parse_metadata_email(text: str) -> tuple[dict[str, list[str]], str]:
     from email.parser import HeaderParser
     from email.policy import compat32
 
