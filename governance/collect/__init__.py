@@ -122,7 +122,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         raise InputError(discover.nothing_to_scan(root, str(options.project), unread))
 
     packages = merge(installed, declarations)
-    from governance.collect import frameworks, host
+    from governance.collect import frameworks
     from governance.collect.lockfiles import installable
 
     # Only what installs on the target becomes a component; framework builds
@@ -130,7 +130,11 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     packages, left_out = installable(packages)
     notes.extend(left_out)
     packages = frameworks.annotate(packages, site_packages, root, markers)
-    hosts = options.hosts or (host.hosts_for_scan((), site_packages) if options.probe_host else ())
+    hosts = options.hosts
+    if not hosts and options.probe_host:
+        from governance.collect import host  # NVML and the host's files: only when this machine is judged
+
+        hosts = host.hosts_for_scan((), site_packages)
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),

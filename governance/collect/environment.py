@@ -18,8 +18,6 @@ import io
 import json
 import os
 import re
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -239,6 +237,9 @@ def _base_site_folders(home: str, python_version: str) -> list[Path]:
 
 def _probe(python: Path) -> tuple[tuple[Path, ...], dict[str, str]]:
     """Ask an interpreter the user named for its site-packages and marker values."""
+    import subprocess  # here: reading a venv from its files (the usual case) runs nothing
+    import tempfile
+
     with tempfile.TemporaryFile() as out:
         try:
             # An empty environment: the job's secrets are not the interpreter's business,
@@ -470,25 +471,40 @@ def _marker(text: str) -> Marker | None:
         return None
 
 
+@lru_cache(maxsize=4096)
+def _marker_verdict(text: str, environment: tuple[tuple[str, str], ...]) -> bool | None:
+    """Whether a Requires-Dist marker holds in the environment; None when it does not parse.
+    Cached: an environment's distributions repeat the same few markers hundreds of times."""
+    marker = _marker(text)
+    return None if marker is None else marker_applies(marker, dict(environment))
+
+
+_canonical = lru_cache(maxsize=8192)(canonicalize_name)
+
+
 def _requires(lines: list[str], markers: dict[str, str]) -> tuple[str, ...]:
     names: set[str] = set()
+    environment: tuple[tuple[str, str], ...] | None = None
     for line in lines:
         head, _, marker_text = line.partition(";")
         quick = _quick_name(head)
         if quick is not None:
             name = quick
-            marker = _marker(marker_text.strip()) if marker_text.strip() else None
-            if marker_text.strip() and marker is None:
-                continue
+            marker_text = marker_text.strip()
+            if marker_text:
+                if environment is None:
+                    environment = tuple(sorted(markers.items()))
+                if not _marker_verdict(marker_text, environment):
+                    continue  # false, or a marker that does not parse
         else:
             try:
                 requirement = Requirement(line)
             except InvalidRequirement:
                 continue  # a broken dependency line of an installed package is not the user's input
             name, marker = requirement.name, requirement.marker
-        if marker is not None and not marker_applies(marker, markers):
-            continue
-        names.add(canonicalize_name(name))
+            if marker is not None and not marker_applies(marker, markers):
+                continue
+        names.add(_canonical(name))
     return tuple(sorted(names))
 
 
@@ -541,4 +557,8 @@ def _direct_url(path: Path) -> Source | None:
 
 
 def _count_record(text: str) -> int:
-    return sum(1 for row in csv.reader(io.StringIO(text)) if row and row[0])
+    """Rows of a RECORD (CSV) with a path. Without a quote, carriage return or NUL, a CSV row is a
+    line and its first field what comes before the first comma: counted without the csv module."""
+    if '"' in text or "\r" in text or "\0" in text:
+        return sum(1 for row in csv.reader(io.StringIO(text)) if row and row[0])
+    return sum(1 for line in text.split("\n") if line and line[0] != ",")
