@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from governance.cli import cli
 from governance.collect import host
+from governance.collect.nvml_library import NO_LIBRARY
 from governance.hostprofile import read_profile
 from tests.gpu_layout import FakeNvml, cudnn_header, dist, h100_reading, h100_root, h100_site, venv, write
 
@@ -204,4 +205,4 @@ def test_a_machine_without_the_driver_is_told_without_importing_pynvml() -> None
     if driver:
         assert done.stdout.split()[-1] == "True"  # pynvml asked the driver
     else:
-        assert done.stdout.strip() == f"True {host._NO_LIBRARY} False"
+        assert done.stdout.strip() == f"True {NO_LIBRARY} False"

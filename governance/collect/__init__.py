@@ -132,9 +132,12 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     packages = frameworks.annotate(packages, site_packages, root, markers)
     hosts = options.hosts
     if not hosts and options.probe_host:
-        from governance.collect import host  # NVML and the host's files: only when this machine is judged
+        from governance.collect.nvml_library import missing
 
-        hosts = host.hosts_for_scan((), site_packages)
+        if missing() is None:  # no driver (most machines): nothing to probe, nothing more to import
+            from governance.collect import host
+
+            hosts = host.hosts_for_scan((), site_packages)
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),

@@ -15,7 +15,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,32 +59,21 @@ def decode_cuda_version(value: int) -> str:
     return f"{value // 1000}.{(value % 1000) // 10}"
 
 
-_NO_LIBRARY = "no NVIDIA driver: the NVML library (libnvidia-ml.so.1) was not found"
-
-
 def read_nvml() -> NvmlResult:
     """Ask NVML for the driver and every GPU; never raises for a missing or odd driver."""
-    if "pynvml" not in sys.modules and sys.platform.startswith("linux"):
-        # pynvml takes ~0.02 s to import, and every scan without --host asks: on a machine without
-        # the driver, find that out first as nvmlInit() would (loading libnvidia-ml.so.1).
-        import importlib.util
+    from governance.collect.nvml_library import NO_LIBRARY, NOT_INSTALLED, missing
 
-        if importlib.util.find_spec("pynvml") is None:
-            return NvmlResult(None, "nvidia-ml-py is not installed (pip install nvidia-ml-py)")
-        import ctypes
-
-        try:
-            ctypes.CDLL("libnvidia-ml.so.1")
-        except OSError:
-            return NvmlResult(None, _NO_LIBRARY)
+    reason = missing()  # before importing pynvml (~0.02 s): most machines have no driver
+    if reason is not None:
+        return NvmlResult(None, reason)
     try:
         import pynvml
     except ImportError:
-        return NvmlResult(None, "nvidia-ml-py is not installed (pip install nvidia-ml-py)")
+        return NvmlResult(None, NOT_INSTALLED)
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError_LibraryNotFound:
-        return NvmlResult(None, _NO_LIBRARY)
+        return NvmlResult(None, NO_LIBRARY)
     except pynvml.NVMLError_DriverNotLoaded:
         return NvmlResult(None, "the NVIDIA driver is installed but not loaded (no kernel module)")
     except pynvml.NVMLError_NoPermission:
