@@ -30,7 +30,7 @@ class Lookalike:
     folder: bool = False  # the pattern names a folder, not a file
     content: str | None = None  # a regex the file's head must match, else it is not a lookalike
     covered_by: str | None = None  # a sibling ({stem}.txt) whose being read covers this file
-    alone: bool = False  # named only when nothing at all was read (a build script, not a dependency list)
+    alone: bool = False  # named only when no package was declared (a build script, not a dependency list)
 
 
 _LOCK_FIX = "export it in a format mlgov reads (`uv export`, `poetry export`, `pdm export` to requirements.txt or pylock.toml), or update mlgov"
@@ -129,6 +129,9 @@ def _entries(root: Path) -> list[Path]:
 def unread(root: Path, read: Iterable[str], nothing_read: bool = False) -> tuple[Unread, ...]:
     """Entries at the top of root that look like dependency inputs and were not read.
 
+    `nothing_read`: no package was declared or installed, so a build script
+    (setup.py) may be where the dependencies are.
+
     `read` holds the names the scan read (relative to root, includes too), so
     a constraints file or a requirements/ folder that a requirements file
     includes is covered.
@@ -202,3 +205,12 @@ def nothing_to_scan(root: Path, given_as: str, lookalikes: tuple[Unread, ...]) -
     elif given_as in (".", ""):
         parts.append("run mlgov in the project's folder, or name it: mlgov scan PATH")
     return "; ".join(parts)
+
+
+def nothing_declared(root: Path, sources: Iterable[str], lookalikes: tuple[Unread, ...]) -> str:
+    """The message for a project whose readable files declare no package while its dependency
+    list is somewhere mlgov does not read (a tool-settings-only pyproject.toml beside setup.py)."""
+    read = ", ".join(sources)
+    unread = "; ".join(f"{u.file} ({u.reason}: {u.fix})" for u in lookalikes)
+    return (f"nothing to judge in {root.resolve()}: {read} declare(s) no package, and what probably does "
+            f"was not read: {unread}")
