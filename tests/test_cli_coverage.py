@@ -198,3 +198,12 @@ def test_setup_py_beside_a_dependency_list_is_not_named(tmp_path: Path) -> None:
     (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup()\n")
     _, report = scan_json(tmp_path, "--policy", "baseline")
     assert cov002(report) == []
+
+
+def test_a_manifest_template_is_not_a_pip_tools_input(tmp_path: Path) -> None:
+    """MANIFEST.in (setuptools' sdist template, in vllm, mlflow, trl, xformers...) lists files, not packages."""
+    (tmp_path / "requirements.txt").write_text("numpy==2.1.3\n")
+    (tmp_path / "MANIFEST.in").write_text("include LICENSE\nrecursive-include src *.cu\nprune tests\n")
+    (tmp_path / "gpu.in").write_text("torch\n")
+    _, report = scan_json(tmp_path, "--policy", "production")
+    assert cov002(report) == [("gpu.in", "error")]
