@@ -34,6 +34,9 @@ class ScanOptions:
     selection: Selection = DEFAULT  # the dependency groups and extras the installer is asked for
     models: tuple[Path, ...] = ()  # --models: more folders (or files) of model files, e.g. a hub cache
     include_models: bool = True  # look for model files under the project folder
+    # --lock: the lockfiles read (names at the top of the project); empty: the unnamed ones, and each
+    # named PEP 751 alternative is said not judged (lockfiles.choice)
+    locks: tuple[str, ...] = ()
 
 
 def _noop(_: str) -> None:
@@ -88,8 +91,13 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
 
     from governance.collect import lockfiles
 
+    from governance.collect.lockfiles import choice
+
+    chosen = choice.choose(lockfiles.find(root), root, options.locks)
+    notes.extend(chosen.notes)
+    unread_lines.extend(chosen.unread)
     results = []
-    for lock in lockfiles.find(root):
+    for lock in chosen.read:
         progress(f"reading {lock.name}")
         result = lockfiles.read(lock, root, markers, options.selection)
         results.append(result)
@@ -116,10 +124,21 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     # files are something to judge.
     from governance.collect.models import manifest
 
-    unread = (*discover.unread(root, [*sources, *manifest.manifests_in(root)], nothing_read=not sources and not models),
+    # setup.py / setup.cfg are named whenever no package was declared or found
+    # installed: a pyproject.toml holding only tool settings (accelerate,
+    # transformers, jax keep their dependencies in setup.py) is read, yet says
+    # nothing about what the project installs.
+    unread = (*discover.unread(root, [*sources, *manifest.manifests_in(root)],
+                               nothing_read=not declarations and not installed),
               *unread_lines)
     if not sources and not models:
         raise InputError(discover.nothing_to_scan(root, str(options.project), unread))
+    # Files were read, but none declares a package, and something that looks
+    # like the real dependency list was not read (setup.py, a requirements/
+    # folder): a verdict would be about a project nobody looked at.
+    lookalikes = tuple(u for u in unread if u.line is None)
+    if not declarations and not installed and not models and not container_files.images and lookalikes:
+        raise InputError(discover.nothing_declared(root, sources, lookalikes))
 
     packages = merge(installed, declarations)
     from governance.collect import frameworks
