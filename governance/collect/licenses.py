@@ -147,8 +147,8 @@ def spdx_licensing() -> Any:
 def _spdx_words() -> tuple[dict[str, str], frozenset[str]] | None:
     """From the licence index license-expression ships (the one get_spdx_licensing() reads, read
     here without importing the library): one-word keys and aliases of licences (not exceptions),
-    lower-cased, to their key; and every word of every key and alias. None when the index is not where this version keeps it (the
-    library then answers every question)."""
+    lower-cased, to their key; and every word of every key and alias. None when the index is not
+    where this version keeps it (the library then answers every question)."""
     spec = importlib.util.find_spec("license_expression")
     if spec is None or not spec.submodule_search_locations:
         return None
