@@ -228,6 +228,12 @@ def test_a_real_conda_lock_entry_of_pytorch_for_cuda_118(tmp_path: Path) -> None
     ("tensorflow[and-cuda]\n", "tensorflow", "unknown", None, "tensorflow has no version pinned"),
     ("onnxruntime-gpu\n", "onnxruntime-gpu", "unknown", None, "onnxruntime-gpu has no version pinned"),
     ("jax[cuda]\n", "jax", "unknown", None, "names no CUDA major"),
+    # A range: every release in it the knowledge base holds agrees (2.16-2.18: CUDA 12.3 and 12.5).
+    ("tensorflow[and-cuda]>=2.16,<2.19\n", "tensorflow", "cuda", "12", "every tensorflow release in"),
+    ("torch>=2.1,<2.5\n", "torch", "cuda", "12.1", "every torch release in"),
+    # ...not when a release newer than the knowledge base could match, nor when they disagree.
+    ("tensorflow>=2.18\n", "tensorflow", "unknown", None, "no version pinned"),
+    ("onnxruntime-gpu>=1.17,<1.20\n", "onnxruntime-gpu", "unknown", None, "no version pinned"),
     # An old release: said older than the knowledge base, not "newer".
     ("torch==2.0.1\n", "torch", "unknown", None, "older than the releases mlgov's knowledge base holds"),
 ])

@@ -170,6 +170,45 @@ def _unpinned(package: Package, platform: str) -> dict[str, str]:
                       f"pip picks"}
 
 
+def _from_range(project: str, package: Package, platform: str) -> dict[str, str] | None:
+    """A range pin (`tensorflow[and-cuda]>=2.16,<2.19`): the build every release in it is.
+
+    Only when the range ends before the newest release read (no unread, newer release can match)
+    and every release in it that the knowledge base holds for the platform agrees: on the CUDA
+    version, else on its major (then only the major's driver floor is judged). Otherwise None.
+    """
+    specifiers = {p.specifier for p in package.provenance if p.applies and p.specifier}
+    if len(specifiers) != 1:
+        return None  # unpinned, or alternative files with different ranges
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        spec = SpecifierSet(specifiers.pop())
+    except InvalidSpecifier:
+        return None
+    _, newest = knowledge.release_span(project)
+    if newest is None or spec.contains(newest, prereleases=True):
+        return None
+    matching = sorted((Version(r) for r in knowledge.pypi_releases(project) if spec.contains(r)))
+    rows = [knowledge.pypi_build(project, str(r), platform) for r in matching]
+    if not rows or any(row is None for row in rows):
+        return None
+    found = [row for row in rows if row is not None]
+    span = f"every {project} release in {spec} PyPI serves for {platform} ({matching[0]} to {matching[-1]}, " \
+           f"knowledge base)"
+    builds = {row.build for row in found}
+    if builds == {"cpu"}:
+        return _props("cpu", evidence=f"{span} is a CPU build")
+    cudas = {row.cuda or "" for row in found}
+    majors = {cuda.split(".")[0] for cuda in cudas}
+    if builds != {"cuda"} or len(majors) != 1 or "" in majors:
+        return None
+    cuda = cudas.pop() if len(cudas) == 1 else majors.pop()
+    cudnn_majors = {row.cudnn_major or (row.cudnn or "").split(".")[0] for row in found}
+    return _props("cuda", cuda, evidence=f"{span} is a CUDA {cuda} build",
+                  cudnn_major=cudnn_majors.pop() if len(cudnn_majors) == 1 and "" not in cudnn_majors else None)
+
+
 _PYTORCH_INDEX = re.compile(r"download\.pytorch\.org/whl/(?:nightly/|test/|lts/[\d.]+/)?(cu\d+|cpu|rocm[\d.]+)"
                             r"(?=[/?#]|$)", re.IGNORECASE)
 
@@ -246,7 +285,7 @@ def _torch(package: Package, index: _Index, site: Sequence[Path], markers: Mappi
                       f"{runtime[0]} {runtime[1]} beside it")
     platform = _platform(markers)
     if not version:
-        return _unpinned(package, platform)
+        return _from_range("torch", package, platform) or _unpinned(package, platform)
     return _from_pypi("torch", package, platform, cudnn) or _unknown(package, platform, "torch")
 
 
@@ -274,7 +313,7 @@ def _tensorflow(package: Package, index: _Index, site: Sequence[Path], markers: 
     if not package.version:
         # tensorflow[and-cuda] says CUDA, but not which major: 2.14's extra installs CUDA 11 libraries,
         # 2.15 and later CUDA 12 ones; the release pip picks decides.
-        return _unpinned(package, platform)
+        return _from_range("tensorflow", package, platform) or _unpinned(package, platform)
     found = _from_pypi("tensorflow", package, platform, cudnn_wheel[1] if cudnn_wheel else None)
     if found is None:
         return _unknown(package, platform, "tensorflow")
@@ -361,7 +400,7 @@ def _onnxruntime(package: Package, site: Sequence[Path], markers: Mapping[str, s
                           from_pypi.cuda.split(".")[0] == cuda.split(".")[0] else None)
     platform = _platform(markers)
     if not package.version:
-        return _unpinned(package, platform)
+        return _from_range("onnxruntime-gpu", package, platform) or _unpinned(package, platform)
     return _from_pypi("onnxruntime-gpu", package, platform) or _unknown(package, platform, "onnxruntime-gpu")
 
 
@@ -482,3 +521,24 @@ def annotate(packages: Sequence[Package], site_packages: Sequence[Path], project
 
 def gpu_build(package: Package) -> str | None:
     return package.property(GPU_BUILD)
+
+
+def attribute_sbom(packages: Sequence[Package], target: str | None) -> tuple[Package, ...]:
+    """The packages of an SBOM, with the build of each framework the SBOM does not say.
+
+    An SBOM another tool wrote (cyclonedx-py, Syft) lists torch 2.5.1 and the nvidia-*-cu12 wheels
+    but no mlgov:gpu-build: the same attribution a scan of a lockfile makes is run on what it holds
+    (local versions, nvidia-* beside it, the knowledge base), so that the GPU rules judge it or GPU007
+    says why not. Components that carry a build (an SBOM mlgov wrote) keep theirs. The platform is
+    the SBOM's recorded target, else linux-x86_64 (the platform GPU builds are judged for).
+    """
+    from governance.platforms import PLATFORMS
+
+    missing = {id(p) for p in packages if p.key != "keras" and p.property(GPU_BUILD) is None and (
+        (p.ecosystem == "pypi" and p.key in FRAMEWORKS) or (p.ecosystem == "conda" and p.key in CONDA_FRAMEWORKS))}
+    if not missing:
+        return tuple(packages)
+    platform = (target or "").split("/", 1)[0]
+    markers = dict(PLATFORMS.get(platform, PLATFORMS["linux-x86_64"]))
+    annotated = annotate(packages, (), Path("."), markers, environ={})
+    return tuple(new if id(old) in missing else old for old, new in zip(packages, annotated))
