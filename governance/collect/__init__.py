@@ -34,6 +34,9 @@ class ScanOptions:
     selection: Selection = DEFAULT  # the dependency groups and extras the installer is asked for
     models: tuple[Path, ...] = ()  # --models: more folders (or files) of model files, e.g. a hub cache
     include_models: bool = True  # look for model files under the project folder
+    # --lock: the lockfiles read (names at the top of the project); empty: the unnamed ones, and each
+    # named PEP 751 alternative is said not judged (lockfiles.choice)
+    locks: tuple[str, ...] = ()
 
 
 def _noop(_: str) -> None:
@@ -88,8 +91,13 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
 
     from governance.collect import lockfiles
 
+    from governance.collect.lockfiles import choice
+
+    chosen = choice.choose(lockfiles.find(root), root, options.locks)
+    notes.extend(chosen.notes)
+    unread_lines.extend(chosen.unread)
     results = []
-    for lock in lockfiles.find(root):
+    for lock in chosen.read:
         progress(f"reading {lock.name}")
         result = lockfiles.read(lock, root, markers, options.selection)
         results.append(result)

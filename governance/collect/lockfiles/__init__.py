@@ -84,7 +84,8 @@ def under_lock(result: LockResult, results: list[LockResult], notes: list[str]) 
     if not result.file.endswith("pyproject.toml"):
         return result.declarations
     folder = result.file.rsplit("/", 1)[0] if "/" in result.file else ""
-    locks = [r for r in results if r.decides and (r.file.rsplit("/", 1)[0] if "/" in r.file else "") == folder]
+    beside = [r for r in results if (r.file.rsplit("/", 1)[0] if "/" in r.file else "") == folder]
+    locks = [r for r in beside if r.decides]
     if not locks:
         return result.declarations
     kept = []
@@ -92,7 +93,9 @@ def under_lock(result: LockResult, results: list[LockResult], notes: list[str]) 
     for declaration in result.declarations:
         if not declaration.provenance.applies:
             continue
-        if declaration.ecosystem == "pypi" and not any(declaration.key in lock.names for lock in locks):
+        # Recorded by any lock read beside it (a supplement such as a pylock of the git dependencies the
+        # main lock leaves out) is installed: not stale.
+        if declaration.ecosystem == "pypi" and not any(declaration.key in lock.names for lock in beside):
             stale.append(declaration)
             continue
         kept.append(replace(declaration, attach=True))
