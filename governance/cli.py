@@ -824,8 +824,9 @@ def publish_command(sbom_file: Path, url: str | None, project_name: str, project
     blocking = outcome.blocking(wanted)
     for item in outcome.violations:
         click.echo(f"mlgov: violation ({item.state}) {item.policy} [{item.kind}]: {_inert(item.component)}")
-    for item in outcome.findings:
-        click.echo(f"mlgov: finding ({item.severity}) {_inert(item.vulnerability)}: {_inert(item.component)}")
+    for finding in outcome.findings:
+        click.echo(f"mlgov: finding ({finding.severity}) {_inert(finding.vulnerability)}: "
+                   f"{_inert(finding.component)}")
     verdict = "FAIL" if blocking else "PASS"
     click.echo(f"{verdict} published {sbom_file} as {_inert(project_name)} {_inert(project_version)} "
                f"(project {outcome.project_uuid}): {len(outcome.violations)} violation(s), "

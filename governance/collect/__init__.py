@@ -124,10 +124,21 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     # files are something to judge.
     from governance.collect.models import manifest
 
-    unread = (*discover.unread(root, [*sources, *manifest.manifests_in(root)], nothing_read=not sources and not models),
+    # setup.py / setup.cfg are named whenever no package was declared or found
+    # installed: a pyproject.toml holding only tool settings (accelerate,
+    # transformers, jax keep their dependencies in setup.py) is read, yet says
+    # nothing about what the project installs.
+    unread = (*discover.unread(root, [*sources, *manifest.manifests_in(root)],
+                               nothing_read=not declarations and not installed),
               *unread_lines)
     if not sources and not models:
         raise InputError(discover.nothing_to_scan(root, str(options.project), unread))
+    # Files were read, but none declares a package, and something that looks
+    # like the real dependency list was not read (setup.py, a requirements/
+    # folder): a verdict would be about a project nobody looked at.
+    lookalikes = tuple(u for u in unread if u.line is None)
+    if not declarations and not installed and not models and not container_files.images and lookalikes:
+        raise InputError(discover.nothing_declared(root, sources, lookalikes))
 
     packages = merge(installed, declarations)
     from governance.collect import frameworks, host
