@@ -154,9 +154,14 @@ def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Pa
         found = [i for i in (fits[group + (specifier,)], versionless.get(group)) if i is not None]
         return min(found) if found else None
 
-    # Exact versions first, so that ranges then join a component that exists; a manifest's
-    # requirements under a lock last, once every locked package is there.
-    ordered = sorted(declarations, key=lambda d: (d.attach, d.version is None))
+    # What applies to the target first, exact versions before ranges, so that ranges then join a
+    # component that exists; declarations for other targets after them, so that a pin for another
+    # platform (`torch==2.8.0+cu128; sys_platform == 'darwin'`) never creates the component an
+    # unpinned line for this target joins, nor lends it its version: it joins a package of exactly
+    # its version or stands alone, and a package that nothing applying names is left out later
+    # (lockfiles.installable). A manifest's requirements under a lock last, once every locked
+    # package is there.
+    ordered = sorted(declarations, key=lambda d: (d.attach, not d.provenance.applies, d.version is None))
     for declaration in ordered:
         group = (declaration.ecosystem, declaration.key)
         if declaration.attach:

@@ -60,14 +60,26 @@ def installable(packages: tuple[Package, ...]) -> tuple[tuple[Package, ...], lis
 
     A requirement whose marker is false for the target, or an extra nobody asked
     for, must not become an SBOM component: the SBOM lists what is installed.
+    A pin for another target of a package this target installs under another
+    line (`torch==2.8.0+cu128; sys_platform == 'darwin'` beside an unpinned
+    `torch`) is said as such, not as "not installed".
     """
     kept = tuple(p for p in packages if not p.provenance or any(pr.applies for pr in p.provenance))
-    dropped = sorted({p.name for p in packages if p.provenance and not any(pr.applies for pr in p.provenance)},
-                     key=str.lower)
+    dropped = [p for p in packages if p.provenance and not any(pr.applies for pr in p.provenance)]
     if not dropped:
         return kept, []
-    shown = ", ".join(dropped[:10]) + (f" and {len(dropped) - 10} more" if len(dropped) > 10 else "")
-    return kept, [f"not installed on this target, left out of the inventory: {shown}"]
+    installed = {(p.ecosystem, p.key) for p in kept}
+    absent = sorted({p.name for p in dropped if (p.ecosystem, p.key) not in installed}, key=str.lower)
+    other = sorted({" ".join(filter(None, (p.name, p.version, f"({p.provenance[0].location})")))
+                    for p in dropped if (p.ecosystem, p.key) in installed}, key=str.lower)
+    notes = []
+    if absent:
+        shown = ", ".join(absent[:10]) + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
+        notes.append(f"not installed on this target, left out of the inventory: {shown}")
+    if other:
+        shown = ", ".join(other[:10]) + (f" and {len(other) - 10} more" if len(other) > 10 else "")
+        notes.append(f"versions for other targets, left out (this target installs another line): {shown}")
+    return kept, notes
 
 
 def under_lock(result: LockResult, results: list[LockResult], notes: list[str]) -> list[Declaration]:
