@@ -182,6 +182,21 @@ def _below(root: Path) -> list[str]:
     return found
 
 
+def nothing_declared(root: Path, given_as: str, read: list[str], unread: tuple[Unread, ...]) -> str:
+    """The message for a project whose readable files declare no dependency while others that may were
+    not read: a PASS would be a verdict on nothing."""
+    where = str(root.resolve())
+    verb = "declares" if len(read) == 1 else "declare"
+    parts = [f"nothing judged in {where}: {', '.join(read)} {verb} no dependencies, and what may hold "
+             "them was not read: " + "; ".join(
+                 f"{u.file}{':' + str(u.line) if u.line else ''} ({u.reason}: {u.fix})" for u in unread)]
+    below = _below(root)
+    if below:
+        shown = ", ".join(below[:5]) + (f" and {len(below) - 5} more" if len(below) > 5 else "")
+        parts.append(f"one folder down there is {shown}")
+    return "; ".join(parts)
+
+
 def nothing_to_scan(root: Path, given_as: str, lookalikes: tuple[Unread, ...]) -> str:
     """The message for a project with nothing mlgov can read: what it looks for and where it looked."""
     where = str(root.resolve())

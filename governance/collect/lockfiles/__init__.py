@@ -15,7 +15,7 @@ from types import ModuleType
 
 from governance.collect.declared import Declaration
 from governance.collect.selection import DEFAULT, Selection
-from governance.model import Package
+from governance.model import Package, Unread
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,10 @@ class LockResult:
     # means the lock is stale; one present but not installed here is simply not installed.
     names: frozenset[str] = frozenset()
     decides: bool = False  # the lock resolves the pyproject.toml beside it (uv, poetry, pdm)
+    # Files read besides this one (a pyproject.toml's dynamic dependencies: `{file = [...]}`), and what
+    # in them could not be judged (COV002).
+    also_read: list[str] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)
 
 
 def _readers() -> list[ModuleType]:
@@ -82,34 +86,39 @@ def installable(packages: tuple[Package, ...]) -> tuple[tuple[Package, ...], lis
     return kept, notes
 
 
-def under_lock(result: LockResult, results: list[LockResult], notes: list[str]) -> list[Declaration]:
+def under_lock(result: LockResult, results: list[LockResult], notes: list[str],
+               compiled: dict[str, tuple[tuple[str, ...], frozenset[str]]] | None = None) -> list[Declaration]:
     """A pyproject.toml's requirements when a lock beside it (uv.lock, poetry.lock, pdm.lock) decides
     what is installed: the version of every component comes from the lock.
 
     A requirement for another target, an extra or a group not asked for is left out; one the lock
     installs joins that package (a locked version outside the requirement's range is lock drift,
     DRIFT004); one the lock does not record at all means the lock is stale, and is said in the notes.
+    Without such a lock, the requirements of a file that a compiled requirements lock was compiled
+    from (`compiled`: the file -> (the locks, every name they record); pyproject.toml itself, or a
+    file its dynamic dependencies come from) join that lock's packages the same way.
     Declarations of any other file pass through unchanged.
     """
-    from dataclasses import replace
+    from governance.collect.declared import attach_to_lock
 
     if not result.file.endswith("pyproject.toml"):
         return result.declarations
     folder = result.file.rsplit("/", 1)[0] if "/" in result.file else ""
     locks = [r for r in results if r.decides and (r.file.rsplit("/", 1)[0] if "/" in r.file else "") == folder]
-    if not locks:
+    if locks:
+        names = frozenset().union(*(lock.names for lock in locks))
+        return attach_to_lock(result.declarations, tuple(lock.file for lock in locks), names, notes, "re-lock",
+                              any_lockfile=True)
+    if not compiled:
         return result.declarations
-    kept = []
-    stale = []
+    by_file: dict[str, list[Declaration]] = {}
     for declaration in result.declarations:
-        if not declaration.provenance.applies:
-            continue
-        if declaration.ecosystem == "pypi" and not any(declaration.key in lock.names for lock in locks):
-            stale.append(declaration)
-            continue
-        kept.append(replace(declaration, attach=True))
-    for declaration in stale:
-        notes.append(f"{declaration.provenance.location}: {declaration.name}{declaration.provenance.specifier} "
-                     f"is not in {', '.join(lock.file for lock in locks)}: the lock is stale (lock drift); "
-                     "re-lock so that what is installed is what the manifest asks for")
+        by_file.setdefault(declaration.provenance.file, []).append(declaration)
+    kept: list[Declaration] = []
+    for file, declarations in by_file.items():
+        if file in compiled:
+            files, names = compiled[file]
+            kept.extend(attach_to_lock(declarations, files, names, notes, "re-compile the lock"))
+        else:
+            kept.extend(declarations)
     return kept
