@@ -148,7 +148,8 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
 
     # Files that were read but declare nothing (a pyproject.toml of tool settings only) judge nothing
     # either: with something beside them that was not read, the scan would pass unjudged.
-    declared_nothing = not declarations and not installed and not container_files.images and not models
+    declared_nothing = not declarations and not installed and not container_files.files and not models \
+        and not plain and not manifests and all(not result.states_dependencies for result in results)
     unread = (*discover.unread(root, [*sources, *manifest.manifests_in(root)],
                                nothing_read=(not sources or declared_nothing) and not models),
               *unread_lines)

@@ -31,6 +31,9 @@ class LockResult:
     # in them could not be judged (COV002).
     also_read: list[str] = field(default_factory=list)
     unread: list[Unread] = field(default_factory=list)
+    # False for a pyproject.toml that says nothing about dependencies (tool settings only), even
+    # `dependencies = []`: reading it judged nothing.
+    states_dependencies: bool = True
 
 
 def _readers() -> list[ModuleType]:

@@ -195,8 +195,12 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
     data = c.load_toml(text, shown)
     declarations = read_manifest(data, shown, text, markers, selection)
     dynamic = read_dynamic(data, shown, text, path, root, markers, selection)
+    project = _table(data.get("project"))
+    poetry = _table(_table(data.get("tool")).get("poetry"))
+    states = any(key in project for key in ("dependencies", "optional-dependencies", "dynamic")) \
+        or "dependency-groups" in data or any(key in poetry for key in ("dependencies", "dev-dependencies", "group"))
     return LockResult(file=shown, declarations=declarations + dynamic.declarations, notes=dynamic.notes,
-                      unread=dynamic.unread, also_read=dynamic.files)
+                      unread=dynamic.unread, also_read=dynamic.files, states_dependencies=states)
 
 
 @dataclass(frozen=True)
