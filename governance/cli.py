@@ -168,6 +168,11 @@ def _target_options(command: Any) -> Any:
     command = click.option("--group", "groups", multiple=True, metavar="NAME",
                            help="Also install this dependency group (uv --group, poetry --with; pipenv: "
                                 "`dev` for develop). Repeatable.")(command)
+    command = click.option("--lock", "locks", multiple=True, metavar="FILE",
+                           help="Read this lockfile of DIR (a name at its top, e.g. pylock.cu130.toml), and no "
+                                "other: named PEP 751 locks (pylock.NAME.toml) are alternative environments, one "
+                                "judged per scan. Repeatable. Default: the unnamed lockfiles (uv.lock, "
+                                "pylock.toml, ...); each named one not read is a COV003 finding.")(command)
     command = click.option("--target-python", default=None, metavar="X.Y",
                            help="Evaluate lockfile markers for this Python version, e.g. 3.11 "
                                 "(default: as for --target-platform).")(command)
@@ -269,6 +274,7 @@ def scan(directory: Path, config_file: Path | None, fmt: str, quiet: bool, repro
       mlgov scan . --host fleet/a100-node.json --host fleet/h100-node.json
       mlgov scan . --host fleet/ --policy production     (every profile in the folder)
       mlgov scan . --target-platform linux-x86_64 --target-python 3.11
+      mlgov scan . --lock pylock.cu130.toml     (one of several pylock.NAME.toml variants)
       mlgov scan . --report mlgov.html --report mlgov.sarif --report mlgov.junit.xml --quiet
       mlgov scan . --vuln-db PyPI-all.zip --policy production
       mlgov scan . --baseline main-report.json --report mlgov.md   (PR mode)
@@ -299,7 +305,7 @@ def scan(directory: Path, config_file: Path | None, fmt: str, quiet: bool, repro
     options = ScanOptions(project=directory, python=p["python"], hosts=read_profiles(p["host_profiles"]),
                           models=p["models"], probe_host=not p["host_profiles"], markers=markers, target=target,
                           selection=Selection(groups=p["groups"], extras=p["extras"], all_groups=p["all_groups"],
-                                              no_dev=p["no_dev"]))
+                                              no_dev=p["no_dev"]), locks=p["locks"])
     result = run_scan(options, p["policy"], p["stage"], request, progress=progress, now=_day(today), vulns=vulns)
     evaluation = _locate(result.evaluation, directory, p["source_root"])
     if previous is not None and baseline is not None:
@@ -354,7 +360,7 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
          reproducible: bool, verbose: bool, target_platform: str | None = None,
          target_python: str | None = None, vuln_db: Path | None = None, models: tuple[Path, ...] = (),
          groups: tuple[str, ...] = (), extras: tuple[str, ...] = (), all_groups: bool = False,
-         no_dev: bool = False) -> None:
+         no_dev: bool = False, locks: tuple[str, ...] = ()) -> None:
     """Write a validated CycloneDX SBOM of a project (and its environment).
 
     The SBOM is validated against the official CycloneDX schema before it is
@@ -366,6 +372,7 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
       mlgov sbom . --python .venv --format xml -o sbom.cdx.xml
       mlgov sbom . --spec-version 1.5 --reproducible > sbom.json
       mlgov sbom . --target-platform linux-x86_64 --target-python 3.11 -o sbom.cdx.json
+      mlgov sbom . --lock pylock.cu130.toml -o sbom-cu130.cdx.json   (one PEP 751 variant)
     """
     from governance.collect import ScanOptions, collect
     from governance.output import check_destination, sbom_format, write_atomic
@@ -382,7 +389,8 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
     markers, target = resolve(target_platform, target_python, python, directory)
     inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target,
                                     models=models, selection=Selection(groups=groups, extras=extras,
-                                                                       all_groups=all_groups, no_dev=no_dev)),
+                                                                       all_groups=all_groups, no_dev=no_dev),
+                                    locks=locks),
                         progress)
     if vuln_db is not None:
         from governance.vulns import VulnRequest, attach
@@ -816,8 +824,9 @@ def publish_command(sbom_file: Path, url: str | None, project_name: str, project
     blocking = outcome.blocking(wanted)
     for item in outcome.violations:
         click.echo(f"mlgov: violation ({item.state}) {item.policy} [{item.kind}]: {_inert(item.component)}")
-    for item in outcome.findings:
-        click.echo(f"mlgov: finding ({item.severity}) {_inert(item.vulnerability)}: {_inert(item.component)}")
+    for finding in outcome.findings:
+        click.echo(f"mlgov: finding ({finding.severity}) {_inert(finding.vulnerability)}: "
+                   f"{_inert(finding.component)}")
     verdict = "FAIL" if blocking else "PASS"
     click.echo(f"{verdict} published {sbom_file} as {_inert(project_name)} {_inert(project_version)} "
                f"(project {outcome.project_uuid}): {len(outcome.violations)} violation(s), "

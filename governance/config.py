@@ -39,7 +39,7 @@ MAX_CONFIG_BYTES = 4 * 1024 * 1024
 class Setting:
     key: str  # the key in the configuration file: "vuln-db"
     param: str  # the click parameter it stands for: "vuln_db"
-    kind: str  # "str" | "path" | "paths" | "bool" | "policy"
+    kind: str  # "str" | "path" | "paths" | "names" | "bool" | "policy"
     commands: tuple[str, ...]
     choices: tuple[str, ...] = ()
     help: str = ""
@@ -61,6 +61,8 @@ SETTINGS: tuple[Setting, ...] = (
             help="CycloneDX version of the SBOM"),
     Setting("target-platform", "target_platform", "str", ("scan",), help="platform lockfile markers are evaluated for"),
     Setting("target-python", "target_python", "str", ("scan",), help="Python version lockfile markers are evaluated for"),
+    Setting("lock", "locks", "names", ("scan",),
+            help="the lockfiles read, by name at the top of the project (named PEP 751 locks are alternatives)"),
     Setting("models", "models", "paths", ("scan",), help="more places to look for model files"),
     Setting("source-root", "source_root", "path", ("scan",),
             help="the folder SARIF locations are relative to (default: the git top level)"),
@@ -178,6 +180,12 @@ def _value(config: ConfigFile, setting: Setting, raw: Any) -> Any:
         if not isinstance(raw, bool):
             raise _fail(config, setting.key, f"expected true or false, got {_kind(raw)}")
         return raw
+    if setting.kind == "names":
+        # File names in the scanned folder, not paths beside this file: one configuration serves each
+        # project folder of a monorepo.
+        if not isinstance(raw, list):
+            raise _fail(config, setting.key, f"expected a list of file names, got {_kind(raw)}")
+        return tuple(string(item) for item in raw)
     if setting.kind == "paths":
         if not isinstance(raw, list):
             raise _fail(config, setting.key, f"expected a list of paths, got {_kind(raw)}")

@@ -233,6 +233,8 @@ def refuse_lone_surrogates(text: str, name: str | Path) -> None:
         return
     for match in _SURROGATE.finditer(text):
         first, second = match.group(1), match.group(2)
+        if first is None:  # an escaped backslash: what follows it is text, not an escape
+            continue
         if first[3].lower() in "cdef" or second is None:  # a low half first, or a high half alone
             raise InputError(r"a lone UTF-16 surrogate escape (\uD800-\uDFFF): not text",
                              file=str(name), line=text.count("\n", 0, match.start()) + 1)
@@ -240,8 +242,9 @@ def refuse_lone_surrogates(text: str, name: str | Path) -> None:
 
 # A surrogate escape, with the low half that may follow it: a high half then a
 # low half is a pair; a match that starts with a low half, or a high half with
-# none after it, is a lone surrogate.
-_SURROGATE = re.compile(r"(\\u[dD][89a-fA-F][0-9a-fA-F]{2})(\\u[dD][c-fC-F][0-9a-fA-F]{2})?")
+# none after it, is a lone surrogate. An escaped backslash (`\\`) is matched
+# first, as a whole, so `"\\ud800"` (a backslash, then the text "ud800") is not one.
+_SURROGATE = re.compile(r"\\\\|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})(\\u[dD][c-fC-F][0-9a-fA-F]{2})?")
 
 
 def relative(path: Path, root: Path) -> str:

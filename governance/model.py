@@ -256,6 +256,9 @@ class Unread:
     reason: str  # why it was not read, in the user's words
     fix: str  # what makes it judgeable
     line: int | None = None  # one line of a file that was otherwise read
+    # The rule that reports it: COV002 (not read: mlgov cannot), COV003 (a named PEP 751 lock, an
+    # alternative environment to the one read, left unjudged because no --lock chose it).
+    rule: str = "COV002"
 
 
 @dataclass(frozen=True)

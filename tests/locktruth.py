@@ -24,6 +24,7 @@ import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
@@ -51,6 +52,9 @@ class Case:
     why_python: str = ""
     note: str = ""
     known: tuple[str, ...] = field(default=())  # not used by the comparison: context for the reader of the test
+    # A whole scan of the folder with --lock for each of these (default: the case's lockfile alone);
+    # the cases of the others' truth join this one's (a variant installed with a supplement).
+    scan_with: tuple[str, ...] = ()
 
     @property
     def folder(self) -> Path:
@@ -90,12 +94,18 @@ CASES = [
     Case("mlcg-pylock-cu128", "mlcg-pylock", "uv-pylock", "pylock.cu128.toml", "3.12"),
     Case("mlcg-pylock-cu130", "mlcg-pylock", "uv-pylock", "pylock.cu130.toml", "3.12"),
     Case("mlcg-pylock-rocm72", "mlcg-pylock", "uv-pylock", "pylock.rocm72.toml", "3.12"),
-    Case("mlcg-pylock-no-hashes", "mlcg-pylock", "uv-pylock", "pylock.no_hashes.toml", "3.12"),
+    # Only the git dependency the others leave out (`--only-emit-package aggforce`): installed after a variant.
+    Case("mlcg-pylock-no-hashes", "mlcg-pylock", "uv-pylock", "pylock.no_hashes.toml", "3.12",
+         scan_with=("mlcg-pylock-cu128",)),
     Case("pangeo-ml-notebook", "pangeo-docker-images", "conda-lock", "ml-notebook/conda-lock.yml", "3.12"),
     Case("pangeo-pytorch-notebook", "pangeo-docker-images", "conda-lock", "pytorch-notebook/conda-lock.yml", "3.12"),
 ]
 
 TOOLS = ("uv", "poetry", "pdm", "pipenv", "conda-lock")
+
+
+def by_id(case_id: str) -> Case:
+    return next(c for c in CASES if c.id == case_id)
 
 
 class Unavailable(RuntimeError):
@@ -319,11 +329,28 @@ def mlgov(case: Case) -> set[Triple]:
     folder = case.folder
     result = lockfiles.read(folder / Path(case.lock).name, folder, target_markers(case),
                             Selection(groups=case.groups, extras=case.extras, no_dev=case.no_dev))
+    return _triples(case, [(d.key, d.name, d.version, d.ecosystem, d.provenance.source)
+                           for d in result.declarations if d.provenance.applies])
+
+
+def mlgov_scan(case: Case) -> set[Triple]:
+    """What a whole scan of the case's folder lists with `--lock <its lockfile>`: the project's
+    manifest is read beside it and the other lockfiles (named PEP 751 alternatives) are not."""
+    from governance.collect import ScanOptions, collect
+    from governance.collect.selection import Selection
+
+    locks = (Path(case.lock).name, *(Path(by_id(other).lock).name for other in case.scan_with))
+    inventory = collect(ScanOptions(project=case.folder, include_environment=False, include_models=False,
+                                    markers=target_markers(case), locks=locks,
+                                    selection=Selection(groups=case.groups, extras=case.extras, no_dev=case.no_dev)))
+    return _triples(case, [(p.key, p.name, p.version, p.ecosystem,
+                            p.source or next((q.source for q in p.provenance if q.source is not None), None))
+                           for p in inventory.packages])
+
+
+def _triples(case: Case, entries: list[tuple[str, str, str | None, str, Any]]) -> set[Triple]:
     found: set[Triple] = set()
-    for declaration in result.declarations:
-        if not declaration.provenance.applies:
-            continue
-        source = declaration.provenance.source
+    for key, name, version, ecosystem, source in entries:
         shown = ""
         if source is not None:
             if source.kind == "index":
@@ -334,12 +361,12 @@ def mlgov(case: Case) -> set[Triple]:
                 shown = f"path {source.url}"
             else:
                 shown = f"url {source.url}"
-        version = declaration.version or ""
+        version = version or ""
         if source is not None and source.kind in ("path", "editable") or (
                 case.tool not in ("uv", "conda-lock") and source is not None and source.kind != "index"):
             version = ""  # the exports name a direct reference or a directory without its version
-        name = declaration.key if case.tool != "conda-lock" else declaration.name.lower()
-        if case.tool == "conda-lock" and declaration.ecosystem != "conda":
+        shown_name = key if case.tool != "conda-lock" else name.lower()
+        if case.tool == "conda-lock" and ecosystem != "conda":
             continue  # pip entries of a conda-lock file are not in the explicit rendering
-        found.add((name, version, shown))
+        found.add((shown_name, version, shown))
     return found

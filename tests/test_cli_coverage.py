@@ -132,11 +132,15 @@ def test_covered_lookalikes_are_not_findings(tmp_path: Path) -> None:
 
 
 def test_a_requirements_folder_nobody_includes_is_a_finding(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'svc'\nversion = '1'\ndependencies = []\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'svc'\nversion = '1'\ndependencies = ['numpy']\n")
     (tmp_path / "requirements").mkdir()
     (tmp_path / "requirements" / "cuda.txt").write_text("torch==2.5.1\n")
     code, report = scan_json(tmp_path, "--policy", "production")
     assert (code, cov002(report)) == (1, [("requirements/", "error")])
+    # With nothing declared besides it, nothing would be judged at all: bad input, at every stage.
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'svc'\nversion = '1'\ndependencies = []\n")
+    result = mlgov(["scan", str(tmp_path), "--policy", "baseline"])
+    assert result.returncode == 2 and "requirements/ (a folder of requirements files" in result.stderr
 
 
 def test_check_reaches_the_same_coverage_findings(partly_readable: Path, tmp_path: Path) -> None:
@@ -167,3 +171,39 @@ def test_conda_environment_files_under_other_names_are_read_not_lookalikes(tmp_p
     assert cov002(report) == []
     assert {"conda_env_gpu.yaml", "env-gpu.yml", "conda.yaml"} <= set(report.get("sources", []) or
                                                                      report["inventory"]["sources"])
+
+
+def test_a_project_whose_dependencies_live_in_setup_py_is_nothing_to_judge(tmp_path: Path) -> None:
+    """accelerate, transformers, jax: pyproject.toml configures ruff/pytest, setup.py holds
+    install_requires. The pyproject is read and declares nothing; a PASS there would judge nothing."""
+    (tmp_path / "pyproject.toml").write_text('[tool.ruff]\nline-length = 119\n')
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(install_requires=['torch>=2'])\n")
+    for policy in ("baseline", "production"):
+        result = mlgov(["scan", str(tmp_path), "--policy", policy, "--sbom", str(tmp_path / "s.json")])
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert result.stderr.startswith(f"mlgov: error: nothing to judge in {tmp_path.resolve()}: pyproject.toml "
+                                        "declare(s) no package")
+        assert "setup.py (setup.py, which mlgov never runs" in result.stderr
+        assert not (tmp_path / "s.json").exists()
+
+
+def test_a_project_that_declares_no_dependency_and_hides_none_is_judged(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\ndependencies = []\n')
+    got, report = scan_json(tmp_path, "--policy", "production")
+    assert report["summary"]["components"] == 0 and cov002(report) == []
+
+
+def test_setup_py_beside_a_dependency_list_is_not_named(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\ndependencies = ["numpy==2.1.3"]\n')
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup()\n")
+    _, report = scan_json(tmp_path, "--policy", "baseline")
+    assert cov002(report) == []
+
+
+def test_a_manifest_template_is_not_a_pip_tools_input(tmp_path: Path) -> None:
+    """MANIFEST.in (setuptools' sdist template, in vllm, mlflow, trl, xformers...) lists files, not packages."""
+    (tmp_path / "requirements.txt").write_text("numpy==2.1.3\n")
+    (tmp_path / "MANIFEST.in").write_text("include LICENSE\nrecursive-include src *.cu\nprune tests\n")
+    (tmp_path / "gpu.in").write_text("torch\n")
+    _, report = scan_json(tmp_path, "--policy", "production")
+    assert cov002(report) == [("gpu.in", "error")]

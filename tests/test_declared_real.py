@@ -211,9 +211,9 @@ def test_a_missing_dynamic_dependency_file_is_not_judged(tmp_path: Path) -> None
     code, report, _ = _scan(project, tmp_path, "--policy", "baseline", "--stage", "production")
     assert code == 1
     said = _findings(report, "COV002")
-    assert said == ["pyproject.toml:6: the project's dependencies come from requirements/base.txt, which does not "
-                    "exist, so it was not judged; add requirements/base.txt to the project, or correct the name "
-                    "in pyproject.toml"]
+    assert said == ["requirements/base.txt was not read (pyproject.toml:6 takes the project's dependencies from "
+                    "it, but it does not exist): what it lists was not judged; add requirements/base.txt to the "
+                    "project, or correct the name in pyproject.toml"]
 
 
 def test_dynamic_dependencies_from_no_file_are_not_judged(tmp_path: Path) -> None:
@@ -224,6 +224,18 @@ def test_dynamic_dependencies_from_no_file_are_not_judged(tmp_path: Path) -> Non
     assert [m.split(":")[0:2] for m in _findings(report, "COV002")] == [["pyproject.toml", "4"]]
 
 
+@pytest.mark.parametrize("pyproject", [
+    '[project]\nname = "p"\nversion = "1"\ndynamic = ["dependencies"]\n'
+    '[tool.setuptools.dynamic]\ndependencies = {file = ["requirements.in"]}\n',
+    '[project]\nname = "p"\nversion = "1"\ndynamic = ["dependencies"]\n'])
+def test_dynamic_dependencies_that_could_not_be_read_alone_are_nothing_to_judge(tmp_path: Path, pyproject: str) -> None:
+    from tests.entry import invoke
+
+    project = _write(tmp_path / "p", {"pyproject.toml": pyproject})
+    code, output = invoke(["scan", str(project), *TARGET, "--policy", "baseline"])
+    assert code == 2 and "nothing to judge in" in output, output
+
+
 def test_a_project_whose_files_declare_nothing_is_not_passed() -> None:
     # faceswap: pyproject.toml holds tool settings only; the requirements are per-GPU files in requirements/
     from tests.entry import invoke
@@ -231,5 +243,5 @@ def test_a_project_whose_files_declare_nothing_is_not_passed() -> None:
     for command in ("scan", "sbom"):
         code, output = invoke([command, str(_case("faceswap")), *TARGET])
         assert code == 2, output
-        assert "nothing judged in" in output and "pyproject.toml declares no dependencies" in output
-        assert "requirements/" in output and "requirements/requirements_cpu.txt" in output
+        assert "nothing to judge in" in output and "pyproject.toml declare(s) no package" in output
+        assert "requirements/ (a folder of requirements files" in output

@@ -348,6 +348,8 @@ def test_damaged_files_are_findings_never_crashes(tmp_path: Path) -> None:
     ("settings.cfg", 'theme = {"dark": true}\n'),
     ("docs/gguf.md", "GGUF conversion notes\nuse convert_hf_to_gguf.py\n"),  # starts with GGUF's magic
     ("data/blob.dat", "12345678{\"x\":1}"),  # a length far past the end of the file
+    # DeepSpeed's launcher (deepspeed 0.19.8 sdist): a Python script named like a torch checkpoint.
+    ("bin/deepspeed.pt", "#!/usr/bin/env python3\n\nfrom deepspeed.launcher.runner import main\n"),
 ])
 def test_text_that_starts_like_a_model_header_is_not_a_model(tmp_path: Path, name: str, text: str) -> None:
     # A file is taken for a model by content only when its header is plausible; a project's

@@ -56,6 +56,22 @@ def test_mlgov_reads_what_the_installer_installs(case: Case) -> None:
     assert sorted(got - expected) == [] and sorted(expected - got) == []
 
 
+PYLOCK_CASES = [c for c in CASES if c.tool == "uv-pylock"]
+
+
+@pytest.mark.parametrize("case", PYLOCK_CASES, ids=[c.id for c in PYLOCK_CASES])
+def test_a_scan_with_lock_lists_what_the_installer_installs_from_that_variant(case: Case) -> None:
+    """mlcg's pylock.X.toml files are alternatives: a scan of the folder with `--lock pylock.X.toml`
+    (its pyproject.toml read beside it, the uv.lock and the other variants not) lists what
+    `uv pip install -r pylock.X.toml` installs, no more; pylock.no_hashes.toml, the git dependency
+    the variants leave out, is judged with the variant it is installed after."""
+    expected = locktruth.truth(case, _truth(case))
+    for other in case.scan_with:
+        expected |= locktruth.truth(locktruth.by_id(other), _truth(locktruth.by_id(other)))
+    got = locktruth.mlgov_scan(case)
+    assert sorted(got - expected) == [] and sorted(expected - got) == []
+
+
 UV_CASES = [c for c in CASES if c.tool == "uv"]
 
 

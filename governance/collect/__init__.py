@@ -35,6 +35,9 @@ class ScanOptions:
     selection: Selection = DEFAULT  # the dependency groups and extras the installer is asked for
     models: tuple[Path, ...] = ()  # --models: more folders (or files) of model files, e.g. a hub cache
     include_models: bool = True  # look for model files under the project folder
+    # --lock: the lockfiles read (names at the top of the project); empty: the unnamed ones, and each
+    # named PEP 751 alternative is said not judged (lockfiles.choice)
+    locks: tuple[str, ...] = ()
 
 
 def _noop(_: str) -> None:
@@ -91,19 +94,19 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     compiled_inputs = plan.inputs()
     manifests = [p for p in compiled_inputs if p.name != "pyproject.toml" and p.resolve() not in dynamic]
     plain = [f for f in requirement_files if f not in plan.left_out and f not in manifests]
-    compiled: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+    recorded: dict[str, set[str]] = {}  # every name each requirements file records, for any target
     if plain:
         progress(f"reading {len(plain)} requirements file(s)")
         found = read_requirements(plain, root, markers)
         declarations.extend(found.declarations)
         sources.extend(found.files)
         unread_lines.extend(found.unread)
-        recorded: dict[str, set[str]] = {}
         for declaration in found.declarations:
             recorded.setdefault(declaration.provenance.file, set()).add(declaration.key)
-        for path, locks in compiled_inputs.items():
-            files = tuple(relative_name(lock.path, root) for lock in locks)
-            compiled[relative_name(path, root)] = (files, frozenset().union(*(recorded.get(f, set()) for f in files)))
+    compiled: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+    for path, locks in compiled_inputs.items():
+        files = tuple(relative_name(lock.path, root) for lock in locks)
+        compiled[relative_name(path, root)] = (files, frozenset().union(*(recorded.get(f, set()) for f in files)))
     for path in manifests:
         files, names = compiled[relative_name(path, root)]
         found = read_requirements([path], root, markers)
@@ -115,9 +118,13 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
                                            f"re-compile {', '.join(files)} from {relative_name(path, root)}"))
 
     from governance.collect import lockfiles
+    from governance.collect.lockfiles import choice
 
+    chosen = choice.choose(lockfiles.find(root), root, options.locks)
+    notes.extend(chosen.notes)
+    unread_lines.extend(chosen.unread)
     results = []
-    for lock in lockfiles.find(root):
+    for lock in chosen.read:
         progress(f"reading {lock.name}")
         result = lockfiles.read(lock, root, markers, options.selection)
         results.append(result)
@@ -146,17 +153,22 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     # files are something to judge.
     from governance.collect.models import manifest
 
-    # Files that were read but declare nothing (a pyproject.toml of tool settings only) judge nothing
-    # either: with something beside them that was not read, the scan would pass unjudged.
-    declared_nothing = not declarations and not installed and not container_files.files and not models \
-        and not plain and not manifests and all(not result.states_dependencies for result in results)
+    # setup.py / setup.cfg are named whenever no package was declared or found
+    # installed: a pyproject.toml holding only tool settings (accelerate,
+    # transformers, jax keep their dependencies in setup.py) is read, yet says
+    # nothing about what the project installs.
     unread = (*discover.unread(root, [*sources, *manifest.manifests_in(root)],
-                               nothing_read=(not sources or declared_nothing) and not models),
+                               nothing_read=not declarations and not installed),
               *unread_lines)
     if not sources and not models:
         raise InputError(discover.nothing_to_scan(root, str(options.project), unread))
-    if declared_nothing and unread:
-        raise InputError(discover.nothing_declared(root, str(options.project), sources, unread))
+    # Files were read, but none declares a package, and something that looks
+    # like the real dependency list was not read (setup.py, a requirements/
+    # folder): a verdict would be about a project nobody looked at.
+    # What pyproject.toml's dynamic dependencies could not be read from counts too.
+    lookalikes = tuple(u for u in unread if u.line is None or any(u in result.unread for result in results))
+    if not declarations and not installed and not models and not container_files.images and lookalikes:
+        raise InputError(discover.nothing_declared(root, sources, lookalikes))
 
     packages = merge(installed, declarations)
     from governance.collect import frameworks, host

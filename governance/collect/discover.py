@@ -30,15 +30,19 @@ class Lookalike:
     folder: bool = False  # the pattern names a folder, not a file
     content: str | None = None  # a regex the file's head must match, else it is not a lookalike
     covered_by: str | None = None  # a sibling ({stem}.txt) whose being read covers this file
-    alone: bool = False  # named only when nothing at all was read (a build script, not a dependency list)
+    alone: bool = False  # named only when no package was declared (a build script, not a dependency list)
+    unless: str | None = None  # a regex that, found in the file's head, says it is something else
 
 
 _LOCK_FIX = "export it in a format mlgov reads (`uv export`, `poetry export`, `pdm export` to requirements.txt or pylock.toml), or update mlgov"
 _YAML_FIX = "name it environment.yml (or lock it with conda-lock into conda-lock.yml), or waive COV002 for it with a reason"
 
 LOOKALIKES: tuple[Lookalike, ...] = (
+    # MANIFEST.in (setuptools' sdist template: include/graft/prune lines) is no dependency list.
     Lookalike("*.in", "a pip-tools / `uv pip compile` input; mlgov reads the compiled file",
-              "compile it (`uv pip compile {name} -o {stem}.txt`) and commit the output", covered_by="{stem}.txt"),
+              "compile it (`uv pip compile {name} -o {stem}.txt`) and commit the output", covered_by="{stem}.txt",
+              unless=r"(?m)^\s*(?:include|exclude|recursive-include|recursive-exclude|global-include|"
+                     r"global-exclude|graft|prune)\s"),
     Lookalike("*.lock", "a lockfile of a kind this mlgov does not read", _LOCK_FIX),
     Lookalike("*.lock.json", "a lockfile of a kind this mlgov does not read", _LOCK_FIX),
     Lookalike("pylock*.toml", "named like a PEP 751 lock, but not `pylock.toml` or `pylock.NAME.toml`",
@@ -129,6 +133,9 @@ def _entries(root: Path) -> list[Path]:
 def unread(root: Path, read: Iterable[str], nothing_read: bool = False) -> tuple[Unread, ...]:
     """Entries at the top of root that look like dependency inputs and were not read.
 
+    `nothing_read`: no package was declared or installed, so a build script
+    (setup.py) may be where the dependencies are.
+
     `read` holds the names the scan read (relative to root, includes too), so
     a constraints file or a requirements/ folder that a requirements file
     includes is covered.
@@ -162,6 +169,8 @@ def unread(root: Path, read: Iterable[str], nothing_read: bool = False) -> tuple
                 break
             if lookalike.content and not re.search(lookalike.content, _head(entry)):
                 continue
+            if lookalike.unless and re.search(lookalike.unless, _head(entry)):
+                break
             shown = name + ("/" if lookalike.folder else "")
             found.append(Unread(file=shown, reason=lookalike.reason,
                                 fix=lookalike.fix.format(name=name, stem=stem)))
@@ -180,21 +189,6 @@ def _below(root: Path) -> list[str]:
             if entry.is_file() and any(fnmatch.fnmatchcase(entry.name, p) for p in patterns):
                 found.append(f"{folder.name}/{entry.name}")
     return found
-
-
-def nothing_declared(root: Path, given_as: str, read: list[str], unread: tuple[Unread, ...]) -> str:
-    """The message for a project whose readable files declare no dependency while others that may were
-    not read: a PASS would be a verdict on nothing."""
-    where = str(root.resolve())
-    verb = "declares" if len(read) == 1 else "declare"
-    parts = [f"nothing judged in {where}: {', '.join(read)} {verb} no dependencies, and what may hold "
-             "them was not read: " + "; ".join(
-                 f"{u.file}{':' + str(u.line) if u.line else ''} ({u.reason}: {u.fix})" for u in unread)]
-    below = _below(root)
-    if below:
-        shown = ", ".join(below[:5]) + (f" and {len(below) - 5} more" if len(below) > 5 else "")
-        parts.append(f"one folder down there is {shown}")
-    return "; ".join(parts)
 
 
 def nothing_to_scan(root: Path, given_as: str, lookalikes: tuple[Unread, ...]) -> str:
@@ -217,3 +211,12 @@ def nothing_to_scan(root: Path, given_as: str, lookalikes: tuple[Unread, ...]) -
     elif given_as in (".", ""):
         parts.append("run mlgov in the project's folder, or name it: mlgov scan PATH")
     return "; ".join(parts)
+
+
+def nothing_declared(root: Path, sources: Iterable[str], lookalikes: tuple[Unread, ...]) -> str:
+    """The message for a project whose readable files declare no package while its dependency
+    list is somewhere mlgov does not read (a tool-settings-only pyproject.toml beside setup.py)."""
+    read = ", ".join(sources)
+    unread = "; ".join(f"{u.file} ({u.reason}: {u.fix})" for u in lookalikes)
+    return (f"nothing to judge in {root.resolve()}: {read} declare(s) no package, and what probably does "
+            f"was not read: {unread}")

@@ -90,8 +90,13 @@ def _strings(value: Any, keys: tuple[str, ...], optional: tuple[str, ...] = ()) 
     return value
 
 
+# The rules an unread entry may name; COV002 is the default and is not written (older SBOMs read the same).
+UNREAD_RULES = ("COV002", "COV003")
+
+
 def unread_to_list(unread: tuple[Unread, ...]) -> list[dict[str, str | int]]:
-    return [{"file": u.file, "reason": u.reason, "fix": u.fix, **({"line": u.line} if u.line else {})}
+    return [{"file": u.file, "reason": u.reason, "fix": u.fix, **({"line": u.line} if u.line else {}),
+             **({"rule": u.rule} if u.rule != "COV002" else {})}
             for u in unread]
 
 
@@ -100,7 +105,14 @@ def unread_from_text(text: str) -> tuple[Unread, ...]:
     if not isinstance(entries, list):
         raise ValueError(f"{UNREAD}: expected a list")
     return tuple(Unread(**{k: _strings(e, ("file", "reason", "fix"))[k] for k in ("file", "reason", "fix")},
-                        line=_line(e)) for e in entries)
+                        line=_line(e), rule=_rule(e)) for e in entries)
+
+
+def _rule(entry: dict[str, Any]) -> str:
+    rule = entry.get("rule", "COV002")
+    if rule not in UNREAD_RULES:
+        raise ValueError(f"{UNREAD}: rule must be one of {', '.join(UNREAD_RULES)}")
+    return str(rule)
 
 
 def _line(entry: object) -> int | None:

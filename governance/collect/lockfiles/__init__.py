@@ -31,9 +31,6 @@ class LockResult:
     # in them could not be judged (COV002).
     also_read: list[str] = field(default_factory=list)
     unread: list[Unread] = field(default_factory=list)
-    # False for a pyproject.toml that says nothing about dependencies (tool settings only), even
-    # `dependencies = []`: reading it judged nothing.
-    states_dependencies: bool = True
 
 
 def _readers() -> list[ModuleType]:
@@ -107,9 +104,12 @@ def under_lock(result: LockResult, results: list[LockResult], notes: list[str],
     if not result.file.endswith("pyproject.toml"):
         return result.declarations
     folder = result.file.rsplit("/", 1)[0] if "/" in result.file else ""
-    locks = [r for r in results if r.decides and (r.file.rsplit("/", 1)[0] if "/" in r.file else "") == folder]
+    beside = [r for r in results if (r.file.rsplit("/", 1)[0] if "/" in r.file else "") == folder]
+    locks = [r for r in beside if r.decides]
     if locks:
-        names = frozenset().union(*(lock.names for lock in locks))
+        # Recorded by any lock read beside it (a supplement such as a pylock of the git dependencies the
+        # main lock leaves out) is installed: not stale.
+        names = frozenset().union(*(lock.names for lock in beside))
         return attach_to_lock(result.declarations, tuple(lock.file for lock in locks), names, notes, "re-lock",
                               any_lockfile=True)
     if not compiled:

@@ -64,6 +64,11 @@ def _is_environment(path: Path) -> bool:
     return re.search(r"(?m)^dependencies\s*:", head) is not None
 
 
+def is_environment(path: Path) -> bool:
+    """A conda environment file: a manifest, read whatever --lock chooses."""
+    return _is_environment(path)
+
+
 def matches(path: Path) -> bool:
     if _is_environment(path) or _LOCK_NAME.match(path.name):
         return True

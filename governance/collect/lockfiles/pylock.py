@@ -87,24 +87,31 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
     groups = frozenset(str(g) for g in data.get("default-groups", []) or [])
     entries = c.expect(data.get("packages", []), list, "[[packages]]", shown)
     lines = c.table_lines(text, "[[packages]]")
-    result = LockResult(file=shown)
+    declarations = []
+    names = set()
+    has_project = False
     left_out = 0
     for index, entry in enumerate(entries):
         line = lines[index] if index < len(lines) else None
         c.expect(entry, dict, "a [[packages]] entry", shown, line)
         name = c.expect(entry.get("name"), str, "`name`", shown, line)
+        names.add(c.key(name))
         marker = entry.get("marker")
         directory = entry.get("directory")
         if isinstance(directory, dict) and str(directory.get("path", "")).strip().rstrip("/") in (".", ""):
+            has_project = True
             continue  # the project itself (uv export writes it as an editable "."): the SBOM's root
         if not _applies(marker, markers, groups, shown, line):
             left_out += 1
             continue
-        result.declarations.append(locked(
+        declarations.append(locked(
             name, entry.get("version"), shown, line, hashes=c.hashes(_entry_hashes(entry)), markers=marker,
             source=_source(entry),
             group=_group(marker),
         ))
+    # A lock that installs the project itself (its `directory = { path = "." }` entry) was made from the
+    # pyproject.toml beside it and decides what that manifest's requirements install, as a uv.lock does.
+    result = LockResult(file=shown, declarations=declarations, names=frozenset(names), decides=has_project)
     if left_out:
         result.notes.append(f"{shown}: {left_out} entries not installed on {label(markers)} left out")
     return result

@@ -195,12 +195,8 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
     data = c.load_toml(text, shown)
     declarations = read_manifest(data, shown, text, markers, selection)
     dynamic = read_dynamic(data, shown, text, path, root, markers, selection)
-    project = _table(data.get("project"))
-    poetry = _table(_table(data.get("tool")).get("poetry"))
-    states = any(key in project for key in ("dependencies", "optional-dependencies", "dynamic")) \
-        or "dependency-groups" in data or any(key in poetry for key in ("dependencies", "dev-dependencies", "group"))
     return LockResult(file=shown, declarations=declarations + dynamic.declarations, notes=dynamic.notes,
-                      unread=dynamic.unread, also_read=dynamic.files, states_dependencies=states)
+                      unread=dynamic.unread, also_read=dynamic.files)
 
 
 @dataclass(frozen=True)
@@ -308,8 +304,9 @@ def read_dynamic(data: dict[str, Any], shown: str, text: str, path: Path, root: 
         if why is not None:
             said = f"{shown}:{source.line or 1}: {what} come from {source.file}, which {why}"
             if wanted:
-                out.unread.append(Unread(file=shown, line=source.line,
-                                         reason=f"{what} come from {source.file}, which {why}",
+                shown_file = c.relative(target, root) if why != "lies outside the project" else source.file
+                out.unread.append(Unread(file=shown_file,
+                                         reason=f"{shown}:{source.line or 1} takes {what} from it, but it {why}",
                                          fix=f"add {source.file} to the project, or correct the name in {shown}"))
             else:
                 out.notes.append(f"{said}; the extra is not asked for, so nothing is missing from this target")

@@ -225,6 +225,10 @@ def detect(path: Path, size: int) -> Judgement | None:
         if _protocol0_pickle(path, size, j):
             return j
         j.format = "unknown"
+    if head.startswith(b"#!"):
+        # A script, whatever its name: DeepSpeed ships its launcher as bin/deepspeed.pt
+        # (a Python script). No loader reads it as a model; torch.load fails on it.
+        return None
     return _claimed(suffix, j)
 
 

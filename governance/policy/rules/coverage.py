@@ -24,14 +24,26 @@ RULES = (
          "a requirements folder or a dangling link) was not read, so nothing in it was judged.",
          "Do what the finding says (compile, rename or export the file into a form mlgov reads), or waive "
          "COV002 for that file with a reason when it is not installed anywhere."),
+    Rule("COV003", "coverage", NOT_JUDGED,
+         "A named PEP 751 lock (`pylock.NAME.toml`: `pylock.cu130.toml`, `pylock.cpu.toml`) was not read. Named "
+         "locks are alternatives, each one installable environment installed on its own, so mlgov judges one "
+         "environment per scan (the unnamed lockfiles by default) and the variant this file installs was not judged.",
+         "Judge each variant in its own scan (`mlgov scan . --lock pylock.cu130.toml`), or say which lock the "
+         "project installs with --lock (or `lock = [...]` in [tool.mlgov]): the others are then left out on purpose "
+         "(a note, not a finding)."),
 )
 
 
 def check(ctx: RuleContext) -> Iterator[Finding | None]:
     for unread in ctx.inventory.unread:
-        said = (f"{unread.file}:{unread.line}: {unread.reason}, so it was not judged; {unread.fix}" if unread.line
-                else f"{unread.file} was not read ({unread.reason}): what it lists was not judged; {unread.fix}")
-        yield ctx.finding("COV002", said,
+        if unread.rule == "COV003":
+            said = f"{unread.file} was not read ({unread.reason}): the environment it installs was not judged; " \
+                   f"{unread.fix}"
+        elif unread.line:
+            said = f"{unread.file}:{unread.line}: {unread.reason}, so it was not judged; {unread.fix}"
+        else:
+            said = f"{unread.file} was not read ({unread.reason}): what it lists was not judged; {unread.fix}"
+        yield ctx.finding(unread.rule, said,
                           where=Provenance(file=unread.file, line=unread.line, kind="unread"), fix=unread.fix)
     packages = ctx.inventory.packages
     if not packages:
