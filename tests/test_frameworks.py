@@ -273,3 +273,15 @@ def test_a_pdm_lock_whose_torch_files_carry_cpu_is_a_cpu_build(shared_dir: Path)
     assert package.version == "2.0.1"
     assert package.property(GPU_BUILD) == "cpu"
     assert "locked wheel files' local version +cpu" in (package.property(EVIDENCE) or "")
+
+
+@pytest.mark.parametrize(("case", "cuda", "evidence"), [
+    ("stable-diffusion", "11.3", "cudatoolkit=11.3 beside it"),  # environment.yaml: cudatoolkit=11.3, pytorch=1.11.0
+    ("stylegan3", "11.1", "cudatoolkit=11.1 beside it"),
+])
+def test_a_conda_environment_file_says_pytorchs_cuda_with_a_fuzzy_cudatoolkit_pin(
+        shared_dir: Path, case: str, cuda: str, evidence: str) -> None:
+    """conda's `cudatoolkit=11.3` is the fuzzy pin 11.3.*: no single version, but the CUDA it says."""
+    package = one(collect(ScanOptions(project=shared_dir / "real-projects" / case, markers=LINUX)), "pytorch")
+    assert (package.property(GPU_BUILD), package.property(CUDA)) == ("cuda", cuda)
+    assert evidence in (package.property(EVIDENCE) or "")

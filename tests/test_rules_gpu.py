@@ -323,3 +323,34 @@ def test_a_cuda_pin_in_requirements_needs_pytorchs_index(tmp_path: Path) -> None
     assert missing[0].file == "requirements.txt" and missing[0].line == 1
     served = judge(tmp_path / "b", "--extra-index-url https://download.pytorch.org/whl/cu124\ntorch==2.5.1+cu124\n")
     assert not [f for f in gpu(served) if f.rule_id == "GPU008"]
+
+
+@pytest.mark.parametrize(("driver", "last_day", "first_day_without"), [
+    # NVIDIA's R620 edition of its driver table: R595 Production Branch to March 2027, R620 LTS to
+    # September 2029, R580 LTS to June 2028 (moved from August); the R615 edition: R610 to August 2026.
+    ("595.71.05", "2027-02-28", "2027-03-01"),
+    ("620.10.01", "2029-08-31", "2029-09-01"),
+    ("580.95.05", "2028-05-31", "2028-06-01"),
+    ("610.43.02", "2026-07-31", "2026-08-01"),
+])
+def test_newer_driver_branches_have_their_published_end_of_life(driver: str, last_day: str,
+                                                                first_day_without: str) -> None:
+    from governance import knowledge
+
+    branch = knowledge.driver_branch_eol(driver)
+    assert branch is not None and not branch.ended(last_day) and branch.ended(first_day_without)
+
+
+def test_a_new_feature_branch_without_a_published_date_is_not_given_one() -> None:
+    """R590 is a New Feature Branch: NVIDIA lists no end of life for it, so mlgov invents none."""
+    from governance import knowledge
+
+    assert knowledge.driver_branch_eol("590.48.01") is None
+
+
+def test_a_cuda_the_driver_table_does_not_hold_is_said_not_judged(tmp_path: Path) -> None:
+    """torch 1.7.1+cu92 is a CUDA 9.2 build; cuda.toml starts at 10.0: GPU007, never a silent pass."""
+    findings = gpu(judge(tmp_path, "torch==1.7.1+cu92\n", (host_with(tmp_path, "390.157"),)))
+    (unknown,) = [f for f in findings if f.rule_id == "GPU007"]
+    assert "CUDA 9.2" in unknown.message and "could not be judged" in unknown.message
+    assert not [f for f in findings if f.rule_id in ("GPU001", "GPU002")]

@@ -461,6 +461,18 @@ _CONDA_CUDA = re.compile(r"(?:^|_)cuda(\d+)\.(\d+)(?:_|$)|(?:^|_)cuda(\d{2})(\d)
 _CONDA_CUDNN = re.compile(r"(?:^|_)cudnn(\d+(?:\.\d+)*)(?:_|$)")
 
 
+def _conda_pin(package: Package) -> str | None:
+    """The version a conda package is, or is pinned to: an environment file's `cudatoolkit=11.3`
+    (conda's fuzzy `==11.3.*`) says CUDA 11.3 although no single version is installed."""
+    if package.version:
+        return package.version
+    for provenance in package.provenance:
+        match = re.fullmatch(r"==?\s*(\d+\.\d+)(?:\.\*|\.\d+[\w.*]*)?", provenance.specifier.strip())
+        if match and provenance.applies:
+            return match.group(1)
+    return None
+
+
 def conda_build(package: Package, index: _Index) -> dict[str, str]:
     """A conda framework's build from its build string and the CUDA packages beside it.
 
@@ -487,9 +499,9 @@ def conda_build(package: Package, index: _Index) -> dict[str, str]:
     # or cudatoolkit=11.6 before 1.13); for the others that would be a guess.
     for companion in ("pytorch-cuda", "cudatoolkit", "cuda-version") if package.key == "pytorch" else ():
         for other in index.by_key.get(companion, []):
-            if other.ecosystem == "conda" and other.version and re.match(r"\d+\.\d+", other.version):
-                return _props("cuda", knowledge.major_minor(other.version), cudnn_pkg,
-                              f"{companion}={other.version} beside it")
+            version = _conda_pin(other) if other.ecosystem == "conda" else None
+            if version and re.match(r"\d+\.\d+", version):
+                return _props("cuda", knowledge.major_minor(version), cudnn_pkg, f"{companion}={version} beside it")
     if package.version:
         return {GPU_BUILD: "unknown",
                 EVIDENCE: f"conda {package.name} {package.version} without a build string, pytorch-cuda, "

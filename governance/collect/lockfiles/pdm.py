@@ -42,6 +42,13 @@ def _source(entry: dict[str, Any]) -> Source | None:
     return None
 
 
+# The fields of a [[package]] entry, as mlgov reads them.
+FIELDS: dict[str, c.Spec] = {
+    "version": str, "dependencies": [str], "files": [{"hash": str, "file": str, "url": str}], "marker": str,
+    "groups": [str], "extras": [str], "git": str, "revision": str, "path": str, "url": str, "editable": bool,
+}
+
+
 def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
@@ -75,6 +82,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         line = lines[index] if index < len(lines) else None
         c.expect(entry, dict, "a [[package]] entry", shown, line)
         name = c.expect(entry.get("name"), str, "`name`", shown, line)
+        c.check_fields(entry, FIELDS, f"package {name}", shown, line, text)
         if entry.get("extras"):
             extra_entries.append((index, entry))  # name[extra]: the extra's dependencies
             continue

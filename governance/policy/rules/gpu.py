@@ -45,7 +45,8 @@ RULES = (
          "host. The stage's `[coverage] not_judged` sets the level (error at production); "
          "`[gpu] require_host_profile = true` makes it an error at any stage, also without a GPU framework."),
     Rule("GPU007", "gpu", NOT_JUDGED,
-         "A framework's build could not be determined, so the GPU rules could not judge it.",
+         "A framework's build could not be determined, or its CUDA is not in mlgov's driver table, so the GPU "
+         "rules could not judge it.",
          "Pin the release and its build (torch==X+cuXYZ from https://download.pytorch.org/whl/cuXYZ, a CUDA "
          "PyTorch published X for), lock the nvidia-* libraries it needs beside it, or update mlgov when the "
          "release is newer than its knowledge base. "
@@ -357,6 +358,20 @@ def _not_judged(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Fin
             package=package, fix="pin the framework's build" + (" or update mlgov" if newer else ""))
 
 
+def _no_driver_row(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding | None]:
+    """GPU007 too: a build whose CUDA the driver table does not hold (CUDA 9.2, a CUDA 14) cannot be
+    judged against any host; said once per framework rather than passed silently."""
+    for package in frameworks:
+        cuda = package.property(CUDA)
+        if cuda and knowledge.driver_floor(cuda) is None:
+            yield ctx.finding(
+                "GPU007",
+                f"{_describe(package)} is built for CUDA {cuda}, which mlgov's driver table (CUDA toolkit "
+                f"minimums and minor-version floors) does not hold: whether the hosts' drivers run it could "
+                f"not be judged. To fix: use a build for a CUDA in the table, or update mlgov.",
+                package=package, fix="use a build for a known CUDA or update mlgov")
+
+
 def _feasibility(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding | None]:
     """GPU008: a lock whose CUDA framework cannot be installed as locked."""
     locked = {p.key for p in ctx.inventory.packages if _applies(p)}
@@ -411,6 +426,8 @@ def check(ctx: RuleContext) -> Iterator[Finding | None]:
                 level=Level.ERROR if required else None, fix="pass --host PROFILE.json")
         yield from _copies_findings(ctx, None, "cudnn", frameworks)
         yield from _copies_findings(ctx, None, "cuda_runtime", frameworks)
+    if hosts:
+        yield from _no_driver_row(ctx, frameworks)
     for host in hosts:
         cudnn_copies = _copies(host, ctx, "cudnn")
         for package in frameworks:
