@@ -33,6 +33,7 @@ CHOICES = [
     ("conflict-extras", "cu128", Selection(extras=("cu128",))),
     ("conflict-groups", "default", Selection()),
     ("conflict-groups", "no-dev", Selection(no_dev=True)),
+    ("conflict-groups", "cpu", Selection(groups=("cpu",), no_default_groups=True)),
 ]
 
 Entry = tuple[str, str, str]  # name, version, index folder name
@@ -250,3 +251,18 @@ def test_conda_build_string_is_kept_on_the_package() -> None:
     specs = [p for p in inventory.packages if p.name == "pytorch" and
              any(pr.file == "environment.yml" for pr in p.provenance)]
     assert specs and specs[0].property("mlgov:conda:build") is not None
+
+
+def test_the_cpu_group_of_a_cuda12_default_project_through_the_command(tmp_path: Path) -> None:
+    """`uv sync --no-default-groups --group cpu`: the command gives the cpu torch alone."""
+    from tests.entry import invoke
+
+    out = tmp_path / "s.cdx.json"
+    code, output = invoke(["sbom", str(VARIANTS / "conflict-groups"), "--no-default-groups", "--group", "cpu",
+                           "--target-platform", "linux-x86_64", "--target-python", "3.11", "-o", str(out)])
+    assert code == 0, output
+    versions = {c["name"]: c.get("version") for c in json.loads(out.read_text())["components"]}
+    assert versions["torchlike"] == "2.10.0+cpu" and "coloramalike" not in versions
+    code, output = invoke(["sbom", str(VARIANTS / "conflict-groups"), "--group", "cpu",
+                           "--target-platform", "linux-x86_64", "--target-python", "3.11"])
+    assert code == 2 and "incompatible" in output  # as uv: cpu conflicts with the default cuda12
