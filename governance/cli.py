@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn
 
 import click
 
@@ -210,6 +210,14 @@ def cli() -> None:
     """
 
 
+def _host_option(default: str) -> Callable[[Any], Any]:
+    """--host, the same for scan and check: a profile, a folder of profiles or a quoted glob."""
+    return click.option("--host", "host_profiles", multiple=True, type=click.Path(path_type=Path),
+                        help="Judge the GPU stack against this host profile (from `mlgov probe -o`), a folder of "
+                             "profiles (*.json) or a quoted glob ('fleet/**/*.json'). Repeatable: a fleet, every "
+                             "host must pass; hosts with the same stack are judged once. " + default)
+
+
 def _scan_options(command: Any) -> Any:
     """The settings of a scan, shared by `scan` and `config show` (which prints them resolved)."""
     for decorate in reversed((
@@ -228,11 +236,7 @@ def _scan_options(command: Any) -> Any:
                      help="Write a report; the format comes from the extension: .html, .md, .sarif, "
                           ".junit.xml or .xml, .json, .txt. Repeatable."),
         _target_options,
-        click.option("--host", "host_profiles", multiple=True, type=click.Path(path_type=Path),
-                     help="Judge the GPU stack against this host profile (from `mlgov probe -o`), a folder of "
-                          "profiles (*.json) or a quoted glob ('fleet/**/*.json'). Repeatable: a fleet, every host "
-                          "must pass; hosts with the same stack are judged once. Default: this machine when it "
-                          "has an NVIDIA driver."),
+        _host_option("Default: this machine when it has an NVIDIA driver."),
         _vuln_options,
         click.option("--vuln-service", "vuln_service", type=click.Choice(["osv", "pypi"]),
                      help="Also ask an online vulnerability service (through pip-audit, pip install "
@@ -415,6 +419,7 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal",
               show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="Print the verdict line alone.")
+@_host_option("Given, these replace the hosts the SBOM records. Default: the SBOM's own.")
 @_vuln_options
 @_terminal_options
 @_baseline_option
@@ -424,16 +429,20 @@ def check(sbom_file: Path, config_file: Path | None, fmt: str, quiet: bool, base
     """Judge an existing CycloneDX SBOM against a policy.
 
     An SBOM written by mlgov carries everything its rules need, so this gives the
-    same findings as the scan that wrote it. Settings come from the configuration
-    found from the current folder, as for `mlgov scan`.
+    same findings as the scan that wrote it. --host judges it against today's host
+    profiles instead of those it records. The framework builds of an SBOM another
+    tool wrote are attributed as a scan would (knowledge base, nvidia-* beside them).
+    Settings come from the configuration found from the current folder, as for `mlgov scan`.
 
     \b
     Examples:
       mlgov check sbom.cdx.json --policy production
+      mlgov check sbom.cdx.json --host fleet/ --policy production
       mlgov check sbom.cdx.xml --policy policies/team.toml --format json
       mlgov check sbom.cdx.json --vuln-db osv-pypi.zip --today 2026-12-01
     """
     from governance.baseline import compare, read_baseline
+    from governance.hostprofile import read_profiles
     from governance.pipeline import check_sbom
     from governance.vulns import request_for
 
@@ -441,8 +450,10 @@ def check(sbom_file: Path, config_file: Path | None, fmt: str, quiet: bool, base
     planned = _report_formats(p["reports"])
     _check_outputs(None, planned)
     previous = read_baseline(baseline) if baseline is not None else None
+    hosts = read_profiles(p["host_profiles"]) if p["host_profiles"] else None
     vulns = request_for(p["vuln_db"], None, p["no_vuln_db"])
-    evaluation = _locate(check_sbom(sbom_file, p["policy"], p["stage"], now=_day(today), vulns=vulns), Path("."), None)
+    evaluation = _locate(check_sbom(sbom_file, p["policy"], p["stage"], now=_day(today), vulns=vulns, hosts=hosts),
+                         Path("."), None)
     if previous is not None and baseline is not None:
         evaluation = compare(evaluation, previous, str(baseline))
     _emit_reports(evaluation, fmt, planned, quiet, colour=p["color"], show_waived=p["show_waived"])

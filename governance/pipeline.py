@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from governance.collect import ScanOptions, collect
-from governance.model import Evaluation, Inventory
+from governance.model import Evaluation, GpuStack, Inventory
 
 if TYPE_CHECKING:
     from governance.vulns import VulnRequest
@@ -78,7 +78,13 @@ def scan(options: ScanOptions, policy_name: str, stage: str | None, sbom: SbomRe
 
 
 def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | None = None,
-               vulns: VulnRequest | None = None, progress: Progress = _quiet) -> Evaluation:
+               vulns: VulnRequest | None = None, progress: Progress = _quiet,
+               hosts: tuple[GpuStack, ...] | None = None) -> Evaluation:
+    """Judge an SBOM; `hosts` (from --host) replace the hosts it records, so that an auditor
+    judges it against today's fleet."""
+    from dataclasses import replace
+
+    from governance.collect.frameworks import attribute_sbom
     from governance.inputs import read_input
     from governance.policy.evaluate import evaluate
     from governance.policy.load import load_policy
@@ -87,6 +93,8 @@ def check_sbom(path: Path, policy_name: str, stage: str | None, now: datetime | 
     policy = load_policy(policy_name, stage)
     text = read_input(path, "SBOM", MAX_SBOM_BYTES)  # read once: parsed, and digested for the report
     inventory = parse_sbom(text, str(path))
+    inventory = replace(inventory, packages=attribute_sbom(inventory.packages, inventory.target),
+                        hosts=inventory.hosts if hosts is None else hosts)
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
     # An SBOM does not say where its project lives: the manifest is looked up
     # from where `mlgov check` runs (normally the repository's root).

@@ -131,3 +131,55 @@ def test_third_party_sbom_fails_closed_when_the_policy_says_so(data_dir: Path, t
     # BSD-3-Clause and LGPL-2.0-or-later are not on the allow list; production's fail_on and no
     # advisory database: vulnerabilities were not checked (VULN002).
     assert rules == ["COV001", "LIC002", "VULN002"]
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Path:
+    """A folder of two host profiles: today's fleet, which the SBOM's scan did not know."""
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    for name, driver in (("gpu-old", "535.104.05"), ("gpu-new", "580.65.06")):
+        (folder / f"{name}.json").write_text(json.dumps(
+            {"format": "mlgov-host-profile", "version": 1, "host": name, "nvidia": {"driver_version": driver}}))
+    return folder
+
+
+@pytest.mark.parametrize("host", ["{data}/hosts/driver470.json", "{fleet}", "{fleet}/*.json"])
+def test_check_with_host_agrees_with_a_scan_with_that_host(repo_root: Path, tmp_path: Path, fleet: Path,
+                                                           monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    """An auditor judges an SBOM against today's host profiles: `check --host` (a file, a folder or a
+    glob, as for scan) reaches the findings of `scan --host`, whatever hosts the SBOM recorded."""
+    monkeypatch.chdir(repo_root)
+    host = host.format(data=repo_root / "tests" / "data", fleet=fleet)
+    project = "sample_projects/pytorch-train"
+    sbom = tmp_path / "sbom.cdx.json"
+    scan_code, scanned = run(["scan", project, "--host", host, "--policy", "production", "--format", "json"])
+    run(["scan", project, "--policy", "production", "--sbom", str(sbom), "--format", "json"])
+    check_code, checked = run(["check", str(sbom), "--host", host, "--policy", "production", "--format", "json"])
+    assert checked["findings"] == scanned["findings"]
+    assert checked["hosts"] == scanned["hosts"]
+    assert (check_code, checked["verdict"]) == (scan_code, scanned["verdict"])
+    assert any(f["rule_id"] in ("GPU001", "GPU005") for f in checked["findings"])
+
+
+def _gpu(report: dict) -> set[tuple[str, str, str | None, str]]:
+    return {(f["rule_id"], f["level"], f["component"], f["message"]) for f in report["findings"]
+            if f["rule_id"].startswith("GPU")}
+
+
+@pytest.mark.parametrize("hosts", [[], ["--host", "{data}/hosts/driver470.json"]])
+def test_a_cyclonedx_py_sbom_gets_the_gpu_judgement_of_the_scan(repo_root: Path, data_dir: Path,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                hosts: list[str]) -> None:
+    """cyclonedx-py's SBOM of pytorch-train's requirements (torch 2.5.1 and 12 nvidia-*-cu12 wheels, no
+    mlgov properties): check attributes torch's build as the scan of those requirements does, so the
+    GPU rules say the same (GPU006 without a host; GPU001 on driver 470). Once: no GPU finding at all."""
+    monkeypatch.chdir(repo_root)
+    hosts = [h.format(data=data_dir) for h in hosts]
+    sbom = data_dir / "sboms" / "cyclonedx-py-requirements-pytorch-train.cdx.json"
+    _, checked = run(["check", str(sbom), *hosts, "--policy", "production", "--format", "json"])
+    _, scanned = run(["scan", "sample_projects/pytorch-train", *hosts, "--policy", "production",
+                      "--format", "json"])
+    assert _gpu(checked) == _gpu(scanned)
+    expected = {"GPU001"} if hosts else {"GPU006"}
+    assert expected <= {rule for rule, _, _, _ in _gpu(checked)}

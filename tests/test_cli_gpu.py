@@ -110,3 +110,17 @@ def test_scan_of_a_conda_lock_against_a_driver_470_host(tmp_path: Path) -> None:
     assert "CUDA 11.8" in by_rule["GPU002"]["message"] and by_rule["GPU002"]["level"] == "warning"
     assert by_rule["EOL001"]["level"] == "error" and "R470" in by_rule["EOL001"]["message"]
     assert by_rule["GPU005"]["level"] == "error"
+
+
+def test_keras_unpinned_cuda_13_builds_fail_on_a_driver_470_host(shared_dir: Path) -> None:
+    """keras's requirements-jax-cuda.txt has `jax[cuda13]` and requirements-torch-cuda.txt
+    `--extra-index-url .../whl/cu130` + `torch`, neither with a version: both are CUDA 13 builds
+    whatever release pip picks, and CUDA 13 needs driver >= 580 (once: no GPU finding at all)."""
+    host = str(Path(__file__).parent / "data" / "hosts" / "driver470.json")
+    result = CliRunner().invoke(cli, ["scan", str(shared_dir / "real-projects" / "keras"), "--host", host,
+                                      "--format", "json"])
+    assert result.exit_code == 1, result.output
+    failing = {f["component"]: f["message"] for f in json.loads(result.output)["findings"] if f["rule_id"] == "GPU001"}
+    assert "CUDA 13," in failing["pkg:pypi/jax"] and "jax[cuda13]" in failing["pkg:pypi/jax"]
+    assert "CUDA 13.0" in failing["pkg:pypi/torch"] and "requirements-torch-cuda.txt:7" in failing["pkg:pypi/torch"]
+    assert all("≥ 580" in message for message in (failing["pkg:pypi/jax"], failing["pkg:pypi/torch"]))

@@ -41,8 +41,9 @@ def test_version_and_help_teach_by_example() -> None:
     # torch 2.5.1 < 2.6 (CVE-2025-32434); COV001: no environment, so licences cannot be judged;
     # VULN002: production's fail_on, and no advisory database was given (none in the cache either)
     ("pytorch-train", "production", 1, {"PKG001", "COV001", "GPU006", "VULN002"}),
-    ("tensorflow-keras", "baseline", 0, {"PIN001"}),  # ranges warn
-    ("tensorflow-keras", "production", 1, {"PIN001", "COV001", "VULN002"}),
+    # ranges warn; every tensorflow[and-cuda] in >=2.16,<2.19 is a CUDA 12 build: no host profile (GPU006)
+    ("tensorflow-keras", "baseline", 0, {"PIN001", "GPU006"}),
+    ("tensorflow-keras", "production", 1, {"PIN001", "COV001", "GPU006", "VULN002"}),
     ("onnx-serving", "production", 1, {"PIN002", "COV001", "GPU006", "VULN002"}),  # exact pins, no hashes
 ])
 def test_sample_projects_get_a_verdict(sample: str, policy: str, code: int, rules: set[str]) -> None:

@@ -37,12 +37,12 @@ def one(inventory: Inventory, key: str) -> Package:
     ("torch==2.7.1", "cuda", "12.6", "9", "PyPI's torch 2.7.1 wheel"),
     ("torch==2.10.0", "cuda", "12.8", "9", "PyPI's torch 2.10.0 wheel"),
     ("torch==2.15.0", "cuda", "13.2", "9", "PyPI's torch 2.15.0 wheel"),
-    ("torch==2.99.0", "unknown", None, None, "not in mlgov's knowledge base"),
+    ("torch==2.99.0", "unknown", None, None, "newer than the newest release in mlgov's knowledge base"),
     ("torch==2.5.1+cpu", "cpu", None, None, "local version +cpu"),
     ("torch==2.5.1+rocm6.2", "rocm", None, None, "local version +rocm6.2"),
     ("tensorflow==2.15.1", "cuda", "12.2", "8", "PyPI's tensorflow 2.15.1 wheel"),
     ("tensorflow[and-cuda]==2.18.0", "cuda", "12.5", "9", "the and-cuda extra; PyPI's tensorflow 2.18.0"),
-    ("tensorflow==2.99.0", "unknown", None, None, "not in mlgov's knowledge base"),
+    ("tensorflow==2.99.0", "unknown", None, None, "newer than the newest release in mlgov's knowledge base"),
     ("tensorflow-cpu==2.18.0", "cpu", None, None, "tensorflow-cpu"),
     ("onnxruntime-gpu==1.17.1", "cuda", "11", "8", "PyPI's onnxruntime-gpu 1.17.1 wheel"),
     # The wheel's providers link libcudart.so.11.0 and libcudnn.so.8 (once read as CUDA 12).
@@ -204,3 +204,84 @@ def test_a_real_conda_lock_entry_of_pytorch_for_cuda_118(tmp_path: Path) -> None
     inventory = collect(ScanOptions(project=project, markers=LINUX))
     (pytorch,) = inventory.by_key("pytorch")
     assert (pytorch.property(GPU_BUILD), pytorch.property(CUDA), pytorch.property(CUDNN)) == ("cuda", "11.8", "8.7.0")
+
+
+@pytest.mark.parametrize(("requirements", "key", "build", "cuda", "evidence"), [
+    # The extra and the index say the CUDA (or CPU) whatever release pip picks.
+    ("jax[cuda13]\n", "jax", "cuda", "13", "jax[cuda13]; no version pinned"),
+    ("jax[cuda12_pip]\n", "jax", "cuda", "12", "jax[cuda12_pip]"),
+    ("jax[cuda12-local]\n", "jax", "cuda", "12", "jax[cuda12-local]"),
+    ("jax-cuda13-plugin\n", "jax-cuda13-plugin", "cuda", "13", "the jax-cuda13-plugin package"),
+    ("--extra-index-url https://download.pytorch.org/whl/cu130\ntorch\n", "torch", "cuda", "13.0",
+     "PyTorch's index https://download.pytorch.org/whl/cu130 (requirements.txt:2)"),
+    ("--extra-index-url https://download.pytorch.org/whl/cpu\ntorch\n", "torch", "cpu", None,
+     "PyTorch's index https://download.pytorch.org/whl/cpu"),
+    ("--index-url https://download.pytorch.org/whl/rocm6.2\ntorch\n", "torch", "rocm", None, "whl/rocm6.2"),
+    # pip takes 2.5.1+cu118 from that index over PyPI's 2.5.1 (CUDA 12.4): the index decides.
+    ("--extra-index-url https://download.pytorch.org/whl/cu118\ntorch==2.5.1\n", "torch", "cuda", "11.8",
+     "whl/cu118"),
+    # PyPI's jax and jaxlib are CPU builds: without a CUDA extra or plugin there is no CUDA.
+    ("jax\n", "jax", "cpu", None, "no jax-cuda plugin, no CUDA extra"),
+    # Nothing says the build of these: the release pip picks decides (tensorflow[and-cuda] 2.14 is
+    # CUDA 11.8, 2.15+ CUDA 12; onnxruntime-gpu 1.18 CUDA 11, 1.19+ 12, 1.27+ 13).
+    ("torch\n", "torch", "unknown", None, "torch has no version pinned"),
+    ("tensorflow[and-cuda]\n", "tensorflow", "unknown", None, "tensorflow has no version pinned"),
+    ("onnxruntime-gpu\n", "onnxruntime-gpu", "unknown", None, "onnxruntime-gpu has no version pinned"),
+    ("jax[cuda]\n", "jax", "unknown", None, "names no CUDA major"),
+    # A range: every release in it the knowledge base holds agrees (2.16-2.18: CUDA 12.3 and 12.5).
+    ("tensorflow[and-cuda]>=2.16,<2.19\n", "tensorflow", "cuda", "12", "every tensorflow release in"),
+    ("torch>=2.1,<2.5\n", "torch", "cuda", "12.1", "every torch release in"),
+    # ...not when a release newer than the knowledge base could match, nor when they disagree.
+    ("tensorflow>=2.18\n", "tensorflow", "unknown", None, "no version pinned"),
+    ("onnxruntime-gpu>=1.17,<1.20\n", "onnxruntime-gpu", "unknown", None, "no version pinned"),
+    # An old release: said older than the knowledge base, not "newer".
+    ("torch==2.0.1\n", "torch", "unknown", None, "older than the releases mlgov's knowledge base holds"),
+])
+def test_an_unpinned_framework_gets_its_build_from_the_extra_or_index_or_says_it_cannot(
+        tmp_path: Path, requirements: str, key: str, build: str, cuda: str | None, evidence: str) -> None:
+    package = one(scan(tmp_path, requirements), key)
+    assert package.property(GPU_BUILD) == build
+    assert package.property(CUDA) == cuda
+    assert evidence in (package.property(EVIDENCE) or "")
+
+
+def test_an_unpinned_torch_on_macos_is_a_cpu_build(tmp_path: Path) -> None:
+    mac = dict(LINUX, sys_platform="darwin", platform_system="Darwin", platform_machine="arm64")
+    package = one(scan(tmp_path, "torch\n", markers=mac), "torch")
+    assert package.property(GPU_BUILD) == "cpu"
+
+
+def test_each_requirements_file_keeps_its_own_pytorch_index(tmp_path: Path) -> None:
+    """Alternative files merged into one package: the CUDA one is what the GPU rules must judge, and a
+    CPU index named in one file does not make another file's +cu pin look served by it."""
+    project = tmp_path / "project"
+    write(project / "requirements.txt", "--extra-index-url https://download.pytorch.org/whl/cpu\ntorch\n")
+    write(project / "requirements-cuda.txt", "--extra-index-url https://download.pytorch.org/whl/cu126\ntorch\n")
+    package = one(collect(ScanOptions(project=project, markers=LINUX)), "torch")
+    assert (package.property(GPU_BUILD), package.property(CUDA)) == ("cuda", "12.6")
+    assert "requirements-cuda.txt:2" in (package.property(EVIDENCE) or "")
+    sources = {p.file: p.source.url if p.source else None for p in package.provenance}
+    assert sources == {"requirements.txt": "https://download.pytorch.org/whl/cpu",
+                       "requirements-cuda.txt": "https://download.pytorch.org/whl/cu126"}
+
+
+def test_a_pdm_lock_whose_torch_files_carry_cpu_is_a_cpu_build(shared_dir: Path) -> None:
+    """bentoml's pdm.lock: `torch 2.0.1` from PyTorch's CPU index, its Linux and Windows files named
+    torch-2.0.1+cpu-...: the installer takes 2.0.1+cpu over PyPI's 2.0.1 (a CUDA 11.7 build)."""
+    inventory = collect(ScanOptions(project=shared_dir / "real-projects" / "bentoml-pdm", markers=LINUX))
+    package = one(inventory, "torch")
+    assert package.version == "2.0.1"
+    assert package.property(GPU_BUILD) == "cpu"
+    assert "locked wheel files' local version +cpu" in (package.property(EVIDENCE) or "")
+
+
+@pytest.mark.parametrize(("case", "cuda", "evidence"), [
+    ("stable-diffusion", "11.3", "cudatoolkit=11.3 beside it"),  # environment.yaml: cudatoolkit=11.3, pytorch=1.11.0
+    ("stylegan3", "11.1", "cudatoolkit=11.1 beside it"),
+])
+def test_a_conda_environment_file_says_pytorchs_cuda_with_a_fuzzy_cudatoolkit_pin(
+        shared_dir: Path, case: str, cuda: str, evidence: str) -> None:
+    """conda's `cudatoolkit=11.3` is the fuzzy pin 11.3.*: no single version, but the CUDA it says."""
+    package = one(collect(ScanOptions(project=shared_dir / "real-projects" / case, markers=LINUX)), "pytorch")
+    assert (package.property(GPU_BUILD), package.property(CUDA)) == ("cuda", cuda)
+    assert evidence in (package.property(EVIDENCE) or "")

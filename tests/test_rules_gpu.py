@@ -182,6 +182,58 @@ def test_an_unknown_release_is_said_not_passed(tmp_path: Path, line: str) -> Non
     assert any(f.rule_id == "GPU006" and line.split("==")[0] in f.message for f in findings)
 
 
+@pytest.mark.parametrize(("line", "names", "not_named"), [
+    # PyTorch published 2.0.1 as +cu117 and +cu118 only; 1.12.1 as +cu102/+cu113/+cu116; 1.8.1's
+    # common tag with 1.8.0 is +cu111 (previous-versions page): never the newest series' cu126.
+    ("torch==2.0.1", "torch==2.0.1+cu118 from https://download.pytorch.org/whl/cu118", "cu126"),
+    ("torch==1.12.1", "torch==1.12.1+cu116 from https://download.pytorch.org/whl/cu116", "cu126"),
+    ("torch==1.8.1", "torch==1.8.1+cu111", "cu126"),
+    # A series the knowledge base does not list: no tag is named at all.
+    ("torch==1.4.0", "mlgov's knowledge base does not list the builds of that release", "torch==1.4.0+cu"),
+])
+def test_gpu007_advice_names_only_builds_that_release_has(tmp_path: Path, line: str, names: str,
+                                                          not_named: str) -> None:
+    (unknown,) = [f for f in gpu(judge(tmp_path, line + "\n")) if f.rule_id == "GPU007"]
+    assert names in unknown.message
+    assert not_named not in unknown.message
+    # Older than the knowledge base: updating mlgov would not help, so it is not suggested.
+    assert "update mlgov" not in unknown.message and "older than the releases" in unknown.message
+
+
+def test_gpu007_for_an_unpinned_torch_asks_for_a_pin_or_an_index(tmp_path: Path) -> None:
+    (unknown,) = [f for f in gpu(judge(tmp_path, "torch\n")) if f.rule_id == "GPU007"]
+    assert "torch (no version pinned)" in unknown.message or "torch has no version pinned" in unknown.message
+    assert "pin torch to a release" in unknown.message and "https://download.pytorch.org/whl/cuXYZ" in unknown.message
+    assert "update mlgov" not in unknown.message
+
+
+@pytest.mark.parametrize(("requirements", "package", "cuda"), [
+    ("jax[cuda13]\n", "jax", "CUDA 13"),
+    ("--extra-index-url https://download.pytorch.org/whl/cu130\ntorch\n", "torch", "CUDA 13.0"),
+])
+def test_an_unpinned_cuda_13_build_fails_on_driver_470(tmp_path: Path, requirements: str, package: str,
+                                                       cuda: str) -> None:
+    findings = gpu(judge(tmp_path, requirements, (host_with(tmp_path, "470.82.01"),)))
+    (failing,) = [f for f in findings if f.rule_id == "GPU001"]
+    assert failing.package == package and cuda in failing.message and "≥ 580" in failing.message
+    assert "(no version pinned)" in failing.message
+
+
+def test_a_cuda_10_build_is_judged_against_its_toolkit_minimum(tmp_path: Path) -> None:
+    """CUDA 10.x has no minor-version compatibility: below 10.2's 440.33 it does not run (GPU001)."""
+    findings = gpu(judge(tmp_path, "torch==1.12.1+cu102\n", (host_with(tmp_path, "430.64"),)))
+    (failing,) = [f for f in findings if f.rule_id == "GPU001"]
+    assert "CUDA 10.2" in failing.message and "≥ 440.33" in failing.message
+    assert not [f for f in gpu(judge(tmp_path, "torch==1.12.1+cu102\n", (host_with(tmp_path, "440.33"),)))
+                if f.rule_id in ("GPU001", "GPU002")]
+
+
+def test_require_gpu_build_advice_names_a_build_of_that_release(tmp_path: Path) -> None:
+    findings = gpu(judge(tmp_path, "torch==2.0.1+cpu\n", policy=policy_file(tmp_path, 'require_gpu_build = ["torch"]')))
+    (pin,) = [f for f in findings if f.rule_id == "GPU005"]
+    assert "torch==2.0.1+cu118" in pin.message and "cu124" not in pin.message
+
+
 def test_an_unknown_release_is_an_error_at_production(tmp_path: Path) -> None:
     findings = gpu(judge(tmp_path, "torch==2.99.0\n", policy="production"))
     (unknown,) = [f for f in findings if f.rule_id == "GPU007"]
@@ -271,3 +323,34 @@ def test_a_cuda_pin_in_requirements_needs_pytorchs_index(tmp_path: Path) -> None
     assert missing[0].file == "requirements.txt" and missing[0].line == 1
     served = judge(tmp_path / "b", "--extra-index-url https://download.pytorch.org/whl/cu124\ntorch==2.5.1+cu124\n")
     assert not [f for f in gpu(served) if f.rule_id == "GPU008"]
+
+
+@pytest.mark.parametrize(("driver", "last_day", "first_day_without"), [
+    # NVIDIA's R620 edition of its driver table: R595 Production Branch to March 2027, R620 LTS to
+    # September 2029, R580 LTS to June 2028 (moved from August); the R615 edition: R610 to August 2026.
+    ("595.71.05", "2027-02-28", "2027-03-01"),
+    ("620.10.01", "2029-08-31", "2029-09-01"),
+    ("580.95.05", "2028-05-31", "2028-06-01"),
+    ("610.43.02", "2026-07-31", "2026-08-01"),
+])
+def test_newer_driver_branches_have_their_published_end_of_life(driver: str, last_day: str,
+                                                                first_day_without: str) -> None:
+    from governance import knowledge
+
+    branch = knowledge.driver_branch_eol(driver)
+    assert branch is not None and not branch.ended(last_day) and branch.ended(first_day_without)
+
+
+def test_a_new_feature_branch_without_a_published_date_is_not_given_one() -> None:
+    """R590 is a New Feature Branch: NVIDIA lists no end of life for it, so mlgov invents none."""
+    from governance import knowledge
+
+    assert knowledge.driver_branch_eol("590.48.01") is None
+
+
+def test_a_cuda_the_driver_table_does_not_hold_is_said_not_judged(tmp_path: Path) -> None:
+    """torch 1.7.1+cu92 is a CUDA 9.2 build; cuda.toml starts at 10.0: GPU007, never a silent pass."""
+    findings = gpu(judge(tmp_path, "torch==1.7.1+cu92\n", (host_with(tmp_path, "390.157"),)))
+    (unknown,) = [f for f in findings if f.rule_id == "GPU007"]
+    assert "CUDA 9.2" in unknown.message and "could not be judged" in unknown.message
+    assert not [f for f in findings if f.rule_id in ("GPU001", "GPU002")]

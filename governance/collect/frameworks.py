@@ -39,6 +39,10 @@ CUDNN = "mlgov:cudnn"
 CUDNN_MAJOR = "mlgov:cudnn-major"
 EVIDENCE = "mlgov:build-evidence"
 KERAS_BACKEND = "mlgov:keras-backend"
+# The local version (`cpu`, `cu118`) that a lock's files carry for the scan's platform when the lock's own
+# version has none: pdm.lock records `torch 2.0.1` with files `torch-2.0.1+cpu-...-linux_x86_64.whl`, and
+# an installer prefers 2.0.1+cpu over 2.0.1 (a local version sorts above its public one).
+WHEEL_LOCAL = "mlgov:wheel-local"
 
 FRAMEWORKS = ("torch", "tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-rocm", "tensorflow-intel",
               "tensorflow-macos", "jax", "jaxlib", "onnxruntime", "onnxruntime-gpu", "onnxruntime-rocm",
@@ -138,12 +142,101 @@ def _platform(markers: Mapping[str, str]) -> str:
     return f"{system}-{arch}"
 
 
-def _unknown(package: Package, platform: str) -> dict[str, str]:
+def _unknown(package: Package, platform: str, project: str) -> dict[str, str]:
     """Nothing says the build: said, never guessed (GPU007 reports it)."""
+    where = knowledge.release_position(project, package.version or "")
+    if where == "older":
+        oldest, _ = knowledge.release_span(project)
+        known = f"is older than the releases mlgov's knowledge base holds ({project} {oldest} and later)"
+    elif where == "newer":
+        _, newest = knowledge.release_span(project)
+        known = (f"is newer than the newest release in mlgov's knowledge base ({project} {newest}, "
+                 f"PyPI read {knowledge.pypi_read_on()})")
+    else:
+        known = f"for {platform} is not in mlgov's knowledge base (PyPI read {knowledge.pypi_read_on()})"
+    said = "no local version, PyTorch index or nvidia-* package" if project == "torch" else \
+        "no local version or nvidia-* package"
+    return {GPU_BUILD: "unknown", EVIDENCE: f"{package.name} {package.version} {known} and {said} says its build"}
+
+
+def _unpinned(package: Package, platform: str) -> dict[str, str]:
+    """A framework without a version: what pip installs depends on the release it picks, so only an
+    extra, an index or the platform can say the build; when none does, that is said (GPU007)."""
+    if platform.startswith("macos"):
+        return _props("cpu", evidence=f"{package.name} for {platform}: NVIDIA CUDA does not run on macOS")
     return {GPU_BUILD: "unknown",
-            EVIDENCE: f"{package.name} {package.version} for {platform} is not in mlgov's knowledge base "
-                      f"(PyPI read {knowledge.pypi_read_on()}) and no local version or nvidia-* package "
-                      f"says its build"}
+            EVIDENCE: f"{package.name} has no version pinned and nothing (a local version, a PyTorch index, a "
+                      f"CUDA extra, nvidia-* packages beside it) says its build, which depends on the release "
+                      f"pip picks"}
+
+
+def _from_range(project: str, package: Package, platform: str) -> dict[str, str] | None:
+    """A range pin (`tensorflow[and-cuda]>=2.16,<2.19`): the build every release in it is.
+
+    Only when the range ends before the newest release read (no unread, newer release can match)
+    and every release in it that the knowledge base holds for the platform agrees: on the CUDA
+    version, else on its major (then only the major's driver floor is judged). Otherwise None.
+    """
+    specifiers = {p.specifier for p in package.provenance if p.applies and p.specifier}
+    if len(specifiers) != 1:
+        return None  # unpinned, or alternative files with different ranges
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        spec = SpecifierSet(specifiers.pop())
+    except InvalidSpecifier:
+        return None
+    _, newest = knowledge.release_span(project)
+    if newest is None or spec.contains(newest, prereleases=True):
+        return None
+    matching = sorted((Version(r) for r in knowledge.pypi_releases(project) if spec.contains(r)))
+    rows = [knowledge.pypi_build(project, str(r), platform) for r in matching]
+    if not rows or any(row is None for row in rows):
+        return None
+    found = [row for row in rows if row is not None]
+    span = f"every {project} release in {spec} PyPI serves for {platform} ({matching[0]} to {matching[-1]}, " \
+           f"knowledge base)"
+    builds = {row.build for row in found}
+    if builds == {"cpu"}:
+        return _props("cpu", evidence=f"{span} is a CPU build")
+    cudas = {row.cuda or "" for row in found}
+    majors = {cuda.split(".")[0] for cuda in cudas}
+    if builds != {"cuda"} or len(majors) != 1 or "" in majors:
+        return None
+    cuda = cudas.pop() if len(cudas) == 1 else majors.pop()
+    cudnn_majors = {row.cudnn_major or (row.cudnn or "").split(".")[0] for row in found}
+    return _props("cuda", cuda, evidence=f"{span} is a CUDA {cuda} build",
+                  cudnn_major=cudnn_majors.pop() if len(cudnn_majors) == 1 and "" not in cudnn_majors else None)
+
+
+_PYTORCH_INDEX = re.compile(r"download\.pytorch\.org/whl/(?:nightly/|test/|lts/[\d.]+/)?(cu\d+|cpu|rocm[\d.]+)"
+                            r"(?=[/?#]|$)", re.IGNORECASE)
+
+
+def _pytorch_index(package: Package) -> tuple[str, str] | None:
+    """(tag, where) of the PyTorch index a torch comes from ('cu130', 'index https://... (file:line)').
+
+    pip prefers 2.5.1+cu118 from such an index over PyPI's 2.5.1 (a local version sorts above its
+    public one), so the index says the build whatever release is picked. Several indexes (alternative
+    requirements files merged): a CUDA one wins, the newest CUDA first, since that is the build the
+    GPU rules must judge.
+    """
+    found: list[tuple[str, str]] = []
+    # The declarations first, so that the evidence names the file and line (max keeps the first of equals).
+    places = [(p.source, p.location) for p in package.provenance if p.applies] + [(package.source, "")]
+    for source, where in places:
+        match = _PYTORCH_INDEX.search(source.url) if source is not None else None
+        if match:
+            found.append((match.group(1).lower(), f"PyTorch's index {source.url}" +  # type: ignore[union-attr]
+                          (f" ({where})" if where else "")))
+    if not found:
+        return None
+
+    def rank(item: tuple[str, str]) -> tuple[int, tuple[int, ...]]:
+        cuda = wheels.cu_tag(item[0]) if item[0].startswith("cu") else None
+        return (2, knowledge.driver_tuple(cuda)) if cuda else (1 if item[0].startswith("rocm") else 0, ())
+
+    return max(found, key=rank)
 
 
 def _from_pypi(project: str, package: Package, platform: str, cudnn: str | None = None) -> dict[str, str] | None:
@@ -170,23 +263,30 @@ def _torch(package: Package, index: _Index, site: Sequence[Path], markers: Mappi
         if isinstance(hip, str):
             return _props("rocm", evidence="torch/version.py")
         return _props("cpu", evidence="torch/version.py")
-    local = _local(version)
+    local, said = _local(version), "local version"
+    if not local and package.property(WHEEL_LOCAL):
+        local, said = package.property(WHEEL_LOCAL) or "", "the locked wheel files' local version"
+    if not local:
+        pytorch = _pytorch_index(package)
+        if pytorch is not None:
+            local, said = pytorch[0], pytorch[1] + ", whose builds are"
     if local:
         cuda = wheels.cu_tag(local)
         if cuda and local.startswith("cu"):
-            return _props("cuda", cuda, cudnn or knowledge.torch_cudnn(version, cuda), f"local version +{local}")
+            return _props("cuda", cuda, cudnn or (knowledge.torch_cudnn(version, cuda) if version else None),
+                          f"{said} +{local}")
         if local.startswith("rocm"):
-            return _props("rocm", evidence=f"local version +{local}")
-        return _props("cpu", evidence=f"local version +{local}")
+            return _props("rocm", evidence=f"{said} +{local}")
+        return _props("cpu", evidence=f"{said} +{local}")
     runtime = index.version_of(r"nvidia-cuda-runtime(-cu\d+)?|cuda-toolkit", prefer=package.requires)
     if runtime:
         cuda = knowledge.major_minor(runtime[1])
         return _props("cuda", cuda, cudnn or knowledge.torch_cudnn(version, cuda),
                       f"{runtime[0]} {runtime[1]} beside it")
-    if not version:
-        return {}
     platform = _platform(markers)
-    return _from_pypi("torch", package, platform, cudnn) or _unknown(package, platform)
+    if not version:
+        return _from_range("torch", package, platform) or _unpinned(package, platform)
+    return _from_pypi("torch", package, platform, cudnn) or _unknown(package, platform, "torch")
 
 
 def _tensorflow(package: Package, index: _Index, site: Sequence[Path], markers: Mapping[str, str]) -> dict[str, str]:
@@ -209,29 +309,33 @@ def _tensorflow(package: Package, index: _Index, site: Sequence[Path], markers: 
         if info.get("is_rocm_build") is True:
             return _props("rocm", evidence=where)
         return _props("cpu", evidence=where)
-    if not package.version:
-        return {}
     platform = _platform(markers)
+    if not package.version:
+        # tensorflow[and-cuda] says CUDA, but not which major: 2.14's extra installs CUDA 11 libraries,
+        # 2.15 and later CUDA 12 ones; the release pip picks decides.
+        return _from_range("tensorflow", package, platform) or _unpinned(package, platform)
     found = _from_pypi("tensorflow", package, platform, cudnn_wheel[1] if cudnn_wheel else None)
     if found is None:
-        return _unknown(package, platform)
+        return _unknown(package, platform, "tensorflow")
     if any("and-cuda" in p.extras for p in package.provenance):
         found[EVIDENCE] = "the and-cuda extra; " + found[EVIDENCE]
     return found
 
 
 _PLUGIN = re.compile(r"jax-cuda(\d+)-plugin")
+_JAX_CUDA_EXTRA = re.compile(r"cuda(\d+)(?:[-_](?:local|pip))?")
 
 
 def _jax_plugin(package: Package, index: _Index, markers: Mapping[str, str]) -> dict[str, str]:
     """A jax-cudaNN-plugin is judged on its own: a lock with both the CUDA 12 and the CUDA 13
     plugin needs a driver for each."""
     match = _PLUGIN.fullmatch(package.key)
-    if match is None or not package.version:
+    if match is None:
         return {}
     cudnn_wheel = index.version_of(rf"nvidia-cudnn-cu{match.group(1)}")
     platform = _platform(markers)
-    found = _from_pypi(package.key, package, platform, cudnn_wheel[1] if cudnn_wheel else None)
+    found = _from_pypi(package.key, package, platform, cudnn_wheel[1] if cudnn_wheel else None) \
+        if package.version else None
     if found is not None:
         return found
     # The CUDA major is in the name even for a release mlgov has not read.
@@ -244,16 +348,25 @@ def _jax(package: Package, index: _Index, markers: Mapping[str, str]) -> dict[st
     if plugins:
         # The plugins carry the CUDA builds and are judged themselves.
         return {GPU_BUILD: "cuda", EVIDENCE: "the CUDA plugin(s) " + ", ".join(plugins)}
-    extras = {extra for p in package.provenance for extra in p.extras}
-    wanted = sorted(e for e in extras if re.fullmatch(r"cuda\d+(-local|-pip)?", e))
-    if wanted and package.version and package.key == "jax":
-        plugin = f"jax-{wanted[0].split('-')[0]}-plugin"
-        found = knowledge.pypi_build(plugin, package.version, _platform(markers))
-        major = re.search(r"cuda(\d+)", plugin)
+    extras = {extra.lower() for p in package.provenance if p.applies for extra in p.extras}
+    # jax[cuda12], jax[cuda13], and the older jax[cuda12_pip] / jax[cuda11_local] (also spelled with "-"):
+    # the CUDA major is in the extra whatever release pip picks. The newest major first: it needs the
+    # highest driver, and alternative requirements files merged into one package may name several.
+    wanted = sorted((e for e in extras if _JAX_CUDA_EXTRA.fullmatch(e)),
+                    key=lambda e: int(_JAX_CUDA_EXTRA.fullmatch(e).group(1)), reverse=True)  # type: ignore[union-attr]
+    if wanted and package.key == "jax":
+        major = _JAX_CUDA_EXTRA.fullmatch(wanted[0]).group(1)  # type: ignore[union-attr]
+        plugin = f"jax-cuda{major}-plugin"
+        found = knowledge.pypi_build(plugin, package.version, _platform(markers)) if package.version else None
         if found is not None:
             return _props("cuda", found.cuda, found.cudnn, f"jax[{wanted[0]}] -> {plugin} {package.version}",
                           cudnn_major=found.cudnn_major)
-        return _props("cuda", major.group(1) if major else None, evidence=f"jax[{wanted[0]}]")
+        release = "no version pinned" if not package.version else f"{plugin} {package.version} not in the " \
+                                                                     "knowledge base"
+        return _props("cuda", major, evidence=f"jax[{wanted[0]}]; {release}: the CUDA major from the extra, "
+                                              f"the cuDNN not known")
+    if package.key == "jax" and extras & {"cuda", "gpu"}:
+        return {GPU_BUILD: "unknown", EVIDENCE: f"jax[{sorted(extras & {'cuda', 'gpu'})[0]}] names no CUDA major"}
     jaxlib = index.version_of(r"jaxlib")
     local = _local(jaxlib[1]) if jaxlib else ""
     match = re.fullmatch(r"cuda(\d+)\.cudnn(\d)(\d+)", local)
@@ -266,7 +379,8 @@ def _jax(package: Package, index: _Index, markers: Mapping[str, str]) -> dict[st
         return _props("cuda", cuda, evidence=f"jaxlib local version +{local}")
     if local.startswith("rocm"):
         return _props("rocm", evidence=f"jaxlib local version +{local}")
-    return _props("cpu", evidence="no jax-cuda plugin and no CUDA jaxlib") if package.version else {}
+    # PyPI's jax and jaxlib are CPU builds; CUDA comes from a plugin, a cudaNN extra or a +cuda jaxlib.
+    return _props("cpu", evidence="no jax-cuda plugin, no CUDA extra and no CUDA jaxlib")
 
 
 def _onnxruntime(package: Package, site: Sequence[Path], markers: Mapping[str, str]) -> dict[str, str]:
@@ -284,10 +398,10 @@ def _onnxruntime(package: Package, site: Sequence[Path], markers: Mapping[str, s
                           "onnxruntime/capi/build_and_package_info.py",
                           cudnn_major=from_pypi.cudnn_major if from_pypi is not None and from_pypi.cuda and
                           from_pypi.cuda.split(".")[0] == cuda.split(".")[0] else None)
-    if not package.version:
-        return {}
     platform = _platform(markers)
-    return _from_pypi("onnxruntime-gpu", package, platform) or _unknown(package, platform)
+    if not package.version:
+        return _from_range("onnxruntime-gpu", package, platform) or _unpinned(package, platform)
+    return _from_pypi("onnxruntime-gpu", package, platform) or _unknown(package, platform, "onnxruntime-gpu")
 
 
 def keras_backend(project: Path, index: _Index, environ: Mapping[str, str]) -> tuple[str, str] | None:
@@ -347,6 +461,18 @@ _CONDA_CUDA = re.compile(r"(?:^|_)cuda(\d+)\.(\d+)(?:_|$)|(?:^|_)cuda(\d{2})(\d)
 _CONDA_CUDNN = re.compile(r"(?:^|_)cudnn(\d+(?:\.\d+)*)(?:_|$)")
 
 
+def _conda_pin(package: Package) -> str | None:
+    """The version a conda package is, or is pinned to: an environment file's `cudatoolkit=11.3`
+    (conda's fuzzy `==11.3.*`) says CUDA 11.3 although no single version is installed."""
+    if package.version:
+        return package.version
+    for provenance in package.provenance:
+        match = re.fullmatch(r"==?\s*(\d+\.\d+)(?:\.\*|\.\d+[\w.*]*)?", provenance.specifier.strip())
+        if match and provenance.applies:
+            return match.group(1)
+    return None
+
+
 def conda_build(package: Package, index: _Index) -> dict[str, str]:
     """A conda framework's build from its build string and the CUDA packages beside it.
 
@@ -373,9 +499,9 @@ def conda_build(package: Package, index: _Index) -> dict[str, str]:
     # or cudatoolkit=11.6 before 1.13); for the others that would be a guess.
     for companion in ("pytorch-cuda", "cudatoolkit", "cuda-version") if package.key == "pytorch" else ():
         for other in index.by_key.get(companion, []):
-            if other.ecosystem == "conda" and other.version and re.match(r"\d+\.\d+", other.version):
-                return _props("cuda", knowledge.major_minor(other.version), cudnn_pkg,
-                              f"{companion}={other.version} beside it")
+            version = _conda_pin(other) if other.ecosystem == "conda" else None
+            if version and re.match(r"\d+\.\d+", version):
+                return _props("cuda", knowledge.major_minor(version), cudnn_pkg, f"{companion}={version} beside it")
     if package.version:
         return {GPU_BUILD: "unknown",
                 EVIDENCE: f"conda {package.name} {package.version} without a build string, pytorch-cuda, "
@@ -407,3 +533,24 @@ def annotate(packages: Sequence[Package], site_packages: Sequence[Path], project
 
 def gpu_build(package: Package) -> str | None:
     return package.property(GPU_BUILD)
+
+
+def attribute_sbom(packages: Sequence[Package], target: str | None) -> tuple[Package, ...]:
+    """The packages of an SBOM, with the build of each framework the SBOM does not say.
+
+    An SBOM another tool wrote (cyclonedx-py, Syft) lists torch 2.5.1 and the nvidia-*-cu12 wheels
+    but no mlgov:gpu-build: the same attribution a scan of a lockfile makes is run on what it holds
+    (local versions, nvidia-* beside it, the knowledge base), so that the GPU rules judge it or GPU007
+    says why not. Components that carry a build (an SBOM mlgov wrote) keep theirs. The platform is
+    the SBOM's recorded target, else linux-x86_64 (the platform GPU builds are judged for).
+    """
+    from governance.platforms import PLATFORMS
+
+    missing = {id(p) for p in packages if p.key != "keras" and p.property(GPU_BUILD) is None and (
+        (p.ecosystem == "pypi" and p.key in FRAMEWORKS) or (p.ecosystem == "conda" and p.key in CONDA_FRAMEWORKS))}
+    if not missing:
+        return tuple(packages)
+    platform = (target or "").split("/", 1)[0]
+    markers = dict(PLATFORMS.get(platform, PLATFORMS["linux-x86_64"]))
+    annotated = annotate(packages, (), Path("."), markers, environ={})
+    return tuple(new if id(old) in missing else old for old, new in zip(packages, annotated))

@@ -85,23 +85,41 @@ def read_requirements(paths: list[Path], root: Path, markers: dict[str, str]) ->
     result = RequirementsFile()
     seen: set[Path] = set()
     for path in paths:
+        # Index options apply to the whole pip install of one file (and what it includes), so each
+        # top-level file's PyTorch index goes to that file's declarations only: alternative files
+        # (requirements-torch-cuda.txt with whl/cu130, requirements.txt with whl/cpu) keep their own.
+        first = (len(result.declarations), len(result.index_urls), len(result.find_links))
         _read(path, root, markers, result, seen, constraint=False, depth=0)
-    _pytorch_index(result)
+        _pytorch_index(result, first[0], result.index_urls[first[1]:] + result.find_links[first[2]:])
     return result
 
 
-def _pytorch_index(result: RequirementsFile) -> None:
+# PyTorch's own packages: their builds (+cu130, +cpu) on PyTorch's index are what pip takes from it,
+# with or without a version pinned (a local version sorts above PyPI's public one).
+_PYTORCH_BUILDS = frozenset({"torch", "torchvision", "torchaudio"})
+
+
+def _pytorch_index(result: RequirementsFile, start: int, urls: list[str]) -> None:
     """A `+cuXYZ` pin is served by PyTorch's index only: when the files name such an index
     (-i, --extra-index-url, -f), it is the pin's source, so the GPU rules can tell an
-    installable pin from one no index serves (GPU008)."""
-    pytorch = next((u for u in result.index_urls + result.find_links if "download.pytorch.org" in u), None)
-    if pytorch is None:
+    installable pin from one no index serves (GPU008), and it says the build of an unpinned
+    torch (the index whl/cu130 serves CUDA 13.0 builds only)."""
+    pytorch = [u for u in urls if "download.pytorch.org" in u]
+    if not pytorch:
         return
-    for position, declaration in enumerate(result.declarations):
+    for position in range(start, len(result.declarations)):
+        declaration = result.declarations[position]
+        if declaration.provenance.source is not None:
+            continue
         local = (declaration.version or "").partition("+")[2].lower()
-        if local.startswith(("cu", "rocm", "cpu")) and declaration.provenance.source is None:
-            provenance = replace(declaration.provenance, source=Source(kind="index", url=pytorch))
-            result.declarations[position] = replace(declaration, provenance=provenance)
+        if local.startswith(("cu", "rocm", "cpu")):
+            url = next((u for u in pytorch if u.rstrip("/").lower().endswith("/" + local)), pytorch[0])
+        elif declaration.name.lower() in _PYTORCH_BUILDS and len(set(pytorch)) == 1:
+            url = pytorch[0]
+        else:
+            continue
+        provenance = replace(declaration.provenance, source=Source(kind="index", url=url))
+        result.declarations[position] = replace(declaration, provenance=provenance)
 
 
 def _read(path: Path, root: Path, markers: dict[str, str], result: RequirementsFile,

@@ -75,9 +75,9 @@ def driver_floor(cuda: str) -> DriverFloor | None:
         return None
     minimum = toolkit_minimum(cuda) if "." in cuda else None
     floor = compat_floor(major)
-    if minimum and floor and driver_tuple(minimum) < driver_tuple(floor):
-        # CUDA 11.0 GA (450.36.06) predates 11.x's compatibility floor (450.80.02):
-        # its own minimum is what it needs.
+    if minimum and (floor is None or driver_tuple(minimum) < driver_tuple(floor)):
+        # CUDA 11.0 GA (450.36.06) predates 11.x's compatibility floor (450.80.02), and
+        # CUDA 10.x has no minor-version compatibility at all: the toolkit's own minimum is what it needs.
         floor = minimum
     if minimum is None and floor is None:
         return None
@@ -139,6 +139,37 @@ def pypi_build(project: str, version: str, platform: str) -> Build | None:
             return Build(build=row["build"], cuda=row.get("cuda"), cudnn=row.get("cudnn"),
                          cudnn_major=row.get("cudnn_major"), source=row["source"])
     return None
+
+
+def release_span(project: str) -> tuple[str, str] | tuple[None, None]:
+    """(oldest, newest) release of `project` whose wheels were read; (None, None) when none."""
+    releases = []
+    for release in pypi_releases(project):
+        try:
+            releases.append((Version(release), release))
+        except InvalidVersion:
+            continue
+    if not releases:
+        return None, None
+    releases.sort()
+    return releases[0][1], releases[-1][1]
+
+
+def release_position(project: str, version: str) -> str | None:
+    """'older' / 'newer' when `version` lies before / after every release read for `project`,
+    'within' otherwise, None when it cannot be compared. Says whether "update mlgov" can help."""
+    oldest, newest = release_span(project)
+    if oldest is None or newest is None or not version:
+        return None
+    try:
+        wanted = Version(base_version(version))
+    except InvalidVersion:
+        return None
+    if wanted < Version(oldest):
+        return "older"
+    if wanted > Version(newest):
+        return "newer"
+    return "within"
 
 
 def pypi_knows(project: str, version: str) -> bool:

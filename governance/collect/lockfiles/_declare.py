@@ -28,6 +28,32 @@ def gpu_stack(name: str, ecosystem: Ecosystem) -> tuple[tuple[str, str], ...]:
     return ()
 
 
+def wheel_local(files: list[str], markers: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The local version ("cpu", "cu118") every locked wheel for the scan's platform carries, as the
+    WHEEL_LOCAL property; nothing when those wheels carry none or disagree.
+
+    An installer offered both torch-2.0.1+cpu-...-linux_x86_64.whl and PyPI's
+    torch-2.0.1-...-manylinux1_x86_64.whl takes 2.0.1+cpu: a local version sorts above its public one.
+    """
+    from governance.collect.frameworks import WHEEL_LOCAL
+
+    system = markers.get("sys_platform", "linux")
+    machine = markers.get("platform_machine", "x86_64").lower()
+    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    locals_: set[str] = set()
+    for name in files:
+        parts = name[:-4].split("-") if name.endswith(".whl") else []
+        if len(parts) < 5 or "+" not in parts[1]:
+            continue
+        platform = parts[-1].lower()
+        fits = (system.startswith("linux") and "linux" in platform and arch in platform) or \
+            (system == "win32" and platform.startswith("win") and ("amd64" in platform) == (arch == "x86_64")) or \
+            (system == "darwin" and platform.startswith("macosx"))
+        if fits:
+            locals_.add(parts[1].split("+", 1)[1].lower())
+    return ((WHEEL_LOCAL, locals_.pop()),) if len(locals_) == 1 else ()
+
+
 def index_source(url: str | None) -> Source | None:
     """An index Source for anything but the default index (None means PyPI)."""
     if not url or url.rstrip("/") in {u.rstrip("/") for u in DEFAULT_INDEXES}:

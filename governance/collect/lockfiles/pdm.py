@@ -14,7 +14,7 @@ from typing import Any
 from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles import pyproject
-from governance.collect.lockfiles._declare import index_source, locked
+from governance.collect.lockfiles._declare import index_source, locked, wheel_local
 from governance.collect.selection import DEFAULT, Selection
 from governance.collect.target import label
 from governance.model import Source
@@ -40,6 +40,13 @@ def _source(entry: dict[str, Any]) -> Source | None:
     if "url" in entry:
         return Source(kind="url", url=str(entry["url"]))
     return None
+
+
+# The fields of a [[package]] entry, as mlgov reads them.
+FIELDS: dict[str, c.Spec] = {
+    "version": str, "dependencies": [str], "files": [{"hash": str, "file": str, "url": str}], "marker": str,
+    "groups": [str], "extras": [str], "git": str, "revision": str, "path": str, "url": str, "editable": bool,
+}
 
 
 def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
@@ -75,6 +82,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         line = lines[index] if index < len(lines) else None
         c.expect(entry, dict, "a [[package]] entry", shown, line)
         name = c.expect(entry.get("name"), str, "`name`", shown, line)
+        c.check_fields(entry, FIELDS, f"package {name}", shown, line, text)
         if entry.get("extras"):
             extra_entries.append((index, entry))  # name[extra]: the extra's dependencies
             continue
@@ -117,11 +125,13 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
             left_out += 1
             continue
         files = [f.get("hash") for f in entry.get("files", []) if isinstance(f, dict)]
+        names = [str(f["file"]) for f in entry.get("files", []) if isinstance(f, dict) and f.get("file")]
         result.declarations.append(locked(
             entry["name"], entry.get("version"), shown, lines[node.index] if node.index < len(lines) else None,
             hashes=c.hashes(files), group=reached[node.index], markers=entry.get("marker"),
             source=_source(entry) or index_source(None),
             requires=tuple(sorted({e.name for e in node.edges if c.applies(e.marker, markers, shown)})),
+            properties=wheel_local(names, markers),
         ))
     if left_out:
         result.notes.append(f"{shown}: {left_out} entries not installed on {label(markers)} "

@@ -8,7 +8,6 @@ it applies.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,11 @@ from governance.model import Source
 
 KNOWN_VERSION = (6,)
 _SECTIONS = {"default": "main", "develop": "dev"}
-_SECTION_LINE = re.compile(r'^\s{0,8}"(default|develop)"\s*:\s*\{')
-_ENTRY_LINE = re.compile(r'^\s+"([^"]+)"\s*:\s*\{')
+# The fields of an entry (pipenv's and pipfile's own), as mlgov reads them.
+FIELDS: dict[str, c.Spec] = {
+    "version": str, "hashes": [str], "markers": str, "extras": [str], "index": str, "ref": str,
+    "git": str, "hg": str, "svn": str, "bzr": str, "path": str, "file": str, "editable": bool,
+}
 
 
 # The names this reader takes, for the message when a project has nothing to read.
@@ -31,24 +33,6 @@ NAMES = ("Pipfile.lock",)
 
 def matches(path: Path) -> bool:
     return path.name == "Pipfile.lock"
-
-
-def _lines(text: str) -> dict[tuple[str, str], int]:
-    """(section, name) -> line, by one pass over pipenv's indented JSON."""
-    found: dict[tuple[str, str], int] = {}
-    section: str | None = None
-    depth_of_section = -1
-    for number, raw in enumerate(text.splitlines(), 1):
-        match = _SECTION_LINE.match(raw)
-        if match:
-            section = match.group(1)
-            depth_of_section = len(raw) - len(raw.lstrip())
-            continue
-        if section is not None:
-            entry = _ENTRY_LINE.match(raw)
-            if entry and len(raw) - len(raw.lstrip()) == depth_of_section + 4:
-                found.setdefault((section, entry.group(1)), number)
-    return found
 
 
 def _source(entry: dict[str, Any], sources: dict[str, str]) -> Source | None:
@@ -74,7 +58,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
     c.check_version(meta.get("pipfile-spec", 0), KNOWN_VERSION, "Pipfile.lock pipfile-spec", shown,
                     c.line_of(text, '"pipfile-spec"'))
     sources = {str(s.get("name")): str(s.get("url")) for s in meta.get("sources", []) if isinstance(s, dict)}
-    lines = _lines(text)
+    lines = c.json_key_lines(text)
     result = LockResult(file=shown)
     left_out = 0
     seen: set[str] = set()
@@ -86,6 +70,8 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         for name, entry in (c.expect(data.get(section, {}), dict, f"`{section}`", shown) or {}).items():
             line = lines.get((section, name))
             c.expect(entry, dict, f"the entry of {name}", shown, line)
+            c.check_fields(entry, FIELDS, f"{section}.{name}", shown, line,
+                           field_line=lambda field, s=section, n=name: lines.get((s, n, field)))
             marker = entry.get("markers")
             if not c.applies(marker, markers, shown, line):
                 left_out += 1

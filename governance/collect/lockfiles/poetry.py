@@ -32,6 +32,16 @@ def matches(path: Path) -> bool:
     return path.name == "poetry.lock"
 
 
+_DEPENDENCY: c.Spec = (str, {"version": str, "markers": str, "optional": bool, "extras": [str], "python": str,
+                              "url": str})
+# The fields of a [[package]] entry, as mlgov reads them.
+FIELDS: dict[str, c.Spec] = {
+    "version": str, "dependencies": c.TableOf((_DEPENDENCY, [_DEPENDENCY])), "files": [{"hash": str, "file": str}],
+    "markers": (str, c.TableOf(str)), "groups": [str], "extras": c.TableOf([str]), "optional": bool,
+    "source": {"type": str, "url": str, "reference": str, "resolved_reference": str}, "category": str,
+}
+
+
 def _edges(dependencies: Any, shown: str, line: int | None) -> list[c.Edge]:
     edges = []
     for name, value in (dependencies or {}).items():
@@ -119,6 +129,11 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         wanted = default + [g for g in selection.groups if g not in default]
     extras = frozenset(selection.extras)
 
+    for index, entry in enumerate(entries):
+        line = lines[index] if index < len(lines) else None
+        c.expect(entry, dict, "a [[package]] entry", shown, line)
+        name = c.expect(entry.get("name"), str, "`name`", shown, line)
+        c.check_fields(entry, FIELDS, f"package {name}", shown, line, text)
     per_entry_groups = all(isinstance(e, dict) and "groups" in e for e in entries) and bool(entries)
     reached: dict[int, str] = {}
     if per_entry_groups:

@@ -28,6 +28,15 @@ _NAME = re.compile(r"^pylock\.([^.]+\.)?toml$")
 NAMES = ("pylock.toml", "pylock.*.toml")
 
 
+_ARTEFACT: c.Spec = {"hashes": c.TableOf(str), "url": str, "path": str, "name": str}
+# The fields of a [[packages]] entry (PEP 751), as mlgov reads them.
+FIELDS: dict[str, c.Spec] = {
+    "version": str, "marker": str, "index": str, "sdist": _ARTEFACT, "archive": _ARTEFACT, "wheels": [_ARTEFACT],
+    "vcs": {"type": str, "url": str, "path": str, "commit-id": str}, "directory": {"path": str, "editable": bool},
+    "dependencies": [dict],
+}
+
+
 def matches(path: Path) -> bool:
     return bool(_NAME.match(path.name))
 
@@ -95,6 +104,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         line = lines[index] if index < len(lines) else None
         c.expect(entry, dict, "a [[packages]] entry", shown, line)
         name = c.expect(entry.get("name"), str, "`name`", shown, line)
+        c.check_fields(entry, FIELDS, f"package {name}", shown, line, text)
         names.add(c.key(name))
         marker = entry.get("marker")
         directory = entry.get("directory")

@@ -26,6 +26,7 @@ from typing import Any
 
 from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
+from governance.collect.lockfiles._common import TableOf
 from governance.collect.lockfiles._declare import index_source, locked
 from governance.collect.selection import DEFAULT, Selection
 from governance.collect.target import label
@@ -41,6 +42,15 @@ NAMES = ("uv.lock",)
 
 def matches(path: Path) -> bool:
     return path.name == "uv.lock"
+
+
+_DEPENDENCY: c.Spec = {"name": str, "version": str, "marker": str, "extra": [str], "source": dict}
+# The fields of a [[package]] entry, as mlgov reads them.
+FIELDS: dict[str, c.Spec] = {
+    "version": str, "source": TableOf(str), "sdist": {"hash": str, "url": str}, "wheels": [{"hash": str, "url": str}],
+    "dependencies": [_DEPENDENCY], "optional-dependencies": TableOf([_DEPENDENCY]),
+    "dev-dependencies": TableOf([_DEPENDENCY]),
+}
 
 
 @dataclass(frozen=True)
@@ -209,6 +219,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         line = lines[index] if index < len(lines) else None
         c.expect(item, dict, "a [[package]] entry", shown, line)
         name = c.expect(item.get("name"), str, "`name`", shown, line)
+        c.check_fields(item, FIELDS, f"package {name}", shown, line, text)
         entry = _Entry(name=c.key(name), version=item.get("version"), source=_source_key(item.get("source")),
                        line=line, edges=_edges(item.get("dependencies"), shown, line))
         for extra, deps in c.expect(item.get("optional-dependencies") or {}, dict, "optional-dependencies",

@@ -45,9 +45,11 @@ RULES = (
          "host. The stage's `[coverage] not_judged` sets the level (error at production); "
          "`[gpu] require_host_profile = true` makes it an error at any stage, also without a GPU framework."),
     Rule("GPU007", "gpu", NOT_JUDGED,
-         "A framework's build could not be determined, so the GPU rules could not judge it.",
-         "Pin the build (torch==X+cu126 from https://download.pytorch.org/whl/cu126), lock the nvidia-* "
-         "libraries it needs beside it, or update mlgov (its knowledge base may predate the release). "
+         "A framework's build could not be determined, or its CUDA is not in mlgov's driver table, so the GPU "
+         "rules could not judge it.",
+         "Pin the release and its build (torch==X+cuXYZ from https://download.pytorch.org/whl/cuXYZ, a CUDA "
+         "PyTorch published X for), lock the nvidia-* libraries it needs beside it, or update mlgov when the "
+         "release is newer than its knowledge base. "
          "The stage's `[coverage] not_judged` sets the level (error at production)."),
     Rule("GPU008", "gpu", "warning",
          "A locked CUDA build cannot be installed as locked: its nvidia-* libraries are missing from the lock, "
@@ -85,7 +87,8 @@ def _base(version: str | None) -> str:
 
 def _describe(package: Package) -> str:
     evidence = package.property(EVIDENCE)
-    return f"{package.name} {package.version}" + (f" ({evidence})" if evidence else "")
+    named = f"{package.name} {package.version}" if package.version else f"{package.name} (no version pinned)"
+    return named + (f" ({evidence})" if evidence else "")
 
 
 def _copies(host: GpuStack | None, ctx: RuleContext, kind: str) -> list[LibraryCopy]:
@@ -295,9 +298,8 @@ def _pins(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding |
                 continue
             why = f"a {build} build ({package.property(EVIDENCE)})" if build and build != "unknown" \
                 else "a build mlgov cannot identify"
-            todo = (f"install a CUDA build, e.g. torch=={_base(package.version)}+cu124 from "
-                    f"https://download.pytorch.org/whl/cu124") if package.key == "torch" else \
-                f"install the GPU build of {package.name}"
+            pin = _torch_cuda_pin(package.version) if package.key == "torch" else None
+            todo = f"install a CUDA build, e.g. {pin}" if pin else f"install the GPU build of {package.name}"
             yield ctx.finding("GPU005", f"{package.name} {package.version} is {why}; the policy requires a GPU build "
                               f"of {package.name}: {todo}.", package=package, fix=todo)
 
@@ -306,18 +308,68 @@ def _unknown_builds(ctx: RuleContext) -> list[Package]:
     return [p for p in ctx.inventory.packages if p.property(GPU_BUILD) == "unknown" and _applies(p)]
 
 
+def _torch_cuda_pin(version: str | None) -> str | None:
+    """A +cuXYZ build PyTorch published for this release (the newest CUDA of its series in the
+    knowledge base), e.g. "torch==2.0.1+cu118 from https://download.pytorch.org/whl/cu118"; None
+    when the knowledge base does not list that series' builds: never a wheel that may not exist."""
+    series = knowledge.torch_series(version) if version else None
+    if series is None or not series.variants:
+        return None
+    tag = "cu" + max(series.variants, key=_dv).replace(".", "")
+    return f"torch=={_base(version)}+{tag} from https://download.pytorch.org/whl/{tag}"
+
+
+_KNOWLEDGE_PROJECT = {"torch": "torch", "onnxruntime-gpu": "onnxruntime-gpu"}
+
+
+def _pin_advice(package: Package) -> str:
+    """How to make the build of `package` known, naming only builds that exist."""
+    if package.ecosystem == "conda":
+        return (f"say the build: lock {package.name} with its build string (conda-lock, `conda env export`), "
+                f"or pin pytorch-cuda / cudatoolkit beside it" if package.key == "pytorch" else
+                f"say the build: lock {package.name} with its build string (conda-lock, `conda env export`)")
+    if not package.version:
+        return (f"pin {package.name} to a release (its build is then read from mlgov's knowledge base)"
+                + (", or install it from one of PyTorch's per-CUDA indexes (https://download.pytorch.org/whl/"
+                   "cuXYZ, or .../whl/cpu)" if package.key == "torch" else ""))
+    if package.key == "torch":
+        pin = _torch_cuda_pin(package.version)
+        if pin is not None:
+            return f"pin the build ({pin}, or torch=={_base(package.version)}+cpu)"
+        return (f"pin the build with the local version of the torch {_base(package.version)} build you install "
+                f"(+cuXYZ from PyTorch's index for that CUDA, or +cpu); mlgov's knowledge base does not list "
+                f"the builds of that release")
+    return f"lock the nvidia-* libraries {package.name} needs beside it"
+
+
 def _not_judged(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding | None]:
     """GPU007: a framework whose build nothing tells is said, at the stage's "not judged" level."""
     for package in _unknown_builds(ctx):
         why = package.property(EVIDENCE) or f"nothing says which build {package.name} {package.version} is"
-        base = _base(package.version)
-        how = (f"pin the build (torch=={base}+cu126 from https://download.pytorch.org/whl/cu126, or +cpu)"
-               if package.key == "torch" else f"lock the nvidia-* libraries {package.name} needs beside it")
+        project = "tensorflow" if package.key.startswith("tensorflow") else _KNOWLEDGE_PROJECT.get(package.key)
+        # "Update mlgov" helps only for a release newer than the knowledge base (or one it cannot place).
+        newer = project is not None and package.version is not None and \
+            knowledge.release_position(project, package.version) in ("newer", None)
+        update = f", or update mlgov ({package.name} {package.version} is newer than its knowledge base)" \
+            if newer else ""
         yield ctx.finding(
             "GPU007",
-            f"{why}: the GPU rules (driver, CUDA, cuDNN) could not judge it. To fix: {how}, "
-            f"or update mlgov if {package.name} {package.version} is newer than its knowledge base.",
-            package=package, fix="pin the framework's build or update mlgov")
+            f"{why}: the GPU rules (driver, CUDA, cuDNN) could not judge it. To fix: {_pin_advice(package)}{update}.",
+            package=package, fix="pin the framework's build" + (" or update mlgov" if newer else ""))
+
+
+def _no_driver_row(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding | None]:
+    """GPU007 too: a build whose CUDA the driver table does not hold (CUDA 9.2, a CUDA 14) cannot be
+    judged against any host; said once per framework rather than passed silently."""
+    for package in frameworks:
+        cuda = package.property(CUDA)
+        if cuda and knowledge.driver_floor(cuda) is None:
+            yield ctx.finding(
+                "GPU007",
+                f"{_describe(package)} is built for CUDA {cuda}, which mlgov's driver table (CUDA toolkit "
+                f"minimums and minor-version floors) does not hold: whether the hosts' drivers run it could "
+                f"not be judged. To fix: use a build for a CUDA in the table, or update mlgov.",
+                package=package, fix="use a build for a known CUDA or update mlgov")
 
 
 def _feasibility(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Finding | None]:
@@ -374,6 +426,8 @@ def check(ctx: RuleContext) -> Iterator[Finding | None]:
                 level=Level.ERROR if required else None, fix="pass --host PROFILE.json")
         yield from _copies_findings(ctx, None, "cudnn", frameworks)
         yield from _copies_findings(ctx, None, "cuda_runtime", frameworks)
+    if hosts:
+        yield from _no_driver_row(ctx, frameworks)
     for host in hosts:
         cudnn_copies = _copies(host, ctx, "cudnn")
         for package in frameworks:
