@@ -187,10 +187,23 @@ def test_a_project_whose_dependencies_live_in_setup_py_is_nothing_to_judge(tmp_p
         assert not (tmp_path / "s.json").exists()
 
 
-def test_a_project_that_declares_no_dependency_and_hides_none_is_judged(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\ndependencies = []\n')
-    got, report = scan_json(tmp_path, "--policy", "production")
-    assert report["summary"]["components"] == 0 and cov002(report) == []
+@pytest.mark.parametrize(("name", "text"), [
+    ("pyproject.toml", '[project]\nname = "p"\nversion = "1"\ndependencies = []\n'),
+    ("pyproject.toml", '[tool.ruff]\nline-length = 119\n'),
+    ("requirements.txt", "# nothing yet\n"),
+])
+def test_files_that_declare_no_package_are_nothing_to_judge(tmp_path: Path, name: str, text: str) -> None:
+    (tmp_path / name).write_text(text)
+    result = mlgov(["scan", str(tmp_path), "--policy", "baseline"])
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"mlgov: error: nothing to judge in {tmp_path.resolve()}: {name} "
+                                    "declare(s) no package; declare the project's dependencies there")
+
+
+def test_a_lock_that_installs_nothing_is_judged(tmp_path: Path) -> None:
+    (tmp_path / "pylock.toml").write_text('lock-version = "1.0"\ncreated-by = "uv"\npackages = []\n')
+    code, report = scan_json(tmp_path, "--policy", "baseline")
+    assert code == 0 and report["summary"]["components"] == 0
 
 
 def test_setup_py_beside_a_dependency_list_is_not_named(tmp_path: Path) -> None:

@@ -125,7 +125,7 @@ TOML_LOCKS = ["uv.lock", "poetry.lock", "pdm.lock", "pylock.toml", "pyproject.to
 
 
 @pytest.mark.parametrize("name", TOML_LOCKS + ["Pipfile.lock", "environment.yml", "conda-lock.yml",
-                                               "requirements.txt"])
+                                               "requirements.txt", "setup.cfg"])
 @PROPERTY
 @given(data=st.binary(max_size=600))
 def test_any_bytes_in_a_project_file(name: str, data: bytes) -> None:
@@ -231,3 +231,11 @@ def test_any_advisory(advisory: Any, raw: bytes | None, as_zip: bool) -> None:
         return
     in_project({"requirements.txt": b"six==1.16.0\n", "../osv/PYSEC-0.json": data},
                lambda p: scan(p) + ["--vuln-db", str(p.parent / "osv")])
+
+
+@PROPERTY
+@given(lines=st.lists(st.text(max_size=60), max_size=8), single=st.text(max_size=80))
+def test_any_text_in_a_setup_cfg_requirement_list(lines: list[str], single: str) -> None:
+    body = "\n".join("    " + line for line in lines)
+    text = f"[options]\ninstall_requires =\n{body}\n\n[options.extras_require]\nx = {single}\n"
+    in_project({"setup.cfg": encoded(text)}, scan)

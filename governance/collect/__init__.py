@@ -133,12 +133,13 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
               *unread_lines)
     if not sources and not models:
         raise InputError(discover.nothing_to_scan(root, str(options.project), unread))
-    # Files were read, but none declares a package, and something that looks
-    # like the real dependency list was not read (setup.py, a requirements/
-    # folder): a verdict would be about a project nobody looked at.
-    lookalikes = tuple(u for u in unread if u.line is None)
-    if not declarations and not installed and not models and not container_files.images and lookalikes:
-        raise InputError(discover.nothing_declared(root, sources, lookalikes))
+    # Files were read, but none declares a package (a pyproject.toml of tool
+    # settings beside the setup.py that holds install_requires, an empty
+    # requirements.txt): a verdict would be about a project nobody looked at.
+    # A lockfile that installs nothing is a statement, and is judged.
+    locks = [r for r in results if not r.file.endswith(lockfiles.MANIFESTS)]
+    if not declarations and not installed and not models and not container_files.images and not locks:
+        raise InputError(discover.nothing_declared(root, sources, tuple(u for u in unread if u.line is None)))
 
     packages = merge(installed, declarations)
     from governance.collect import frameworks, host

@@ -64,9 +64,6 @@ LOOKALIKES: tuple[Lookalike, ...] = (
               covered_by="Pipfile.lock"),
     Lookalike("setup.py", "setup.py, which mlgov never runs",
               "declare the dependencies in pyproject.toml's [project] table, or lock them", alone=True),
-    Lookalike("setup.cfg", "setup.cfg `install_requires`, which mlgov does not read",
-              "declare the dependencies in pyproject.toml's [project] table, or lock them",
-              content=r"(?m)^\s*install_requires\s*=", alone=True),
 )
 
 
@@ -214,9 +211,13 @@ def nothing_to_scan(root: Path, given_as: str, lookalikes: tuple[Unread, ...]) -
 
 
 def nothing_declared(root: Path, sources: Iterable[str], lookalikes: tuple[Unread, ...]) -> str:
-    """The message for a project whose readable files declare no package while its dependency
-    list is somewhere mlgov does not read (a tool-settings-only pyproject.toml beside setup.py)."""
-    read = ", ".join(sources)
-    unread = "; ".join(f"{u.file} ({u.reason}: {u.fix})" for u in lookalikes)
-    return (f"nothing to judge in {root.resolve()}: {read} declare(s) no package, and what probably does "
-            f"was not read: {unread}")
+    """The message for a project whose readable files declare no package, with what may hold its
+    dependency list instead (setup.py beside a pyproject.toml of tool settings)."""
+    message = f"nothing to judge in {root.resolve()}: {', '.join(sources)} declare(s) no package"
+    if lookalikes:
+        message += ", and what probably does was not read: " + "; ".join(
+            f"{u.file} ({u.reason}: {u.fix})" for u in lookalikes)
+    else:
+        message += ("; declare the project's dependencies there (pyproject.toml's [project] dependencies, "
+                    "requirements.txt), or scan its installed environment (--python)")
+    return message

@@ -29,11 +29,15 @@ class LockResult:
     decides: bool = False  # the lock resolves the pyproject.toml beside it (uv, poetry, pdm)
 
 
+# Files that state what the project asks for, in ranges, rather than what is installed.
+MANIFESTS = ("pyproject.toml", "setup.cfg")
+
+
 def _readers() -> list[ModuleType]:
     # Imported here so that a scan without lockfiles pays nothing for them.
-    from governance.collect.lockfiles import conda, pdm, pipfile, poetry, pylock, pyproject, uv
+    from governance.collect.lockfiles import conda, pdm, pipfile, poetry, pylock, pyproject, setupcfg, uv
 
-    return [uv, poetry, pdm, pipfile, pylock, conda, pyproject]
+    return [uv, poetry, pdm, pipfile, pylock, conda, pyproject, setupcfg]
 
 
 def find(root: Path) -> list[Path]:
@@ -81,7 +85,7 @@ def under_lock(result: LockResult, results: list[LockResult], notes: list[str]) 
     """
     from dataclasses import replace
 
-    if not result.file.endswith("pyproject.toml"):
+    if not result.file.endswith(MANIFESTS):
         return result.declarations
     folder = result.file.rsplit("/", 1)[0] if "/" in result.file else ""
     beside = [r for r in results if (r.file.rsplit("/", 1)[0] if "/" in r.file else "") == folder]
