@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import configparser
+import functools
 import os
 import shutil
 import subprocess
@@ -41,7 +42,7 @@ from typing import Any
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
-from tests.locktruth import CORPUS, RECORDED, tool_path
+from tests.locktruth import CORPUS, RECORDED, ROOT, tool_path
 
 # The pip whose parser is the truth: pinned in the test extra (pyproject.toml), because
 # pip._internal is not a public API and may change between releases.
@@ -170,10 +171,50 @@ def target(platform: str, python: str) -> dict[str, str]:
 # ---------------------------------------------------------------- pip's side
 
 
-def pip_version() -> str:
-    import pip
+class PipRefuses(Exception):
+    """pip refuses the file (e.g. an include that does not exist): `pip install -r` stops there."""
 
-    return pip.__version__
+
+def pip_version() -> str:
+    return str(_pip_answers()["pip"])
+
+
+@functools.cache
+def _pip_answers() -> dict[str, Any]:
+    """pip's reading of every case, from one child process: importing pip switches setuptools'
+    distutils shim to the standard library's for the rest of the process on Python < 3.12 (pypa/pip#8761),
+    which breaks tests that ask setuptools itself; and pip's parser shares no state with mlgov's."""
+    done = subprocess.run([sys.executable, "-m", "tests.reqtruth", "--json"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if done.returncode != 0:
+        raise RuntimeError(f"pip's parser failed: {done.stderr.strip()[-3000:]}")
+    return dict(json.loads(done.stdout))
+
+
+def _all_pip_answers() -> dict[str, Any]:
+    """In the child: every requirements-file case and every `pip:` section, as JSON."""
+    import pip
+    from pip._internal.exceptions import InstallationError
+
+    answers: dict[str, Any] = {"pip": pip.__version__, "cases": {}}
+    for case in REQ_CASES:
+        try:
+            answers["cases"][case.id] = {"entries": pip_reads(case.path, case.root,
+                                                               target(case.platform, case.python))}
+        except InstallationError as refusal:
+            answers["cases"][case.id] = {"refused": str(refusal)}
+    for env in ENV_CASES:
+        lines = _pip_section(env.path)
+        entries = pip_reads(env.path, env.root, target("linux-x86_64", env.python), lines) if lines else []
+        answers["cases"][env.id] = {"entries": entries}
+    return answers
+
+
+def _answer(case_id: str) -> list[Entry]:
+    answer = _pip_answers()["cases"][case_id]
+    if "refused" in answer:
+        raise PipRefuses(answer["refused"])
+    return [tuple(entry) for entry in answer["entries"]]  # type: ignore[misc]
 
 
 def _exact(specifier: Any) -> str:
@@ -314,7 +355,8 @@ def mlgov_reads(case: ReqCase) -> list[Entry]:
 
 
 def truth(case: ReqCase) -> list[Entry]:
-    return pip_reads(case.path, case.root, target(case.platform, case.python))
+    """pip's reading of the case's file (PipRefuses when pip refuses it)."""
+    return _answer(case.id)
 
 
 # ---------------------------------------------------------------- conda environment files
@@ -385,9 +427,7 @@ def env_truth(case: EnvCase, recorded: str) -> tuple[list[CondaEntry], list[Entr
     data = json.loads(recorded)
     conda = sorted(("conda", d["name"].lower(), d["version"] or "", d.get("build") or "", d.get("channel") or "")
                    for d in data["dependencies"] if d["manager"] == "conda")
-    lines = _pip_section(case.path)
-    pip = pip_reads(case.path, case.root, target("linux-x86_64", case.python), lines) if lines else []
-    return conda, _section_lines(pip, case)
+    return conda, _section_lines(_answer(case.id), case)
 
 
 def mlgov_env(case: EnvCase) -> tuple[list[CondaEntry], list[Entry]]:
@@ -435,8 +475,10 @@ class _Unread:
         return _Unread(file, int(line)) if line.isdigit() else None
 
 
-if __name__ == "__main__":  # a quick look: python -m tests.reqtruth CASE_ID
-    for wanted in sys.argv[1:]:
-        case = next(c for c in REQ_CASES if c.id == wanted)
-        for entry in truth(case):
-            print(entry)
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--json"]:  # the child process of _pip_answers
+        print(json.dumps(_all_pip_answers()))
+    else:  # a quick look: python -m tests.reqtruth CASE_ID
+        for wanted in sys.argv[1:]:
+            for entry in truth(next(c for c in REQ_CASES if c.id == wanted)):
+                print(entry)

@@ -118,11 +118,9 @@ def test_the_truth_is_the_pinned_pip() -> None:
 
 
 def _pip_refusal(case: ReqCase) -> str | None:
-    from pip._internal.exceptions import InstallationError
-
     try:
         reqtruth.truth(case)
-    except InstallationError as refusal:
+    except reqtruth.PipRefuses as refusal:
         return str(refusal)
     return None
 
