@@ -159,6 +159,10 @@ def _target_options(command: Any) -> Any:
     command = click.option("--no-dev", "no_dev", is_flag=True,
                            help="Leave development dependencies out (uv: the `dev` group; poetry, pdm, pipenv: "
                                 "the main dependencies alone).")(command)
+    command = click.option("--no-default-groups", "no_default_groups", is_flag=True,
+                           help="None of the installer's default groups, only those named with --group (uv "
+                                "--no-default-groups; poetry --only; pdm --prod -G): e.g. the `cpu` group of a "
+                                "project whose default is `cuda12`.")(command)
     command = click.option("--all-groups", "all_groups", is_flag=True,
                            help="Install every dependency group, optional ones too (uv, poetry, pdm, pipenv "
                                 "develop, pylock).")(command)
@@ -309,7 +313,8 @@ def scan(directory: Path, config_file: Path | None, fmt: str, quiet: bool, repro
     options = ScanOptions(project=directory, python=p["python"], hosts=read_profiles(p["host_profiles"]),
                           models=p["models"], probe_host=not p["host_profiles"], markers=markers, target=target,
                           selection=Selection(groups=p["groups"], extras=p["extras"], all_groups=p["all_groups"],
-                                              no_dev=p["no_dev"]), locks=p["locks"])
+                                              no_dev=p["no_dev"], no_default_groups=p["no_default_groups"]),
+                          locks=p["locks"])
     result = run_scan(options, p["policy"], p["stage"], request, progress=progress, now=_day(today), vulns=vulns)
     evaluation = _locate(result.evaluation, directory, p["source_root"])
     if previous is not None and baseline is not None:
@@ -364,7 +369,7 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
          reproducible: bool, verbose: bool, target_platform: str | None = None,
          target_python: str | None = None, vuln_db: Path | None = None, models: tuple[Path, ...] = (),
          groups: tuple[str, ...] = (), extras: tuple[str, ...] = (), all_groups: bool = False,
-         no_dev: bool = False, locks: tuple[str, ...] = ()) -> None:
+         no_dev: bool = False, locks: tuple[str, ...] = (), no_default_groups: bool = False) -> None:
     """Write a validated CycloneDX SBOM of a project (and its environment).
 
     The SBOM is validated against the official CycloneDX schema before it is
@@ -393,7 +398,8 @@ def sbom(directory: Path, output: Path | None, python: Path | None, fmt: str | N
     markers, target = resolve(target_platform, target_python, python, directory)
     inventory = collect(ScanOptions(project=directory, python=python, markers=markers, target=target,
                                     models=models, selection=Selection(groups=groups, extras=extras,
-                                                                       all_groups=all_groups, no_dev=no_dev),
+                                                                       all_groups=all_groups, no_dev=no_dev,
+                                                                       no_default_groups=no_default_groups),
                                     locks=locks),
                         progress)
     if vuln_db is not None:

@@ -13,6 +13,7 @@ from governance.report.markdown import render as markdown
 from governance.report.sarif import render as sarif
 from governance.report.terminal import render as terminal
 from tests.ci_project import mlgov, monorepo
+from tests.conftest import REPO
 
 ANSI = "\x1b["
 
@@ -292,3 +293,29 @@ def test_every_rule_has_a_help_uri_to_its_section_of_the_rules_doc(repo_root: Pa
         anchor = rule["helpUri"].rsplit("#", 1)[1]
         assert rule["helpUri"].split("#")[0].endswith("/docs/rules.md")
         assert f"\n### {anchor.upper()}\n" in rules_md
+
+
+def test_every_setting_is_in_the_docs_table(repo_root: Path) -> None:
+    from governance.config import SETTINGS
+
+    table = (repo_root / "docs" / "ci.md").read_text()
+    missing = [s.key for s in SETTINGS if f"`{s.key}`" not in table]
+    assert missing == []
+
+
+def test_groups_and_extras_from_the_configuration_choose_what_is_installed(tmp_path: Path) -> None:
+    """[tool.mlgov] no-default-groups + groups: the cpu variant of a project whose default is cuda12."""
+    import shutil
+
+    from tests.entry import invoke
+
+    variants = REPO / "tests" / "data" / "lockfiles" / "uv-variants"
+    shutil.copytree(variants, tmp_path / "v")
+    project = tmp_path / "v" / "conflict-groups"
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('\n[tool.mlgov]\nno-default-groups = true\ngroups = ["cpu"]\ntarget-platform = "linux-x86_64"\n'
+                'target-python = "3.11"\n')
+    code, output = invoke(["scan", str(project), "--format", "json", "--sbom", str(tmp_path / "s.json")])
+    assert code in (0, 1), output
+    versions = {c["name"]: c.get("version") for c in json.loads((tmp_path / "s.json").read_text())["components"]}
+    assert versions == {"torchlike": "2.10.0+cpu", "typinglike": "4.0"}

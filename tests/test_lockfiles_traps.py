@@ -33,6 +33,7 @@ CHOICES = [
     ("conflict-extras", "cu128", Selection(extras=("cu128",))),
     ("conflict-groups", "default", Selection()),
     ("conflict-groups", "no-dev", Selection(no_dev=True)),
+    ("conflict-groups", "cpu", Selection(groups=("cpu",), no_default_groups=True)),
 ]
 
 Entry = tuple[str, str, str]  # name, version, index folder name
@@ -282,3 +283,18 @@ def test_a_local_project_pip_entry_is_named_only_by_what_the_folder_states() -> 
     assert any("environment.yaml" in note and "'.'" in note for note in inventory.notes), inventory.notes
     kraken = _inventory(CORPUS / "kraken")
     assert any(p.name == "kraken" and p.source is not None and p.source.kind == "path" for p in kraken.packages)
+
+
+def test_the_cpu_group_of_a_cuda12_default_project_through_the_command(tmp_path: Path) -> None:
+    """`uv sync --no-default-groups --group cpu`: the command gives the cpu torch alone."""
+    from tests.entry import invoke
+
+    out = tmp_path / "s.cdx.json"
+    code, output = invoke(["sbom", str(VARIANTS / "conflict-groups"), "--no-default-groups", "--group", "cpu",
+                           "--target-platform", "linux-x86_64", "--target-python", "3.11", "-o", str(out)])
+    assert code == 0, output
+    versions = {c["name"]: c.get("version") for c in json.loads(out.read_text())["components"]}
+    assert versions["torchlike"] == "2.10.0+cpu" and "coloramalike" not in versions
+    code, output = invoke(["sbom", str(VARIANTS / "conflict-groups"), "--group", "cpu",
+                           "--target-platform", "linux-x86_64", "--target-python", "3.11"])
+    assert code == 2 and "incompatible" in output  # as uv: cpu conflicts with the default cuda12

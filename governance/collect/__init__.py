@@ -6,17 +6,18 @@ or run (DESIGN.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from governance.collect import environment as env_mod
-from governance.collect.declared import Declaration, merge
+from governance.collect.declared import Declaration, attach_to_lock, merge
 from governance.collect.project import project_name
 from governance.collect.selection import DEFAULT, Selection
-from governance.collect.requirements import find_requirements_files, read_requirements
+from governance.collect.requirements import find_requirements_files, plan_compiled, read_requirements
 from governance.errors import InputError
 from governance.inputs import allow, budget, confined
+from governance.inputs import relative as relative_name
 from governance.model import GpuStack, Inventory, Package, Project, Unread
 
 Progress = Callable[[str], None]
@@ -81,16 +82,42 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     declarations: list[Declaration] = []
     unread_lines: list[Unread] = []
     notes: list[str] = list(environment.notes) if python is not None else []
-    requirement_files = find_requirements_files(root)
-    if requirement_files:
-        progress(f"reading {len(requirement_files)} requirements file(s)")
-        found = read_requirements(requirement_files, root, markers)
+    # Files the project's pyproject.toml takes its dependencies from are its manifest: the pyproject
+    # reader reads them (once), not the requirements reader.
+    from governance.collect.lockfiles.pyproject import dynamic_files
+
+    dynamic = dynamic_files(root)
+    requirement_files = [f for f in find_requirements_files(root) if f.resolve() not in dynamic]
+    # A compiled lock (pip-compile, `uv pip compile`) decides the versions of what its inputs ask for.
+    plan = plan_compiled(requirement_files, root, markers)
+    notes.extend(plan.notes)
+    compiled_inputs = plan.inputs()
+    manifests = [p for p in compiled_inputs if p.name != "pyproject.toml" and p.resolve() not in dynamic]
+    plain = [f for f in requirement_files if f not in plan.left_out and f not in manifests]
+    recorded: dict[str, set[str]] = {}  # every name each requirements file records, for any target
+    if plain:
+        progress(f"reading {len(plain)} requirements file(s)")
+        found = read_requirements(plain, root, markers)
         declarations.extend(found.declarations)
         sources.extend(found.files)
         unread_lines.extend(found.unread)
+        for declaration in found.declarations:
+            recorded.setdefault(declaration.provenance.file, set()).add(declaration.key)
+    compiled: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+    for path, locks in compiled_inputs.items():
+        files = tuple(relative_name(lock.path, root) for lock in locks)
+        compiled[relative_name(path, root)] = (files, frozenset().union(*(recorded.get(f, set()) for f in files)))
+    for path in manifests:
+        files, names = compiled[relative_name(path, root)]
+        found = read_requirements([path], root, markers)
+        sources.extend(f for f in found.files if f not in sources)
+        unread_lines.extend(found.unread)
+        as_manifest = [replace(d, provenance=replace(d.provenance, kind="manifest"))
+                       if d.provenance.group != "constraints" else d for d in found.declarations]
+        declarations.extend(attach_to_lock(as_manifest, files, names, notes,
+                                           f"re-compile {', '.join(files)} from {relative_name(path, root)}"))
 
     from governance.collect import lockfiles
-
     from governance.collect.lockfiles import choice
 
     chosen = choice.choose(lockfiles.find(root), root, options.locks)
@@ -102,9 +129,11 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         result = lockfiles.read(lock, root, markers, options.selection)
         results.append(result)
         sources.append(result.file)
+        sources.extend(f for f in result.also_read if f not in sources)
         notes.extend(result.notes)
+        unread_lines.extend(result.unread)
     for result in results:
-        declarations.extend(lockfiles.under_lock(result, results, notes))
+        declarations.extend(lockfiles.under_lock(result, results, notes, compiled))
 
     from governance.collect import containers
 
@@ -139,7 +168,9 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     # A lockfile that installs nothing is a statement, and is judged.
     locks = [r for r in results if not r.file.endswith(lockfiles.MANIFESTS)]
     if not declarations and not installed and not models and not container_files.images and not locks:
-        raise InputError(discover.nothing_declared(root, sources, tuple(u for u in unread if u.line is None)))
+        # What pyproject.toml's dynamic dependencies could not be read from is named too.
+        raise InputError(discover.nothing_declared(root, sources, tuple(
+            u for u in unread if u.line is None or any(u in result.unread for result in results))))
 
     packages = merge(installed, declarations)
     from governance.collect import frameworks, host

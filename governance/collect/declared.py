@@ -29,6 +29,9 @@ class Declaration:
     # the lock installs (whatever its version: a mismatch is lock drift, DRIFT004) and never makes a
     # component of its own, so a stale lock never shows as a versionless or a second package.
     attach: bool = False
+    # The lock files an `attach` declaration joins (a compiled requirements lock: requirements_lock.txt);
+    # empty: whichever lockfile installs the package (uv.lock, poetry.lock, pdm.lock beside pyproject.toml).
+    locks: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -87,9 +90,35 @@ def check_version_text(version: str | None, file: str | None, line: int | None =
                          f"{MAX_VERSION_CHARS} characters, or a number of 40 or more digits)", file=file, line=line)
 
 
-def _locked(package: Package, added: list[Declaration]) -> bool:
-    return any(p.kind == "lockfile" and p.applies
-               for p in package.provenance + tuple(d.provenance for d in added))
+def _locked(package: Package, added: list[Declaration], locks: tuple[str, ...] = ()) -> bool:
+    places = package.provenance + tuple(d.provenance for d in added)
+    if locks:
+        return any(p.applies and p.file in locks and p.kind in ("lockfile", "requirements") for p in places)
+    return any(p.kind == "lockfile" and p.applies for p in places)
+
+
+def attach_to_lock(declarations: list[Declaration], locks: tuple[str, ...], names: frozenset[str],
+                   notes: list[str], relock: str, any_lockfile: bool = False) -> list[Declaration]:
+    """A manifest's requirements when a lock compiled from it decides what is installed: each joins
+    the package the lock installs (the version always comes from the lock; a locked version outside
+    the requirement's range is lock drift, DRIFT004) and never makes a component of its own.
+
+    A requirement for another target, an extra or a group not asked for is left out; one the lock does
+    not record at all (`names`: every name it records, for any target) means the lock is stale, said in
+    the notes with `relock`, the command that brings it up to date. any_lockfile: join the package
+    whichever lockfile installs (a uv.lock, poetry.lock or pdm.lock decides), not only `locks`.
+    """
+    kept: list[Declaration] = []
+    for declaration in declarations:
+        if not declaration.provenance.applies:
+            continue
+        if declaration.ecosystem == "pypi" and declaration.key not in names:
+            notes.append(f"{declaration.provenance.location}: {declaration.name}{declaration.provenance.specifier} "
+                         f"is not in {', '.join(locks)}: the lock is stale (lock drift); {relock} so that what "
+                         "is installed is what the manifest asks for")
+            continue
+        kept.append(replace(declaration, attach=True, locks=() if any_lockfile else locks))
+    return kept
 
 
 def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Package, ...]:
@@ -154,13 +183,19 @@ def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Pa
         found = [i for i in (fits[group + (specifier,)], versionless.get(group)) if i is not None]
         return min(found) if found else None
 
-    # Exact versions first, so that ranges then join a component that exists; a manifest's
-    # requirements under a lock last, once every locked package is there.
-    ordered = sorted(declarations, key=lambda d: (d.attach, d.version is None))
+    # What applies to the target first, exact versions before ranges, so that ranges then join a
+    # component that exists; declarations for other targets after them, so that a pin for another
+    # platform (`torch==2.8.0+cu128; sys_platform == 'darwin'`) never creates the component an
+    # unpinned line for this target joins, nor lends it its version: it joins a package of exactly
+    # its version or stands alone, and a package that nothing applying names is left out later
+    # (lockfiles.installable). A manifest's requirements under a lock last, once every locked
+    # package is there.
+    ordered = sorted(declarations, key=lambda d: (d.attach, not d.provenance.applies, d.version is None))
     for declaration in ordered:
         group = (declaration.ecosystem, declaration.key)
         if declaration.attach:
-            locked = [i for i in versioned.get(group, []) if _locked(packages[i], added.get(i, []))]
+            locked = [i for i in versioned.get(group, [])
+                      if _locked(packages[i], added.get(i, []), declaration.locks)]
             fitting = [i for i in locked if _matches(packages[i].version or "", declaration.provenance.specifier)]
             if fitting or locked:
                 add(declaration, (fitting or locked)[0])
@@ -216,4 +251,4 @@ def _version_keys(version: str) -> tuple[object, object | None]:
     return public + (local,), public + (None,)
 
 
-__all__ = ["Declaration", "merge", "exact_version", "Hash"]
+__all__ = ["Declaration", "merge", "exact_version", "attach_to_lock", "Hash"]

@@ -15,7 +15,7 @@ from types import ModuleType
 
 from governance.collect.declared import Declaration
 from governance.collect.selection import DEFAULT, Selection
-from governance.model import Package
+from governance.model import Package, Unread
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,10 @@ class LockResult:
     # means the lock is stale; one present but not installed here is simply not installed.
     names: frozenset[str] = frozenset()
     decides: bool = False  # the lock resolves the pyproject.toml beside it (uv, poetry, pdm)
+    # Files read besides this one (a pyproject.toml's dynamic dependencies: `{file = [...]}`), and what
+    # in them could not be judged (COV002).
+    also_read: list[str] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)
 
 
 # Files that state what the project asks for, in ranges, rather than what is installed.
@@ -64,47 +68,64 @@ def installable(packages: tuple[Package, ...]) -> tuple[tuple[Package, ...], lis
 
     A requirement whose marker is false for the target, or an extra nobody asked
     for, must not become an SBOM component: the SBOM lists what is installed.
+    A pin for another target of a package this target installs under another
+    line (`torch==2.8.0+cu128; sys_platform == 'darwin'` beside an unpinned
+    `torch`) is said as such, not as "not installed".
     """
     kept = tuple(p for p in packages if not p.provenance or any(pr.applies for pr in p.provenance))
-    dropped = sorted({p.name for p in packages if p.provenance and not any(pr.applies for pr in p.provenance)},
-                     key=str.lower)
+    dropped = [p for p in packages if p.provenance and not any(pr.applies for pr in p.provenance)]
     if not dropped:
         return kept, []
-    shown = ", ".join(dropped[:10]) + (f" and {len(dropped) - 10} more" if len(dropped) > 10 else "")
-    return kept, [f"not installed on this target, left out of the inventory: {shown}"]
+    installed = {(p.ecosystem, p.key) for p in kept}
+    absent = sorted({p.name for p in dropped if (p.ecosystem, p.key) not in installed}, key=str.lower)
+    other = sorted({" ".join(filter(None, (p.name, p.version, f"({p.provenance[0].location})")))
+                    for p in dropped if (p.ecosystem, p.key) in installed}, key=str.lower)
+    notes = []
+    if absent:
+        shown = ", ".join(absent[:10]) + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
+        notes.append(f"not installed on this target, left out of the inventory: {shown}")
+    if other:
+        shown = ", ".join(other[:10]) + (f" and {len(other) - 10} more" if len(other) > 10 else "")
+        notes.append(f"versions for other targets, left out (this target installs another line): {shown}")
+    return kept, notes
 
 
-def under_lock(result: LockResult, results: list[LockResult], notes: list[str]) -> list[Declaration]:
+def under_lock(result: LockResult, results: list[LockResult], notes: list[str],
+               compiled: dict[str, tuple[tuple[str, ...], frozenset[str]]] | None = None) -> list[Declaration]:
     """A pyproject.toml's requirements when a lock beside it (uv.lock, poetry.lock, pdm.lock) decides
     what is installed: the version of every component comes from the lock.
 
     A requirement for another target, an extra or a group not asked for is left out; one the lock
     installs joins that package (a locked version outside the requirement's range is lock drift,
     DRIFT004); one the lock does not record at all means the lock is stale, and is said in the notes.
+    Without such a lock, the requirements of a file that a compiled requirements lock was compiled
+    from (`compiled`: the file -> (the locks, every name they record); pyproject.toml itself, or a
+    file its dynamic dependencies come from) join that lock's packages the same way.
     Declarations of any other file pass through unchanged.
     """
-    from dataclasses import replace
+    from governance.collect.declared import attach_to_lock
 
     if not result.file.endswith(MANIFESTS):
         return result.declarations
     folder = result.file.rsplit("/", 1)[0] if "/" in result.file else ""
     beside = [r for r in results if (r.file.rsplit("/", 1)[0] if "/" in r.file else "") == folder]
     locks = [r for r in beside if r.decides]
-    if not locks:
-        return result.declarations
-    kept = []
-    stale = []
-    for declaration in result.declarations:
-        if not declaration.provenance.applies:
-            continue
+    if locks:
         # Recorded by any lock read beside it (a supplement such as a pylock of the git dependencies the
         # main lock leaves out) is installed: not stale.
-        if declaration.ecosystem == "pypi" and not any(declaration.key in lock.names for lock in beside):
-            stale.append(declaration)
-            continue
-        kept.append(replace(declaration, attach=True))
-    for declaration in stale:
-        notes.append(f"{declaration.provenance.location}: {declaration.name}{declaration.provenance.specifier} "
-                     f"is not in {', '.join(lock.file for lock in locks)}: the lock is stale (lock drift); "
-                     "re-lock so that what is installed is what the manifest asks for")
+        names = frozenset().union(*(lock.names for lock in beside))
+        return attach_to_lock(result.declarations, tuple(lock.file for lock in locks), names, notes, "re-lock",
+                              any_lockfile=True)
+    if not compiled:
+        return result.declarations
+    by_file: dict[str, list[Declaration]] = {}
+    for declaration in result.declarations:
+        by_file.setdefault(declaration.provenance.file, []).append(declaration)
+    kept: list[Declaration] = []
+    for file, declarations in by_file.items():
+        if file in compiled:
+            files, names = compiled[file]
+            kept.extend(attach_to_lock(declarations, files, names, notes, "re-compile the lock"))
+        else:
+            kept.extend(declarations)
     return kept

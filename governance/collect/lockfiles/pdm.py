@@ -69,7 +69,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         wanted = [g for g in locked_groups if g in dev_groups]
     # pdm install: the default group and every dev group; -G (our --group/--extra) adds optional ones,
     # --prod (our --no-dev) drops the dev groups, `-G :all` (our --all-groups) takes every locked group.
-    if selection.no_dev:
+    if selection.no_dev or selection.no_default_groups:
         wanted = []
     if selection.all_groups:
         wanted = [g for g in locked_groups if g != "default"]

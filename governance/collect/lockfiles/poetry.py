@@ -126,6 +126,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
     elif selection.all_groups:
         wanted = every
     else:
+        default = [] if selection.no_default_groups else default  # poetry --only main,GROUPS
         wanted = default + [g for g in selection.groups if g not in default]
     extras = frozenset(selection.extras)
 

@@ -93,7 +93,8 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
     text = c.read_text(path, shown)
     data = c.load_toml(text, shown)
     c.require_version(data, "lock-version", KNOWN_VERSION, "PEP 751 pylock", shown, text)
-    groups = frozenset(str(g) for g in data.get("default-groups", []) or [])
+    groups = frozenset() if selection.no_default_groups else frozenset(
+        str(g) for g in data.get("default-groups", []) or [])
     entries = c.expect(data.get("packages", []), list, "[[packages]]", shown)
     lines = c.table_lines(text, "[[packages]]")
     declarations = []

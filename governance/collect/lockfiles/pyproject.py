@@ -9,6 +9,7 @@ PEP 440 ranges so that they can be matched against locked versions.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles._declare import locked
 from governance.collect.selection import DEFAULT, Selection
-from governance.model import Source
+from governance.model import Source, Unread
 
 
 # The names this reader takes, for the message when a project has nothing to read.
@@ -137,7 +138,8 @@ def _groups(data: dict[str, Any], shown: str) -> dict[str, list[str]]:
     return {group: expand(group, ()) for group in raw}
 
 
-def read_manifest(data: dict[str, Any], shown: str, text: str, markers: dict[str, str]) -> list[Declaration]:
+def read_manifest(data: dict[str, Any], shown: str, text: str, markers: dict[str, str],
+                  selection: Selection = DEFAULT) -> list[Declaration]:
     declarations: list[Declaration] = []
 
     def pep508(requirement: str, group: str, extra: str | None = None) -> None:
@@ -154,7 +156,7 @@ def read_manifest(data: dict[str, Any], shown: str, text: str, markers: dict[str
             parsed.name, exact_version(specifier), shown, line, markers=marker, group=group,
             source=Source(kind="url", url=parsed.url) if parsed.url else None, kind="manifest",
             specifier=specifier, extras=tuple(sorted(parsed.extras)),
-            applies=c.applies(marker, markers, shown, line) and extra is None,
+            applies=c.applies(marker, markers, shown, line) and (extra is None or extra in selection.extras),
         ))
 
     project = _table(data.get("project"))
@@ -191,7 +193,134 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
     data = c.load_toml(text, shown)
-    return LockResult(file=shown, declarations=read_manifest(data, shown, text, markers))
+    declarations = read_manifest(data, shown, text, markers, selection)
+    dynamic = read_dynamic(data, shown, text, path, root, markers, selection)
+    return LockResult(file=shown, declarations=declarations + dynamic.declarations, notes=dynamic.notes,
+                      unread=dynamic.unread, also_read=dynamic.files)
+
+
+@dataclass(frozen=True)
+class DynamicSource:
+    """One file that [tool.setuptools.dynamic] takes dependencies from."""
+
+    file: str  # as pyproject.toml names it, relative to its folder
+    extra: str | None  # None: the project's dependencies; else the extra's name
+    line: int | None  # of the key in pyproject.toml
+
+
+@dataclass
+class Dynamic:
+    declarations: list[Declaration] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # every file read, includes too (relative to the project)
+    notes: list[str] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)
+
+
+def _file_list(value: Any) -> list[str] | None:
+    """`{file = "a.txt"}` or `{file = ["a.txt", "b.txt"]}` -> the names; None when not a file directive."""
+    if not isinstance(value, dict) or "file" not in value:
+        return None
+    files = value["file"]
+    files = [files] if isinstance(files, str) else files
+    return [str(f) for f in files] if isinstance(files, list) else None
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """The line of `key =` under [tool.setuptools.dynamic] (or a sub-table of it)."""
+    start = text.find("[tool.setuptools.dynamic")
+    if start < 0:
+        return None
+    match = re.compile(rf"^[ \t]*{key}[ \t]*=", re.MULTILINE).search(text, start)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def dynamic_sources(data: dict[str, Any], text: str) -> list[DynamicSource]:
+    """The files setuptools reads the dependencies (and each extra's) from, when `[project] dynamic`
+    lists them and `[tool.setuptools.dynamic]` says `{file = [...]}` (PEP 621 + setuptools)."""
+    project = _table(data.get("project"))
+    listed = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
+    table = _table(_table(_table(data.get("tool")).get("setuptools")).get("dynamic"))
+    out: list[DynamicSource] = []
+    if "dependencies" in listed:
+        line = _key_line(text, "dependencies")
+        for name in _file_list(table.get("dependencies")) or []:
+            out.append(DynamicSource(name, None, line))
+    if "optional-dependencies" in listed:
+        for extra, value in _table(table.get("optional-dependencies")).items():
+            line = _key_line(text, rf"(?:optional-dependencies\.)?[\"']?{re.escape(str(extra))}[\"']?")
+            for name in _file_list(value) or []:
+                out.append(DynamicSource(name, str(extra), line))
+    return out
+
+
+def dynamic_files(root: Path) -> set[Path]:
+    """The files (resolved) the project's pyproject.toml takes dependencies from, extras' included."""
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return set()
+    shown = c.relative(path, root)
+    text = c.read_text(path, shown)
+    return {(root / source.file).resolve() for source in dynamic_sources(c.load_toml(text, shown), text)}
+
+
+def read_dynamic(data: dict[str, Any], shown: str, text: str, path: Path, root: Path, markers: dict[str, str],
+                 selection: Selection = DEFAULT) -> Dynamic:
+    """The dependencies pyproject.toml takes from requirements files, read as pip reads them
+    (`-r`, `-c`, `--find-links`, markers, hashes), each line with its own file:line.
+
+    They are the project's manifest (kind "manifest", group main or the extra's name): beside a lock
+    they join what it installs. A file the project's dependencies (or an extra asked for) come from
+    that cannot be read is not judged (COV002); one of an extra nobody asked for is a note.
+    """
+    import os
+
+    from governance.collect.requirements import read_requirements
+    from governance.inputs import inside
+
+    out = Dynamic()
+    project = _table(data.get("project"))
+    listed = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
+    sources = dynamic_sources(data, text)
+    if "dependencies" in listed and not any(s.extra is None for s in sources) \
+            and not any((path.parent / lock).is_file() for lock in ("uv.lock", "poetry.lock", "pdm.lock")):
+        out.unread.append(Unread(
+            file=shown, line=c.line_of(text, "dynamic"),
+            reason="[project] dynamic lists `dependencies` but [tool.setuptools.dynamic] takes them from no file: "
+                   "the build backend computes them (setup.py, a plugin), and mlgov runs no build",
+            fix="list them in [project] dependencies, or `dependencies = {file = [\"requirements.txt\"]}` under "
+                "[tool.setuptools.dynamic], or lock them"))
+    folder = path.parent
+    for source in sources:
+        wanted = source.extra is None or source.extra in selection.extras
+        what = "the project's dependencies" if source.extra is None else f"the dependencies of extra {source.extra!r}"
+        target = folder / source.file
+        why = None
+        if not inside(target, (root.resolve(),)):
+            why = "lies outside the project"
+        elif not os.path.lexists(target):
+            why = "does not exist"
+        elif not target.is_file():
+            why = "is not a regular file"
+        if why is not None:
+            said = f"{shown}:{source.line or 1}: {what} come from {source.file}, which {why}"
+            if wanted:
+                shown_file = c.relative(target, root) if why != "lies outside the project" else source.file
+                out.unread.append(Unread(file=shown_file,
+                                         reason=f"{shown}:{source.line or 1} takes {what} from it, but it {why}",
+                                         fix=f"add {source.file} to the project, or correct the name in {shown}"))
+            else:
+                out.notes.append(f"{said}; the extra is not asked for, so nothing is missing from this target")
+            continue
+        found = read_requirements([target], root, markers)
+        out.files.extend(f for f in found.files if f not in out.files)
+        out.unread.extend(found.unread)
+        group = source.extra or "main"
+        for declaration in found.declarations:
+            provenance = declaration.provenance
+            out.declarations.append(replace(declaration, provenance=replace(
+                provenance, kind="manifest", group=group if provenance.group != "constraints" else "constraints",
+                applies=provenance.applies and wanted)))
+    return out
 
 
 def roots(data: dict[str, Any], shown: str, groups: list[str] | None) -> dict[str, list[c.Edge]]:

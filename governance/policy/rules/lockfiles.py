@@ -29,9 +29,10 @@ RULES = (
     Rule("DRIFT003", "lockfiles", "error", "A package the lock installs on this target is not installed.",
          "Re-sync the environment with the lock, so that what runs is what was locked and audited."),
     Rule("DRIFT004", "lockfiles", "error",
-         "The lock no longer satisfies the manifest: pyproject.toml asks for a version range the locked "
-         "version is outside of (a stale lock).",
-         "Re-lock (`uv lock`, `poetry lock`, `pdm lock`) so that the lock installs what the manifest asks for; "
+         "The lock no longer satisfies the manifest: pyproject.toml (or the requirements file a compiled "
+         "lock was made from) asks for a version range the locked version is outside of (a stale lock).",
+         "Re-lock (`uv lock`, `poetry lock`, `pdm lock`, or re-run the pip-compile / `uv pip compile` command "
+         "in the compiled file's header) so that the lock installs what the manifest asks for; "
          "`uv sync --locked` and `poetry check --lock` refuse such a lock."),
 )
 
@@ -83,13 +84,20 @@ def check(ctx: RuleContext) -> Iterator[Finding | None]:
     for package in inventory.packages:
         by_key.setdefault((package.ecosystem, package.key), []).append(package)
     yield from _disagreements(ctx, by_key, files)
-    yield from _stale(ctx, inventory)
+    yield from _stale(ctx, inventory, files)
     if "<environment>" in inventory.sources:
         yield from _drift(ctx, by_key, files)
 
 
-def _stale(ctx: RuleContext, inventory: Inventory) -> Iterator[Finding | None]:
-    """A locked package whose version is outside what the manifest beside the lock asks for."""
+def _stale(ctx: RuleContext, inventory: Inventory, files: set[str]) -> Iterator[Finding | None]:
+    """A locked package whose version is outside what the manifest of the lock asks for.
+
+    The lock of pyproject.toml is the uv.lock/poetry.lock/pdm.lock beside it; the lock of a
+    requirements manifest (requirements.txt or .in read as the input of pip-compile or `uv pip
+    compile`, kind "manifest") is the fully pinned requirements file on the same package: a manifest
+    line joins a package of another version only when the scan attached it to the lock compiled
+    from it (a range otherwise joins a version it admits).
+    """
     from governance.collect.declared import _matches
 
     for package in inventory.packages:
@@ -97,20 +105,32 @@ def _stale(ctx: RuleContext, inventory: Inventory) -> Iterator[Finding | None]:
             continue
         locks = [p for p in package.provenance if p.kind == "lockfile" and p.applies
                  and p.file.rsplit("/", 1)[-1] in _RELOCK]
-        if not locks:
+        compiled = [p for p in package.provenance if p.kind == "requirements" and p.applies and p.file in files
+                    and p.group != "constraints"]
+        if not locks and not compiled:
             continue
         for manifest in package.provenance:
             if manifest.kind != "manifest" or not manifest.applies or not manifest.specifier:
                 continue
+            if _matches(package.version, manifest.specifier):
+                continue
             folder = manifest.file.rsplit("/", 1)[0] if "/" in manifest.file else ""
             beside = [p for p in locks if (p.file.rsplit("/", 1)[0] if "/" in p.file else "") == folder]
-            if beside and not _matches(package.version, manifest.specifier):
+            if beside:
                 lock = beside[0]
                 tool = _RELOCK[lock.file.rsplit("/", 1)[-1]]
                 yield ctx.finding(
                     "DRIFT004", f"{package.name}: {manifest.location} asks for {manifest.specifier} but "
                     f"{lock.location} locks {package.version}; the lock is stale, run `{tool}`",
                     package=package, where=manifest, fix=tool,
+                )
+            elif compiled:
+                lock = compiled[0]
+                yield ctx.finding(
+                    "DRIFT004", f"{package.name}: {manifest.location} asks for {manifest.specifier} but "
+                    f"{lock.location} locks {package.version}; the lock is stale, re-compile {lock.file} from "
+                    f"{manifest.file} (the pip-compile or `uv pip compile` command in its header)",
+                    package=package, where=manifest, fix=f"re-compile {lock.file}",
                 )
 
 

@@ -26,7 +26,8 @@ PROJECTS = ("platform-indexes", "conflict-extras", "conflict-groups", "stale", "
 SELECTIONS = {
     "platform-indexes": {"default": []},
     "conflict-extras": {"default": [], "cpu": ["--extra", "cpu"], "cu128": ["--extra", "cu128"]},
-    "conflict-groups": {"default": [], "no-dev": ["--no-dev"]},
+    "conflict-groups": {"default": [], "no-dev": ["--no-dev"],
+                        "cpu": ["--no-default-groups", "--group", "cpu"]},
     "stale": {"default": []},
     "editable-project": {"default": []},
 }
