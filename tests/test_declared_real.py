@@ -245,3 +245,57 @@ def test_a_project_whose_files_declare_nothing_is_not_passed() -> None:
         assert code == 2, output
         assert "nothing to judge in" in output and "pyproject.toml declare(s) no package" in output
         assert "requirements/ (a folder of requirements files" in output
+
+
+# --- a conda environment file beside the conda-lock.yml made from it ----------------------------------
+
+def test_conda_environment_specs_join_the_conda_lock_made_from_them() -> None:
+    # ml-notebook/conda-lock.yml: metadata.sources = [environment.yml, ../pangeo-notebook/..., ...];
+    # environment.yml:11 `jaxlib>=0.4.31=cuda12*`, :14 `tensorflow>=2.17.0=cuda12*`
+    inventory = _inventory(_case("pangeo-docker-images/ml-notebook"))
+    assert not [p.name for p in inventory.packages if p.version is None]
+    jaxlib = [p for p in inventory.packages if p.name == "jaxlib"]
+    assert len(jaxlib) == 1 and jaxlib[0].version == "0.7.2"
+    assert ("environment.yml", 11, "manifest") in {(pr.file, pr.line, pr.kind) for pr in jaxlib[0].provenance}
+    # the lock's exact build, not the environment's `cuda12*` selector
+    assert [v for k, v in jaxlib[0].properties if k == "mlgov:conda:build"] == ["cuda129_py312h3ee6d78_202"]
+
+
+_CONDA_LOCK = """version: 1
+metadata:
+  content_hash:
+    linux-64: 0000
+  channels:
+  - url: conda-forge
+    used_env_vars: []
+  platforms:
+  - linux-64
+  sources:
+  - environment.yml
+package:
+- name: numpy
+  version: 1.26.4
+  manager: conda
+  platform: linux-64
+  dependencies: {}
+  url: https://conda.anaconda.org/conda-forge/linux-64/numpy-1.26.4-py311h64a7726_0.conda
+  hash:
+    md5: a502d7aad449a1206efb366d6a12c52d
+    sha256: 3f4365e11b28e244c95ba8579942b0802761ba7bb31c026f50d1a9ea9c728149
+  category: main
+  optional: false
+"""
+
+
+def test_a_stale_conda_lock_is_drift(tmp_path: Path) -> None:
+    project = _write(tmp_path / "p", {"environment.yml": "name: p\nchannels:\n  - conda-forge\ndependencies:\n"
+                                                         "  - numpy>=2\n  - scipy\n",
+                                      "conda-lock.yml": _CONDA_LOCK})
+    _, report, sbom = _scan(project, tmp_path, "--policy", "baseline")
+    assert [(c["name"], c.get("version")) for c in sbom["components"]] == [("numpy", "1.26.4")]
+    assert [m.split(";")[0] for m in _findings(report, "DRIFT004")] == [
+        "numpy: environment.yml:5 asks for >=2 but conda-lock.yml:13 locks 1.26.4"]
+    assert not _findings(report, "PIN001")
+    inventory = _inventory(project)
+    assert any(n.startswith("environment.yml:6: scipy is not in conda-lock.yml: the lock is stale")
+               for n in inventory.notes)
