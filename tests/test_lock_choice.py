@@ -192,3 +192,15 @@ def test_a_variant_and_its_supplement_are_one_environment_when_both_are_chosen()
     alone = _inventory(MLCG, ("pylock.cu128.toml",))
     assert "aggforce" not in {p.key for p in alone.packages}
     assert any("aggforce" in n and "is not in pylock.cu128.toml" in n for n in alone.notes), alone.notes
+
+
+def test_manifests_are_read_whatever_lock_chooses(tmp_path: Path) -> None:
+    project = tmp_path / "mlcg"
+    shutil.copytree(MLCG, project)
+    (project / "setup.cfg").write_text("[options]\ninstall_requires =\n    numpy==2.1.3\n")
+    (project / "environment.yml").write_text("dependencies:\n  - python=3.12\n")
+    inventory = _inventory(project, ("pylock.cu130.toml",))
+    assert {"setup.cfg", "environment.yml", "pyproject.toml", "pylock.cu130.toml"} <= set(inventory.sources)
+    assert "uv.lock" not in inventory.sources
+    code, out = invoke(["scan", str(project), *TARGET, "--lock", "setup.cfg"])
+    assert code == 2 and "--lock setup.cfg: a manifest, always read" in out, out

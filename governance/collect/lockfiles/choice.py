@@ -17,7 +17,7 @@ So a scan judges one environment:
 - a folder whose only lockfiles are several named alternatives cannot be judged without the user
   saying which one is installed: exit 2 naming them. A single named lock is read (nothing to choose).
 
-Manifests (pyproject.toml, conda environment files) are read whatever --lock says: they declare,
+Manifests (pyproject.toml, setup.cfg, conda environment files) are read whatever --lock says: they declare,
 the lock decides (lockfiles.under_lock).
 """
 
@@ -48,9 +48,15 @@ def alternative(path: Path) -> bool:
 
 
 def _manifest(path: Path) -> bool:
-    from governance.collect.lockfiles import conda, pyproject
+    """A file that declares rather than locks: its reader says so (`MANIFEST = True`, or
+    `is_manifest(path)` when one reader takes both kinds, as conda's does)."""
+    from governance.collect.lockfiles import _readers
 
-    return pyproject.matches(path) or conda.is_environment(path)
+    for reader in _readers():
+        if reader.matches(path):
+            says = getattr(reader, "is_manifest", None)
+            return bool(says(path)) if callable(says) else bool(getattr(reader, "MANIFEST", False))
+    return False
 
 
 def _name(value: str, root: Path, locks: Sequence[Path]) -> str:

@@ -66,8 +66,8 @@ def _is_environment(path: Path) -> bool:
     return re.search(r"(?m)^dependencies\s*:", head) is not None
 
 
-def is_environment(path: Path) -> bool:
-    """A conda environment file: a manifest, read whatever --lock chooses."""
+def is_manifest(path: Path) -> bool:
+    """A conda environment file declares (a manifest, read whatever --lock chooses); the rest lock."""
     return _is_environment(path)
 
 

@@ -22,6 +22,8 @@ from governance.model import Source, Unread
 
 
 # The names this reader takes, for the message when a project has nothing to read.
+# A manifest: it declares, a lock beside it decides; read whatever --lock chooses (lockfiles.choice).
+MANIFEST = True
 NAMES = ("pyproject.toml",)
 
 

@@ -27,6 +27,8 @@ from governance.collect.lockfiles._declare import locked
 from governance.collect.selection import DEFAULT, Selection
 from governance.model import Source
 
+# A manifest: it declares, a lock beside it decides; read whatever --lock chooses (lockfiles.choice).
+MANIFEST = True
 NAMES = ("setup.cfg",)
 
 _DECLARES = re.compile(r"(?m)^\s*(?:install_requires\s*=|\[options\.extras_require\])")
