@@ -310,3 +310,15 @@ def test_pip_compile_from_setup_cfg_is_the_lock_of_its_install_requires(tmp_path
     _, report, sbom = _scan(project, tmp_path, "--policy", "baseline")
     assert {(c["name"], c.get("version")) for c in sbom["components"]} == {("numpy", "1.26.4"), ("requests", "2.32.3")}
     assert [m.split(" but ")[0] for m in _findings(report, "DRIFT004")] == ["numpy: setup.cfg:6 asks for >=2"]
+
+
+def test_requirements_that_are_all_for_another_python_are_nothing_to_judge() -> None:
+    # cleanrl's poetry exports: every line says `python_version >= "3.8" and python_version < "3.11"`
+    from tests.entry import invoke
+
+    folder = _case("cleanrl-poetry/requirements")
+    code, output = invoke(["scan", str(folder), *TARGET, "--policy", "production"])
+    assert code == 2 and "for linux-x86_64/py3.11: every requirement in" in output, output
+    code, output = invoke(["scan", str(folder), "--target-platform", "linux-x86_64", "--target-python", "3.10",
+                           "--policy", "baseline"])
+    assert code in (0, 1) and "nothing to judge" not in output

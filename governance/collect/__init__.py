@@ -181,6 +181,12 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     # are then read for exactly those packages.
     packages, left_out = installable(packages)
     notes.extend(left_out)
+    # Requirements were read, but every one is for another platform or Python (cleanrl's exports say
+    # `python_version < "3.11"` on each line): a PASS for this target would judge nothing.
+    if not packages and declarations and not installed and not models and not container_files.images and not locks:
+        from governance.collect.target import label
+
+        raise InputError(discover.nothing_for_target(root, sources, label(markers)))
     packages = frameworks.annotate(packages, site_packages, root, markers)
     hosts = options.hosts or (host.hosts_for_scan((), site_packages) if options.probe_host else ())
     return Inventory(
