@@ -15,17 +15,23 @@ shown as it goes) and collects the row each writes with --json:
 
 Figures are medians of whole commands (fresh processes). The machine's load
 average is printed before and after: on a shared machine, wall-clock figures
-include waiting for a core, and the CPU column says how much. --markdown
-writes the table as docs/benchmarks.md's summary uses it.
+include waiting for a core, and the CPU column says how much. --markdown FILE
+writes the table with when and where it was taken; when FILE is a page with
+the figures markers (docs/benchmarks.md), only the block between them is
+replaced:
+
+    python benchmarks/bench_all.py --markdown docs/benchmarks.md
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import platform
 import subprocess
 import sys
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,10 +81,33 @@ def main() -> None:
     for line in table:
         print("  " + " | ".join(line))
     if args.markdown is not None:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in table[1:]]
-        args.markdown.write_text(f"Load: {before} before, {after} after.\n\n" + "\n".join(lines) + "\n",
-                                 encoding="utf-8")
+        write_markdown(args.markdown, figures_block(header, table[1:], before, after))
+
+
+START, END = "<!-- figures: bench_all.py --markdown -->", "<!-- end figures -->"
+
+
+def figures_block(header: tuple[str, ...], rows: list[tuple[str, ...]], before: str, after: str) -> str:
+    """The figures as docs/benchmarks.md shows them: when and where they were taken, then the table."""
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    where = f"Python {platform.python_version()} on {platform.system()} {platform.machine()}"
+    lines = [f"Taken on {when} with `python benchmarks/bench_all.py` ({where}); {before} before the run, "
+             f"{after.removeprefix('load average ')} after it.", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(path: Path, block: str) -> None:
+    """Replace the figures between the markers of a page that has them (docs/benchmarks.md), else
+    write the block alone."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if START in text and END in text.split(START, 1)[1]:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        path.write_text(f"{head}{START}\n{block}{END}{tail}", encoding="utf-8")
+    else:
+        path.write_text(block, encoding="utf-8")
 
 
 if __name__ == "__main__":

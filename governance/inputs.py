@@ -59,10 +59,22 @@ def _real_file(path: Path | str) -> str:
     head, name = os.path.split(text)
     if folders is None or name in ("", ".", "..") or os.path.islink(text):
         return os.path.realpath(text)
+    return os.path.join(_real_folder(head, folders), name)
+
+
+def _real_folder(head: str, folders: dict[str, str]) -> str:
+    """realpath(head), cached for the block; a folder that is not itself a link is its parent's real
+    path and its name (one lstat), so the 300 dist-info folders of a site-packages do not each walk
+    every component of the path again."""
     real = folders.get(head)
     if real is None:
-        real = folders[head] = os.path.realpath(head or ".")
-    return os.path.join(real, name)
+        parent, name = os.path.split(head)
+        if name in ("", ".", "..") or parent == head or os.path.islink(head):
+            real = os.path.realpath(head or ".")
+        else:
+            real = os.path.join(_real_folder(parent, folders), name)
+        folders[head] = real
+    return real
 
 
 @contextmanager

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
-
-from packageurl import PackageURL
 
 if TYPE_CHECKING:
     from governance.model import ContainerImage, Package
@@ -15,7 +14,20 @@ def pypi_name(name: str) -> str:
     return name.lower().replace("_", "-")
 
 
+# In a pypi purl's name and version, the characters packageurl's to_string() writes as they are
+# (RFC 3986's unreserved ones; the name is already lower case with '-' for '_'), plus '+', which it
+# writes as %2B. Such a purl (nearly every one) is spelled here directly: one is made per component.
+_PLAIN_NAME = re.compile(r"[a-z0-9.~-]+")
+_PLAIN_VERSION = re.compile(r"[A-Za-z0-9._~+-]+")
+
+
 def package_purl(package: Package) -> str:
+    if package.ecosystem == "pypi":
+        name, version = pypi_name(package.name), package.version
+        if _PLAIN_NAME.fullmatch(name) and (not version or _PLAIN_VERSION.fullmatch(version)):
+            return f"pkg:pypi/{name}@{version.replace('+', '%2B')}" if version else f"pkg:pypi/{name}"
+    from packageurl import PackageURL
+
     qualifiers: dict[str, str] = {}
     if package.ecosystem == "pypi":
         name = pypi_name(package.name)
@@ -48,6 +60,8 @@ def image_purl(image: ContainerImage) -> str | None:
     """
     if image.registry is None or image.repository is None:
         return None
+    from packageurl import PackageURL
+
     *path, last = image.repository.split("/")
     if image.digest:
         qualifiers = {"repository_url": f"{image.registry}/{image.repository}"}

@@ -10,7 +10,10 @@ aarch64, Windows, macOS) and reads, without downloading the wheel:
   - the core metadata: the PEP 658 `.metadata` file where the index serves it,
     else the wheel's `*.dist-info/METADATA` through HTTP range requests (the
     zip's end record, its central directory, then the member alone);
-  - the build files inside: torch/version.py, TensorFlow's build_info.py,
+  - the build files inside: torch/version.py, TensorFlow's build_info.py (and
+    the #define lines of the cuda_config.h its wheels ship, for the 2.0/2.2 ones
+    whose build_info.py gives only the CUDA major), the names of the CUDA
+    libraries a torch wheel bundles (from the zip directory),
     onnxruntime's capi/build_and_package_info.py, and the library names of
     onnxruntime's CUDA provider (its ELF dynamic string table, a few MB read
     from the start of the member).
@@ -50,10 +53,15 @@ RECORDED = ROOT / "tests" / "data" / "knowledge" / "pypi-wheels.json"
 ROWS = ROOT / "governance" / "knowledge" / "pypi_builds.json"
 INDEX = "https://pypi.org"
 
-# project -> (first version read, the build files to read, whether to read the CUDA provider's library names)
+# project -> (first version read, the build files to read: a path, or "*/" + the end of a path)
+TENSORFLOW_FILES = (*wheels.TENSORFLOW_BUILD_INFO, "*/" + wheels.TENSORFLOW_CUDA_CONFIG)
 PROJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "torch": ("2.1", ("torch/version.py",)),
-    "tensorflow": ("2.12", ("tensorflow/python/platform/build_info.py",)),
+    # 1.8-1.12: CUDA 10.2 builds on Linux x86_64 (cuDNN linked in); 1.13 and 2.0: CUDA 11.7 with nvidia-*-cu11.
+    "torch": ("1.8", ("torch/version.py",)),
+    # 2.0: a CPU build on Linux; 2.1-2.11 CUDA builds (build_info.py in its older forms).
+    "tensorflow": ("2.0", TENSORFLOW_FILES),
+    # 2.12 and later on PyPI are a few-KB sdist that refuses to install (no wheel, so nothing read).
+    "tensorflow-gpu": ("2.0", TENSORFLOW_FILES),
     "onnxruntime-gpu": ("1.15", ("onnxruntime/capi/build_and_package_info.py",)),
     "jax-cuda12-plugin": ("0.4", ()),
     "jax-cuda13-plugin": ("0.7", ()),
@@ -214,6 +222,17 @@ def _pick(files: list[dict[str, Any]], pattern: re.Pattern[str]) -> dict[str, An
     return max(matching, key=rank)
 
 
+_CUDA_CONFIG_KEPT = re.compile(r'#define (TF_CUDA_VERSION|TF_CUDA_LIB_VERSION|TF_CUDNN_VERSION) ')
+
+
+def compact(name: str, text: str) -> str:
+    """What of a build file is recorded: a Python file without its comment-only and blank lines (the
+    licence header; ast reads the same), of cuda_config.h only the CUDA/cuDNN version #defines."""
+    if name.endswith(wheels.TENSORFLOW_CUDA_CONFIG):
+        return "".join(line + "\n" for line in text.splitlines() if _CUDA_CONFIG_KEPT.match(line))
+    return "".join(line + "\n" for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
 def read_wheel(project: str, version: str, platform: str, info: dict[str, Any]) -> dict[str, Any]:
     files_wanted = PROJECTS[project][1]
     record: dict[str, Any] = {"project": project, "version": version, "platform": platform,
@@ -231,7 +250,19 @@ def read_wheel(project: str, version: str, platform: str, info: dict[str, Any]) 
     record["requires_dist"] = wheels.gpu_requirements(wheels.requires_dist(metadata))
     if files_wanted or project == "onnxruntime-gpu":
         wheel = wheel or RemoteWheel(info["url"], info["size"])
-        record["files"] = {n: wheel.read(n).decode("utf-8", "replace") for n in files_wanted if n in wheel.members}
+        record["files"] = {}
+        for wanted in files_wanted:
+            name = wanted if wanted in wheel.members else next(
+                (n for n in sorted(wheel.members) if wanted.startswith("*/") and n.endswith(wanted[1:])), None)
+            if name is None:
+                continue
+            record["files"][name] = compact(name, wheel.read(name).decode("utf-8", "replace"))
+        if project == "torch":
+            # The CUDA libraries a torch wheel bundles (their names in the zip directory, already read).
+            libraries = sorted(n for n in wheel.members if n.startswith("torch/lib/")
+                               and re.search(r"(cudnn|cudart)[^/]*$", n, re.IGNORECASE))
+            if libraries:
+                record["libraries"] = libraries
         if project == "onnxruntime-gpu" and platform in ("linux-x86_64", "linux-aarch64", "windows-amd64"):
             windows = platform.startswith("windows")
             parse = wheels.pe_imports if windows else wheels.elf_needed

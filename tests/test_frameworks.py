@@ -44,6 +44,15 @@ def one(inventory: Inventory, key: str) -> Package:
     ("tensorflow[and-cuda]==2.18.0", "cuda", "12.5", "9", "the and-cuda extra; PyPI's tensorflow 2.18.0"),
     ("tensorflow==2.99.0", "unknown", None, None, "newer than the newest release in mlgov's knowledge base"),
     ("tensorflow-cpu==2.18.0", "cpu", None, None, "tensorflow-cpu"),
+    # Older releases read from PyPI's wheels (once "older than the knowledge base": GPU007).
+    ("torch==1.12.1", "cuda", "10.2", None, "PyPI's torch 1.12.1 wheel for linux-x86_64"),
+    ("torch==1.8.1", "cuda", "10.2", None, "PyPI's torch 1.8.1 wheel for linux-x86_64"),
+    ("torch==2.0.1", "cuda", "11.7", "8", "PyPI's torch 2.0.1 wheel for linux-x86_64"),
+    ("tensorflow==2.2.0", "cuda", "10.1", "7", "PyPI's tensorflow 2.2.0 wheel"),
+    ("tensorflow==2.0.0", "cpu", None, None, "PyPI's tensorflow 2.0.0 wheel"),
+    ("tensorflow-gpu==2.4.0", "cuda", "11.0", "8", "PyPI's tensorflow-gpu 2.4.0 wheel"),
+    ("tensorflow-gpu==2.10.1", "cuda", "11.2", "8", "PyPI's tensorflow-gpu 2.10.1 wheel"),
+    ("tensorflow-gpu==2.12.0", "unknown", None, None, "only as a source placeholder whose setup.py refuses"),
     ("onnxruntime-gpu==1.17.1", "cuda", "11", "8", "PyPI's onnxruntime-gpu 1.17.1 wheel"),
     # The wheel's providers link libcudart.so.11.0 and libcudnn.so.8 (once read as CUDA 12).
     ("onnxruntime-gpu==1.18.0", "cuda", "11", "8", "PyPI's onnxruntime-gpu 1.18.0 wheel"),
@@ -150,6 +159,33 @@ def test_installed_tensorflow_reads_the_real_ordereddict_build_info(tmp_path: Pa
     assert package.property(EVIDENCE) == "tensorflow/python/platform/build_info.py"
 
 
+@pytest.mark.parametrize(("key", "version", "files", "cuda", "cudnn_major"), [
+    # 2.2: module-level names, `cuda_version_number = '10'`; the installed cuda_config.h says 10.1.
+    ("tensorflow", "2.2.0", {"tensorflow/python/platform/build_info.py": "tensorflow-2.2.0-linux-x86_64-build_info.py",
+                             "tensorflow/include/external/local_config_cuda/cuda/cuda/cuda_config.h":
+                                 "tensorflow-2.2.0-linux-x86_64-cuda_config.h"}, "10.1", "7"),
+    # 2.0: the package lives in tensorflow_core/.
+    ("tensorflow-gpu", "2.0.0", {
+        "tensorflow_core/python/platform/build_info.py": "tensorflow-gpu-2.0.0-linux-x86_64-build_info.py",
+        "tensorflow_core/include/external/local_config_cuda/cuda/cuda/cuda_config.h":
+            "tensorflow-gpu-2.0.0-linux-x86_64-cuda_config.h"}, "10.0", "7"),
+    # Windows 2.4: 'cuda_version': '64_110' (read as CUDA "64_110" before).
+    ("tensorflow-gpu", "2.4.0", {"tensorflow/python/platform/build_info.py":
+                                 "tensorflow-gpu-2.4.0-windows-amd64-build_info.py"}, "11.0", "8"),
+])
+def test_installed_old_tensorflow_reads_the_real_build_files(tmp_path: Path, key: str, version: str,
+                                                            files: dict[str, str], cuda: str,
+                                                            cudnn_major: str) -> None:
+    site = venv(tmp_path / "venv")
+    dist(site, key, version)
+    for relative, name in files.items():
+        write(site / relative, (DATA / "frameworks" / name).read_text())
+    package = one(scan(tmp_path, python=tmp_path / "venv"), key)
+    assert (package.property(GPU_BUILD), package.property(CUDA)) == ("cuda", cuda)
+    assert package.property(CUDNN_MAJOR) == cudnn_major
+    assert package.property(EVIDENCE).endswith("python/platform/build_info.py")
+
+
 def test_jaxlib_old_local_tag_names_cuda(tmp_path: Path) -> None:
     inventory = scan(tmp_path, "jax==0.2.20\njaxlib==0.1.72+cuda111\n")
     package = one(inventory, "jaxlib")
@@ -235,7 +271,7 @@ def test_a_real_conda_lock_entry_of_pytorch_for_cuda_118(tmp_path: Path) -> None
     ("tensorflow>=2.18\n", "tensorflow", "unknown", None, "no version pinned"),
     ("onnxruntime-gpu>=1.17,<1.20\n", "onnxruntime-gpu", "unknown", None, "no version pinned"),
     # An old release: said older than the knowledge base, not "newer".
-    ("torch==2.0.1\n", "torch", "unknown", None, "older than the releases mlgov's knowledge base holds"),
+    ("torch==1.7.1\n", "torch", "unknown", None, "older than the releases mlgov's knowledge base holds"),
 ])
 def test_an_unpinned_framework_gets_its_build_from_the_extra_or_index_or_says_it_cannot(
         tmp_path: Path, requirements: str, key: str, build: str, cuda: str | None, evidence: str) -> None:

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from governance.cli import cli
 from governance.collect import host
+from governance.collect.nvml_library import NO_LIBRARY
 from governance.hostprofile import read_profile
 from tests.gpu_layout import FakeNvml, cudnn_header, dist, h100_reading, h100_root, h100_site, venv, write
 
@@ -180,3 +181,28 @@ def test_scan_probes_nothing_on_a_machine_without_nvml(shared_dir: Path, monkeyp
 def test_scan_probes_this_machine_when_nvml_works(h100: FakeNvml) -> None:
     (stack,) = host.hosts_for_scan(())
     assert stack.driver_version == "580.159.04"
+
+
+# The real NVML library decides this test's expectation: where it loads (a GPU machine), pynvml is used.
+_HAS_DRIVER_CODE = """
+import ctypes, sys
+try:
+    ctypes.CDLL("libnvidia-ml.so.1")
+except OSError:
+    sys.exit(1)
+"""
+
+
+def test_a_machine_without_the_driver_is_told_without_importing_pynvml() -> None:
+    import subprocess
+    import sys
+
+    driver = subprocess.run([sys.executable, "-c", _HAS_DRIVER_CODE], check=False).returncode == 0
+    code = ("import sys\nfrom governance.collect.host import read_nvml\nresult = read_nvml()\n"
+            "print(result.reading is None, result.reason, 'pynvml' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    if driver:
+        assert done.stdout.split()[-1] == "True"  # pynvml asked the driver
+    else:
+        assert done.stdout.strip() == f"True {NO_LIBRARY} False"

@@ -82,7 +82,8 @@ def test_every_row_names_the_wheel_it_was_read_from() -> None:
 
 
 @pytest.mark.parametrize(("project", "first"), [
-    ("torch", "2.1"), ("tensorflow", "2.12"), ("onnxruntime-gpu", "1.15"), ("jax-cuda12-plugin", "0.4.22"),
+    ("torch", "1.8"), ("tensorflow", "2.0"), ("tensorflow-gpu", "2.0"), ("onnxruntime-gpu", "1.15"),
+    ("jax-cuda12-plugin", "0.4.22"),
     ("jax-cuda13-plugin", "0.7.2"), ("jax-cuda12-pjrt", "0.4.23"), ("jax-cuda13-pjrt", "0.7.2"),
 ])
 def test_every_release_in_range_was_read_without_error(project: str, first: str) -> None:
@@ -94,6 +95,8 @@ def test_every_release_in_range_was_read_without_error(project: str, first: str)
 def test_torch_on_linux_aarch64_is_a_cuda_build_from_211() -> None:
     torch = SHIPPED["projects"]["torch"]
     for release, platforms in torch.items():
+        if Version(release) < Version("2.1"):
+            continue  # not every older release has an aarch64 / macOS arm64 wheel (see the test below)
         expected = "cuda" if Version(release) >= Version("2.11") else "cpu"
         assert platforms["linux-aarch64"]["build"] == expected, release
         assert platforms["windows-amd64"]["build"] == "cpu" and platforms["macos-arm64"]["build"] == "cpu"
@@ -207,3 +210,110 @@ def test_onnxruntime_gpu_on_windows_is_read_from_its_dll_imports() -> None:
                                               "cudnn_major": "8"}
     assert "linux-x86_64" not in ort["1.15.0"]  # the Linux wheel says nothing: unknown, not guessed
     assert ort["1.20.2"]["windows-amd64"]["cudnn_major"] == "9"
+
+
+# -- Older releases: torch 1.8-2.0, tensorflow 2.0-2.11, tensorflow-gpu 2.0-2.11 --
+
+def _row(project: str, release: str, platform: str = "linux-x86_64") -> dict[str, str]:
+    row: dict[str, str] = SHIPPED["projects"][project][release][platform]
+    return row
+
+
+def test_pypi_torch_18_to_112_are_cuda_102_builds_with_cudnn_linked_in() -> None:
+    # torch/version.py says cuda = '10.2'; the wheels pin no nvidia-cudnn and bundle no libcudnn
+    # (only libcudart-<hash>.so.10.2), so no cuDNN is said rather than guessed.
+    old = [r for r in SHIPPED["projects"]["torch"] if Version("1.8") <= Version(r) < Version("1.13")]
+    assert len(old) >= 10
+    for release in old:
+        row = _row("torch", release)
+        assert (row["build"], row["cuda"]) == ("cuda", "10.2") and "cudnn" not in row and "cudnn_major" not in row
+        record = next(r for r in RECORDED["wheels"]
+                      if (r["project"], r["version"], r["platform"]) == ("torch", release, "linux-x86_64"))
+        assert any(name.endswith(".so.10.2") and "libcudart" in name for name in record["libraries"])
+
+
+@pytest.mark.parametrize("release", ["1.13.0", "1.13.1", "2.0.0", "2.0.1"])
+def test_pypi_torch_113_and_20_are_cuda_117_builds_pinning_nvidia_cudnn_cu11(release: str) -> None:
+    row = _row("torch", release)
+    assert (row["build"], row["cuda"], row["cudnn"], row["cudnn_major"]) == ("cuda", "11.7", "8.5.0.96", "8")
+
+
+def test_old_torch_on_windows_macos_and_aarch64_is_cpu() -> None:
+    for release, platforms in SHIPPED["projects"]["torch"].items():
+        if Version(release) < Version("2.1"):
+            assert {platforms[p]["build"] for p in platforms if p != "linux-x86_64"} == {"cpu"}, release
+            assert "windows-amd64" in platforms and "macos-x86_64" in platforms
+    # PyPI has no aarch64 wheel of 1.9.1 and no macOS arm64 wheel of 1.8.1 or 1.9.1: no row, not guessed.
+    assert "linux-aarch64" not in SHIPPED["projects"]["torch"]["1.9.1"]
+    assert "macos-arm64" not in SHIPPED["projects"]["torch"]["1.8.1"]
+
+
+@pytest.mark.parametrize(("project", "release", "platform", "cuda", "cudnn"), [
+    ("tensorflow", "2.1.0", "linux-x86_64", "10.1", "7"),  # tensorflow_core/..., module-level names
+    ("tensorflow", "2.2.0", "linux-x86_64", "10.1", "7"),  # build_info says '10'; cuda_config.h "10.1"
+    ("tensorflow", "2.4.0", "linux-x86_64", "11.0", "8"),
+    ("tensorflow", "2.11.0", "linux-x86_64", "11.2", "8"),
+    ("tensorflow-gpu", "2.0.0", "linux-x86_64", "10.0", "7"),
+    ("tensorflow-gpu", "2.4.0", "linux-x86_64", "11.0", "8"),
+    ("tensorflow-gpu", "2.4.0", "windows-amd64", "11.0", "8"),  # 'cuda_version': '64_110'
+    ("tensorflow-gpu", "2.11.0", "linux-x86_64", "11.2", "8"),
+])
+def test_old_tensorflow_rows(project: str, release: str, platform: str, cuda: str, cudnn: str) -> None:
+    row = _row(project, release, platform)
+    assert (row["build"], row["cuda"], row["cudnn_major"]) == ("cuda", cuda, cudnn)
+
+
+def test_tensorflow_20_is_a_cpu_build_and_every_linux_release_from_21_a_cuda_one() -> None:
+    assert _row("tensorflow", "2.0.0")["build"] == "cpu"
+    for project in ("tensorflow", "tensorflow-gpu"):
+        for release, platforms in SHIPPED["projects"][project].items():
+            if Version("2.1") <= Version(release) or project == "tensorflow-gpu":
+                row = platforms["linux-x86_64"]
+                assert row["build"] == "cuda" and "." in row["cuda"], (project, release)
+
+
+def test_tensorflow_gpu_has_no_release_after_211() -> None:
+    # 2.12.0 on PyPI is a 2.6 KB sdist whose setup.py refuses to install: no wheel, no row.
+    assert max(Version(r) for r in SHIPPED["projects"]["tensorflow-gpu"]) == Version("2.11.0")
+    assert knowledge.removed_release("tensorflow-gpu", "2.12.0") is not None
+    assert knowledge.removed_release("tensorflow-gpu", "2.11.0") is None
+    assert knowledge.removed_release("tensorflow", "2.12.0") is None
+
+
+FRAMEWORK_FILES = Path(__file__).parent / "data" / "frameworks"
+
+
+@pytest.mark.parametrize(("build_info", "cuda_config", "cuda", "cudnn"), [
+    # Module-level names; the Linux file gives the major only, the wheel's cuda_config.h the minor.
+    ("tensorflow-2.2.0-linux-x86_64-build_info.py", "tensorflow-2.2.0-linux-x86_64-cuda_config.h", "10.1", "7"),
+    ("tensorflow-2.2.0-linux-x86_64-build_info.py", None, "10", "7"),
+    ("tensorflow-gpu-2.0.0-linux-x86_64-build_info.py", "tensorflow-gpu-2.0.0-linux-x86_64-cuda_config.h",
+     "10.0", "7"),
+    # Windows: the DLL suffixes ('64_110', '64_8') in the cuda/cudnn version fields.
+    ("tensorflow-gpu-2.4.0-windows-amd64-build_info.py", None, "11.0", "8"),
+])
+def test_tensorflow_build_info_in_its_older_forms(build_info: str, cuda_config: str | None, cuda: str,
+                                                  cudnn: str) -> None:
+    # Real files extracted from the wheels by ranged reads (tests/data/frameworks/README.md).
+    info = wheels.tensorflow_build_info((FRAMEWORK_FILES / build_info).read_text())
+    assert info is not None and info["is_cuda_build"] is True
+    config = (FRAMEWORK_FILES / cuda_config).read_text() if cuda_config else None
+    assert wheels.tensorflow_cuda(info, config) == (cuda, cudnn)
+
+
+def test_a_cuda_config_of_another_major_is_not_taken() -> None:
+    assert wheels.tensorflow_cuda({"cuda_version": "11"}, '#define TF_CUDA_VERSION "10.1"\n') == ("11", None)
+
+
+@pytest.mark.parametrize(("members", "major"), [
+    (["torch/lib/libcudnn.so.8", "torch/lib/libc10.so"], "8"),
+    (["torch/lib/libcudnn_ops_infer.so.8"], "8"),
+    (["torch/lib/libcudnn-3e4a2c1f.so.7"], "7"),  # auditwheel's hashed name
+    (["torch/lib/cudnn64_8.dll"], "8"),
+    (["torch/lib/cudnn_ops_infer64_8.dll"], "8"),
+    (["torch/lib/libcudart-80664282.so.10.2"], None),
+])
+def test_bundled_cudnn_major_from_member_names(members: list[str], major: str | None) -> None:
+    assert wheels.bundled_cudnn_major(members) == major
+    record = {"project": "torch", "files": {"torch/version.py": "cuda = '11.3'\n"}, "libraries": members}
+    assert wheels.torch_wheel(record).cudnn_major == major

@@ -182,13 +182,22 @@ def test_an_unknown_release_is_said_not_passed(tmp_path: Path, line: str) -> Non
     assert any(f.rule_id == "GPU006" and line.split("==")[0] in f.message for f in findings)
 
 
-@pytest.mark.parametrize(("line", "names", "not_named"), [
+@pytest.mark.parametrize(("version", "names"), [
     # PyTorch published 2.0.1 as +cu117 and +cu118 only; 1.12.1 as +cu102/+cu113/+cu116; 1.8.1's
     # common tag with 1.8.0 is +cu111 (previous-versions page): never the newest series' cu126.
-    ("torch==2.0.1", "torch==2.0.1+cu118 from https://download.pytorch.org/whl/cu118", "cu126"),
-    ("torch==1.12.1", "torch==1.12.1+cu116 from https://download.pytorch.org/whl/cu116", "cu126"),
-    ("torch==1.8.1", "torch==1.8.1+cu111", "cu126"),
-    # A series the knowledge base does not list: no tag is named at all.
+    ("2.0.1", "torch==2.0.1+cu118 from https://download.pytorch.org/whl/cu118"),
+    ("1.12.1", "torch==1.12.1+cu116 from https://download.pytorch.org/whl/cu116"),
+    ("1.8.1", "torch==1.8.1+cu111 from https://download.pytorch.org/whl/cu111"),
+    ("1.4.0", None),  # a series the knowledge base does not list: no tag is named at all
+])
+def test_the_torch_build_advice_names_only_builds_that_release_has(version: str, names: str | None) -> None:
+    from governance.policy.rules.gpu import _torch_cuda_pin
+
+    assert _torch_cuda_pin(version) == names
+
+
+@pytest.mark.parametrize(("line", "names", "not_named"), [
+    ("torch==1.7.1", "mlgov's knowledge base does not list the builds of that release", "torch==1.7.1+cu"),
     ("torch==1.4.0", "mlgov's knowledge base does not list the builds of that release", "torch==1.4.0+cu"),
 ])
 def test_gpu007_advice_names_only_builds_that_release_has(tmp_path: Path, line: str, names: str,
@@ -198,6 +207,30 @@ def test_gpu007_advice_names_only_builds_that_release_has(tmp_path: Path, line: 
     assert not_named not in unknown.message
     # Older than the knowledge base: updating mlgov would not help, so it is not suggested.
     assert "update mlgov" not in unknown.message and "older than the releases" in unknown.message
+
+
+@pytest.mark.parametrize("line", ["torch==2.0.1", "torch==1.12.1", "torch==1.8.1", "tensorflow==2.4.0",
+                                  "tensorflow-gpu==2.4.0"])
+def test_pypi_releases_older_than_21_are_judged_now(tmp_path: Path, line: str) -> None:
+    # Once GPU007 ("older than the releases mlgov's knowledge base holds"): now read from PyPI's wheels.
+    findings = gpu(judge(tmp_path, line + "\n", (host_with(tmp_path, "470.82.01"),)))
+    assert not [f for f in findings if f.rule_id == "GPU007"]
+
+
+def test_tensorflow_gpu_212_is_said_to_be_a_placeholder_not_a_release_to_update_for(tmp_path: Path) -> None:
+    (unknown,) = [f for f in gpu(judge(tmp_path, "tensorflow-gpu==2.12.0\n")) if f.rule_id == "GPU007"]
+    assert "refuses to install" in unknown.message
+    assert "install tensorflow==2.12.0 instead" in unknown.message and "update mlgov" not in unknown.message
+
+
+def test_an_old_tensorflow_gpu_is_judged_against_the_driver(tmp_path: Path) -> None:
+    # tensorflow-gpu 2.4.0: CUDA 11.0 (its wheel's build_info.py), whose GA needs 450.51.05; 11.x has
+    # minor-version compatibility only from 450.80.02 on, which 11.0 GA predates: below 450.51.05 it fails.
+    failing = [f for f in gpu(judge(tmp_path, "tensorflow-gpu==2.4.0\n", (host_with(tmp_path, "440.33"),)))
+               if f.rule_id == "GPU001"]
+    assert failing and "CUDA 11.0" in failing[0].message
+    assert not [f for f in gpu(judge(tmp_path, "tensorflow-gpu==2.4.0\n", (host_with(tmp_path, "470.82.01"),)))
+                if f.rule_id in ("GPU001", "GPU002", "GPU007")]
 
 
 def test_gpu007_for_an_unpinned_torch_asks_for_a_pin_or_an_index(tmp_path: Path) -> None:

@@ -174,7 +174,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
             u for u in unread if u.line is None or any(u in result.unread for result in results))))
 
     packages = merge(installed, declarations)
-    from governance.collect import frameworks, host
+    from governance.collect import frameworks
     from governance.collect.lockfiles import installable
 
     # Only what installs on the target becomes a component; framework builds
@@ -188,7 +188,14 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
 
         raise InputError(discover.nothing_for_target(root, sources, label(markers)))
     packages = frameworks.annotate(packages, site_packages, root, markers)
-    hosts = options.hosts or (host.hosts_for_scan((), site_packages) if options.probe_host else ())
+    hosts = options.hosts
+    if not hosts and options.probe_host:
+        from governance.collect.nvml_library import missing
+
+        if missing() is None:  # no driver (most machines): nothing to probe, nothing more to import
+            from governance.collect import host
+
+            hosts = host.hosts_for_scan((), site_packages)
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),

@@ -18,8 +18,6 @@ import io
 import json
 import os
 import re
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -239,6 +237,9 @@ def _base_site_folders(home: str, python_version: str) -> list[Path]:
 
 def _probe(python: Path) -> tuple[tuple[Path, ...], dict[str, str]]:
     """Ask an interpreter the user named for its site-packages and marker values."""
+    import subprocess  # here: reading a venv from its files (the usual case) runs nothing
+    import tempfile
+
     with tempfile.TemporaryFile() as out:
         try:
             # An empty environment: the job's secrets are not the interpreter's business,
@@ -303,6 +304,10 @@ def _read_text(path: Path) -> str | None:
     return read_optional(path, "installed-package file", _METADATA_BYTES)
 
 
+# email.feedparser's headerRE: what a header line (or a continuation) starts with.
+_HEADER_LINE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
+
+
 def parse_metadata(text: str) -> tuple[dict[str, list[str]], str]:
     """Core metadata headers (METADATA, PKG-INFO), parsed exactly as pip and importlib.metadata do:
     `email.parser` with the compat32 policy.
@@ -311,7 +316,60 @@ def parse_metadata(text: str) -> tuple[dict[str, list[str]], str]:
     holds continuation lines of only whitespace, which a loop that stops at the first blank-looking
     line takes for the end of the headers, losing Requires-Dist (the scipy -> numpy edge) and the
     classifiers. Header names are lower-cased; values are what compat32 returns (folded lines kept).
+
+    This is email.feedparser's header pass (FeedParser._parsegen and _parse_headers, compat32's
+    header_source_parse) step by step, without its line-by-line walk through the body (a README
+    of several KB) and without importing the email package: reading an environment parses one of
+    these per distribution. tests/test_metadata.py holds it to email.parser's answer (headers and
+    body) on real files and on generated text. Text with lone surrogates goes to email.parser
+    itself (compat32 turns such values into Header objects).
     """
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return _parse_metadata_email(text)
+    lines: list[str] = []
+    end = 0  # where the header lines end
+    body = len(text)  # where the body starts: after an empty separator line, else at the first non-header
+    # Lines as the feed parser cuts them: at \r\n, \r or \n, kept (StringIO with newline="").
+    for line in io.StringIO(text, newline=""):
+        if not _HEADER_LINE.match(line):
+            body = end + len(line) if line[0] in "\r\n" else end
+            break
+        lines.append(line)
+        end += len(line)
+    headers: dict[str, list[str]] = {}
+    value: list[str] = []
+    last = len(lines) - 1
+    for number, line in enumerate(lines):
+        if line[0] in " \t":
+            if value:  # a continuation; one before any header is dropped (a defect)
+                value.append(line)
+            continue
+        if value:
+            _store(headers, value)
+            value = []
+        if line.startswith("From "):
+            if number == last and number != 0:
+                return headers, line + text[body:]  # taken for the body's first line, pushed back
+            continue  # a unix-from envelope line (first) or a misplaced one: not a header
+        if line[0] == ":":
+            continue  # no header name (a defect)
+        value = [line]
+    if value:
+        _store(headers, value)
+    return headers, text[body:]
+
+
+def _store(headers: dict[str, list[str]], lines: list[str]) -> None:
+    # compat32's header_source_parse
+    name, value = lines[0].split(":", 1)
+    value = value.lstrip(" \t") + "".join(lines[1:])
+    headers.setdefault(name.lower(), []).append(value.rstrip("\r\n"))
+
+
+def _parse_metadata_email(text: str) -> tuple[dict[str, list[str]], str]:
     from email.parser import HeaderParser
     from email.policy import compat32
 
@@ -413,25 +471,40 @@ def _marker(text: str) -> Marker | None:
         return None
 
 
+@lru_cache(maxsize=4096)
+def _marker_verdict(text: str, environment: tuple[tuple[str, str], ...]) -> bool | None:
+    """Whether a Requires-Dist marker holds in the environment; None when it does not parse.
+    Cached: an environment's distributions repeat the same few markers hundreds of times."""
+    marker = _marker(text)
+    return None if marker is None else marker_applies(marker, dict(environment))
+
+
+_canonical = lru_cache(maxsize=8192)(canonicalize_name)
+
+
 def _requires(lines: list[str], markers: dict[str, str]) -> tuple[str, ...]:
     names: set[str] = set()
+    environment: tuple[tuple[str, str], ...] | None = None
     for line in lines:
         head, _, marker_text = line.partition(";")
         quick = _quick_name(head)
         if quick is not None:
             name = quick
-            marker = _marker(marker_text.strip()) if marker_text.strip() else None
-            if marker_text.strip() and marker is None:
-                continue
+            marker_text = marker_text.strip()
+            if marker_text:
+                if environment is None:
+                    environment = tuple(sorted(markers.items()))
+                if not _marker_verdict(marker_text, environment):
+                    continue  # false, or a marker that does not parse
         else:
             try:
                 requirement = Requirement(line)
             except InvalidRequirement:
                 continue  # a broken dependency line of an installed package is not the user's input
             name, marker = requirement.name, requirement.marker
-        if marker is not None and not marker_applies(marker, markers):
-            continue
-        names.add(canonicalize_name(name))
+            if marker is not None and not marker_applies(marker, markers):
+                continue
+        names.add(_canonical(name))
     return tuple(sorted(names))
 
 
@@ -484,4 +557,8 @@ def _direct_url(path: Path) -> Source | None:
 
 
 def _count_record(text: str) -> int:
-    return sum(1 for row in csv.reader(io.StringIO(text)) if row and row[0])
+    """Rows of a RECORD (CSV) with a path. Without a quote, carriage return or NUL, a CSV row is a
+    line and its first field what comes before the first comma: counted without the csv module."""
+    if '"' in text or "\r" in text or "\0" in text:
+        return sum(1 for row in csv.reader(io.StringIO(text)) if row and row[0])
+    return sum(1 for line in text.split("\n") if line and line[0] != ",")

@@ -295,14 +295,22 @@ def _tensorflow(package: Package, index: _Index, site: Sequence[Path], markers: 
         return _props("cpu", evidence=f"the {name} package")
     if name == "tensorflow-rocm":
         return _props("rocm", evidence="the tensorflow-rocm package")
+    # tensorflow-gpu (2.0-2.11 on PyPI) has rows of its own; every other name reads tensorflow's.
+    project = "tensorflow-gpu" if name == "tensorflow-gpu" else "tensorflow"
     cudnn_wheel = index.version_of(r"nvidia-cudnn(-cu\d+)?", prefer=package.requires)
-    text = _site_file(site, "tensorflow/python/platform/build_info.py") if package.installed else None
+    where, text = "", None
+    if package.installed:
+        # 2.0 and 2.1 install it under tensorflow_core/.
+        for where in wheels.TENSORFLOW_BUILD_INFO:
+            text = _site_file(site, where)
+            if text is not None:
+                break
     info = wheels.tensorflow_build_info(text) if text is not None else None
     if info is not None:
-        where = "tensorflow/python/platform/build_info.py"
         if info.get("is_cuda_build") is True:
-            built = str(info.get("cudnn_version") or "") or None
-            cuda = str(info.get("cuda_version") or "") or None
+            top = where.split("/", 1)[0]
+            config = _site_file(site, f"{top}/include/external/{wheels.TENSORFLOW_CUDA_CONFIG}")
+            cuda, built = wheels.tensorflow_cuda(info, config)
             return _props("cuda", knowledge.major_minor(cuda) if cuda else None,
                           cudnn_wheel[1] if cudnn_wheel else built, where,
                           cudnn_major=None if cudnn_wheel else (built.split(".")[0] if built else None))
@@ -313,10 +321,16 @@ def _tensorflow(package: Package, index: _Index, site: Sequence[Path], markers: 
     if not package.version:
         # tensorflow[and-cuda] says CUDA, but not which major: 2.14's extra installs CUDA 11 libraries,
         # 2.15 and later CUDA 12 ones; the release pip picks decides.
-        return _from_range("tensorflow", package, platform) or _unpinned(package, platform)
-    found = _from_pypi("tensorflow", package, platform, cudnn_wheel[1] if cudnn_wheel else None)
+        return _from_range(project, package, platform) or _unpinned(package, platform)
+    removed = knowledge.removed_release(project, package.version)
+    if removed is not None:
+        return {GPU_BUILD: "unknown",
+                EVIDENCE: f"{package.name} {package.version} is no build: PyPI serves {package.name} "
+                          f"{removed.since} and later only as a source placeholder whose setup.py refuses to "
+                          f"install (\"the {package.name} package has been removed\")"}
+    found = _from_pypi(project, package, platform, cudnn_wheel[1] if cudnn_wheel else None)
     if found is None:
-        return _unknown(package, platform, "tensorflow")
+        return _unknown(package, platform, project)
     if any("and-cuda" in p.extras for p in package.provenance):
         found[EVIDENCE] = "the and-cuda extra; " + found[EVIDENCE]
     return found

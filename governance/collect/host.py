@@ -61,14 +61,19 @@ def decode_cuda_version(value: int) -> str:
 
 def read_nvml() -> NvmlResult:
     """Ask NVML for the driver and every GPU; never raises for a missing or odd driver."""
+    from governance.collect.nvml_library import NO_LIBRARY, NOT_INSTALLED, missing
+
+    reason = missing()  # before importing pynvml (~0.02 s): most machines have no driver
+    if reason is not None:
+        return NvmlResult(None, reason)
     try:
         import pynvml
     except ImportError:
-        return NvmlResult(None, "nvidia-ml-py is not installed (pip install nvidia-ml-py)")
+        return NvmlResult(None, NOT_INSTALLED)
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError_LibraryNotFound:
-        return NvmlResult(None, "no NVIDIA driver: the NVML library (libnvidia-ml.so.1) was not found")
+        return NvmlResult(None, NO_LIBRARY)
     except pynvml.NVMLError_DriverNotLoaded:
         return NvmlResult(None, "the NVIDIA driver is installed but not loaded (no kernel module)")
     except pynvml.NVMLError_NoPermission:

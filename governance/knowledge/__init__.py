@@ -206,6 +206,26 @@ def torch_cudnn(version: str, cuda: str) -> str | None:
     return series.cudnn.get(wanted) if series is not None else None
 
 
+@dataclass(frozen=True)
+class Removed:
+    project: str
+    since: str  # the first release that is only a placeholder
+    instead: str  # the package to install instead
+    source: str
+
+
+def removed_release(project: str, version: str) -> Removed | None:
+    """Whether `project==version` is a placeholder release that refuses to install (tensorflow-gpu 2.12+)."""
+    for row in _load("frameworks.toml").get("removed", []):
+        if row["project"] == project:
+            try:
+                if Version(base_version(version)) >= Version(str(row["from"])):
+                    return Removed(project, str(row["from"]), str(row["instead"]), str(row["source"]))
+            except InvalidVersion:
+                return None
+    return None
+
+
 def tensorflow_build(version: str) -> Build | None:
     """TensorFlow's tested build configuration of a series (what its official GPU images install)."""
     series = _series_of(version)

@@ -133,10 +133,55 @@ def _literal(node: ast.expr) -> Any:
     return _NOT_LITERAL
 
 
+# TensorFlow 2.0 to 2.2 (and tensorflow-gpu of those releases) write module-level names instead of a
+# build_info mapping: `is_cuda_build = True`, `cuda_version_number = '10.1'`, `cudnn_version_number = '7'`,
+# on Windows also `cudart_dll_name = 'cudart64_101.dll'`. Read as the mapping's keys.
+_OLD_BUILD_INFO_NAMES = {"is_cuda_build": "is_cuda_build", "is_rocm_build": "is_rocm_build",
+                         "cuda_version_number": "cuda_version", "cudnn_version_number": "cudnn_version",
+                         "cudart_dll_name": "cudart_dll_name", "cudnn_dll_name": "cudnn_dll_name"}
+TENSORFLOW_BUILD_INFO = ("tensorflow/python/platform/build_info.py",
+                         "tensorflow_core/python/platform/build_info.py")  # 2.0 and 2.1: tensorflow_core
+TENSORFLOW_CUDA_CONFIG = "local_config_cuda/cuda/cuda/cuda_config.h"  # the end of its path inside the wheel
+
+
 def tensorflow_build_info(text: str) -> dict[str, Any] | None:
-    """TensorFlow's tensorflow/python/platform/build_info.py -> its build_info mapping."""
-    info = python_assignments(text).get("build_info")
-    return info if isinstance(info, dict) else None
+    """TensorFlow's tensorflow/python/platform/build_info.py -> its build_info mapping (the module-level
+    names of 2.0-2.2 mapped to the same keys)."""
+    found = python_assignments(text)
+    info = found.get("build_info")
+    if isinstance(info, dict):
+        return info
+    if isinstance(found.get("is_cuda_build"), bool):
+        return {key: found[name] for name, key in _OLD_BUILD_INFO_NAMES.items() if name in found}
+    return None
+
+
+def cuda_config_defines(text: str) -> dict[str, str]:
+    """TensorFlow's bundled cuda_config.h (`#define TF_CUDA_VERSION "10.1"`) -> {'TF_CUDA_VERSION': '10.1'}."""
+    return dict(re.findall(r'^#define\s+(TF_\w+)\s+"([^"]*)"', text, re.MULTILINE))
+
+
+def tensorflow_cuda(info: Mapping[str, Any], cuda_config: str | None = None) -> tuple[str | None, str | None]:
+    """(CUDA, cuDNN) of a CUDA build_info, as precisely as the wheel's files say.
+
+    Linux 2.0 and 2.2 write `cuda_version_number = '10'` (the major only); the cuda_config.h shipped in
+    the same wheel says `TF_CUDA_VERSION "10.1"`, used when its major agrees. Windows 2.3-2.10 write
+    `'cuda_version': '64_110'` / `'cudnn_version': '64_8'` (the DLL suffixes): read as 11.0 / 8, the
+    CUDA from `cudart_dll_name` ('cudart64_110.dll') where it is written.
+    """
+    cuda = str(info.get("cuda_version") or "") or None
+    cudnn = str(info.get("cudnn_version") or "") or None
+    if cudnn and (match := re.fullmatch(r"64_(\d+)", cudnn)):
+        cudnn = match.group(1)
+    if cuda and re.fullmatch(r"64_\d+", cuda):
+        dll = dll_major([str(info.get("cudart_dll_name") or "")], "cudart64")
+        digits = cuda[3:]
+        cuda = f"{digits[:-1]}.{digits[-1]}" if len(digits) >= 3 else (dll or digits)
+    if cuda and "." not in cuda and cuda_config:
+        configured = cuda_config_defines(cuda_config).get("TF_CUDA_VERSION", "")
+        if configured.split(".")[0] == cuda:
+            cuda = configured
+    return cuda, cudnn
 
 
 def soname_major(names: Iterable[str], library: str) -> str | None:
@@ -182,8 +227,21 @@ def _pin_version(found: list[Pin], pattern: str) -> tuple[Pin, str] | None:
     return None
 
 
+def bundled_cudnn_major(members: Iterable[str]) -> str | None:
+    """The cuDNN major of the libraries a wheel bundles, from their names in its zip directory:
+    'torch/lib/libcudnn.so.8', 'torch/lib/libcudnn_ops_infer.so.8', 'torch/lib/cudnn64_8.dll' -> '8'."""
+    for member in members:
+        name = member.rsplit("/", 1)[-1]
+        match = re.fullmatch(r"libcudnn(?:_[a-z_]+)?(?:-[0-9a-f]{8})?\.so\.(\d+)(?:\.\d+)*", name) or \
+            re.fullmatch(r"cudnn(?:_[a-z_]+)?64_(\d+)\.dll", name, re.IGNORECASE)
+        if match:
+            return match.group(1)
+    return None
+
+
 def torch_wheel(record: Mapping[str, Any]) -> WheelBuild:
-    """torch: torch/version.py's `cuda` says the build; the nvidia-cudnn pin says the cuDNN."""
+    """torch: torch/version.py's `cuda` says the build; the nvidia-cudnn pin says the cuDNN, else the
+    cuDNN libraries the wheel bundles say its major (none bundled: cuDNN linked in, not said)."""
     text = record.get("files", {}).get("torch/version.py")
     if text is None:
         return UNKNOWN
@@ -193,20 +251,23 @@ def torch_wheel(record: Mapping[str, Any]) -> WheelBuild:
         return WheelBuild("rocm" if isinstance(version_py.get("hip"), str) else "cpu")
     found = pins(record.get("requires_dist", []))
     cudnn = _pin_version(found, r"nvidia-cudnn(-cu\d+)?")
-    return WheelBuild("cuda", _major_minor(cuda), cudnn[1] if cudnn else None,
-                      cudnn[1].split(".")[0] if cudnn else None)
+    if cudnn is None:
+        return WheelBuild("cuda", _major_minor(cuda), None, bundled_cudnn_major(record.get("libraries", [])))
+    return WheelBuild("cuda", _major_minor(cuda), cudnn[1], cudnn[1].split(".")[0])
 
 
 def tensorflow_wheel(record: Mapping[str, Any]) -> WheelBuild:
-    text = record.get("files", {}).get("tensorflow/python/platform/build_info.py")
+    """tensorflow / tensorflow-gpu: build_info.py (either form), with cuda_config.h for a major-only CUDA."""
+    files = record.get("files", {})
+    text = next((files[name] for name in TENSORFLOW_BUILD_INFO if name in files), None)
     info = tensorflow_build_info(text) if text is not None else None
     if info is None:
         return UNKNOWN
     if info.get("is_cuda_build") is not True:
-        return WheelBuild("cpu")
-    cuda = _major_minor(str(info["cuda_version"])) if info.get("cuda_version") else None
-    cudnn = str(info.get("cudnn_version", "")) or None
-    return WheelBuild("cuda", cuda, cudnn, cudnn.split(".")[0] if cudnn else None)
+        return WheelBuild("rocm" if info.get("is_rocm_build") is True else "cpu")
+    config = next((value for name, value in files.items() if name.endswith(TENSORFLOW_CUDA_CONFIG)), None)
+    cuda, cudnn = tensorflow_cuda(info, config)
+    return WheelBuild("cuda", _major_minor(cuda) if cuda else None, cudnn, cudnn.split(".")[0] if cudnn else None)
 
 
 def jax_plugin_wheel(record: Mapping[str, Any], jax: Mapping[str, Any] | None = None) -> WheelBuild:
@@ -251,7 +312,7 @@ def wheel_build(record: Mapping[str, Any], jax: Mapping[str, Any] | None = None)
     project = str(record["project"])
     if project == "torch":
         return torch_wheel(record)
-    if project == "tensorflow":
+    if project in ("tensorflow", "tensorflow-gpu"):
         return tensorflow_wheel(record)
     if project == "onnxruntime-gpu":
         return onnxruntime_wheel(record)

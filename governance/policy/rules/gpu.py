@@ -319,7 +319,7 @@ def _torch_cuda_pin(version: str | None) -> str | None:
     return f"torch=={_base(version)}+{tag} from https://download.pytorch.org/whl/{tag}"
 
 
-_KNOWLEDGE_PROJECT = {"torch": "torch", "onnxruntime-gpu": "onnxruntime-gpu"}
+_KNOWLEDGE_PROJECT = {"torch": "torch", "onnxruntime-gpu": "onnxruntime-gpu", "tensorflow-gpu": "tensorflow-gpu"}
 
 
 def _pin_advice(package: Package) -> str:
@@ -332,6 +332,11 @@ def _pin_advice(package: Package) -> str:
         return (f"pin {package.name} to a release (its build is then read from mlgov's knowledge base)"
                 + (", or install it from one of PyTorch's per-CUDA indexes (https://download.pytorch.org/whl/"
                    "cuXYZ, or .../whl/cpu)" if package.key == "torch" else ""))
+    removed = knowledge.removed_release(package.key, package.version)
+    if removed is not None:
+        return (f"install {removed.instead}=={_base(package.version)} instead ({package.name} "
+                f"{removed.since} and later on PyPI refuse to install), or pin a {package.name} release "
+                f"before {removed.since}")
     if package.key == "torch":
         pin = _torch_cuda_pin(package.version)
         if pin is not None:
@@ -346,9 +351,12 @@ def _not_judged(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Fin
     """GPU007: a framework whose build nothing tells is said, at the stage's "not judged" level."""
     for package in _unknown_builds(ctx):
         why = package.property(EVIDENCE) or f"nothing says which build {package.name} {package.version} is"
-        project = "tensorflow" if package.key.startswith("tensorflow") else _KNOWLEDGE_PROJECT.get(package.key)
-        # "Update mlgov" helps only for a release newer than the knowledge base (or one it cannot place).
+        project = _KNOWLEDGE_PROJECT.get(package.key) or ("tensorflow" if package.key.startswith("tensorflow")
+                                                          else None)
+        # "Update mlgov" helps only for a release newer than the knowledge base (or one it cannot place),
+        # never for a placeholder release that has no build (tensorflow-gpu 2.12+).
         newer = project is not None and package.version is not None and \
+            knowledge.removed_release(package.key, package.version) is None and \
             knowledge.release_position(project, package.version) in ("newer", None)
         update = f", or update mlgov ({package.name} {package.version} is newer than its knowledge base)" \
             if newer else ""
