@@ -352,7 +352,7 @@ _COMMAND_VALUES = {
     "--index-strategy", "--keyring-provider", "--prerelease", "--resolution", "--config-file", "--torch-backend",
     "--unsafe-package", "--no-emit-package", "--trusted-host", "--index", "--default-index", "--link-mode",
 }
-_INPUT_SUFFIXES = (".in", ".txt", ".toml")
+_INPUT_SUFFIXES = (".in", ".txt", ".toml", ".cfg")
 _PYTHON_IN_NAME = re.compile(r"(?:^|[-_.])(?:py|python|cp)?3[._]?(\d{1,2})(?=$|[-_.])")
 _LOCK_IN_NAME = re.compile(r"[-_.]?lock(?:[-_.].*)?$")
 

@@ -8,7 +8,9 @@ the target when its platform (subdir) is the target's, or noarch.
 
 from __future__ import annotations
 
+import posixpath
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -254,7 +256,16 @@ def _conda_lock(text: str, shown: str, markers: dict[str, str]) -> LockResult:
         ))
     if left_out:
         result.notes.append(f"{shown}: {left_out} entries for other platforms than {label(markers)} left out")
-    return result
+    # Every name it records (any platform), and the environment files it was made from (relative to its
+    # folder in `metadata.sources`): their specs join the locked packages (lockfiles.under_lock).
+    names = {str(e.get("name")).lower() if e.get("manager") != "pip" else c.key(str(e.get("name")))
+             for e in entries if isinstance(e, dict) and e.get("name")}
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    folder = posixpath.dirname(shown)
+    made_from = tuple(dict.fromkeys(
+        posixpath.normpath(posixpath.join(folder, str(source))) for source in metadata.get("sources", []) or []
+        if isinstance(source, str)))
+    return replace(result, names=frozenset(names), manifests=tuple(m for m in made_from if not m.startswith("..")))
 
 
 def _explicit(text: str, shown: str, markers: dict[str, str]) -> LockResult:
