@@ -150,6 +150,32 @@ def test_mlgov_reads_a_requirements_file_as_pip_does(case: ReqCase) -> None:
     assert got == expected  # the same lines as often (a line read twice or dropped twice fails)
 
 
+# Folders whose scan reads exactly the case's file (and its includes): there the scan's components must
+# be what pip is asked for, merged by name (an exact pin from an applying line, else no version).
+SCAN_CASES = [c for c in REQ_CASES if c.id in
+              ("alphafold2-docker", "deep-live-cam", "deeplabcut-2023", "jamun-2024-findlinks", "jamun-env")]
+
+
+@pytest.mark.parametrize("case", SCAN_CASES, ids=[c.id for c in SCAN_CASES])
+def test_a_scan_lists_what_pip_is_asked_for(case: ReqCase) -> None:
+    """deep-live-cam: `torch==2.8.0+cu128; sys_platform == 'darwin'` beside an unpinned Linux `torch`:
+    on Linux pip is asked for `torch` with no version, so the component has none."""
+    from governance.collect import ScanOptions, collect
+
+    folder = case.path.parent
+    expected_lines = reqtruth.truth(case)
+    inventory = collect(ScanOptions(project=folder, include_environment=False, include_models=False,
+                                    markers=reqtruth.target(case.platform, case.python)))
+    read = {str((case.root / file).relative_to(folder)) for file, *_ in expected_lines}
+    assert sorted(inventory.sources) == sorted(read), "the scan reads other files than pip: not comparable"
+    asked: dict[str, str] = {}
+    for _file, _line, name, version, *_rest, constraint, _hashes in expected_lines:
+        if name and not constraint:
+            asked[name] = version or asked.get(name, "")
+    got = {canonicalize_name(p.name): p.version or "" for p in inventory.packages if p.ecosystem == "pypi"}
+    assert sorted(set(got.items()) - set(asked.items())) == [] and sorted(set(asked.items()) - set(got.items())) == []
+
+
 def _conda_truth(case: EnvCase) -> str:
     recorded = case.recording.read_text()
     if reqtruth.conda_lock_python() is None:
