@@ -17,6 +17,8 @@ deterministic and offline, and it is what mlgov must agree with:
   Python in a subprocess and recorded in tests/data/lock-truth/*.env.json; the
   `pip:` section is what conda hands to `pip install -r` (a temporary
   requirements file in the environment file's folder), so pip's parser reads it.
+- `conda list --explicit` files: conda's own explicit() reading (conda/misc.py's url_pat
+  and MatchSpec(url), vendored in conda-lock), recorded in *.explicit.json.
 
 Each entry is reduced to one line of what the installer is asked for:
 (file, line, name, exact version or "", extras, source, constraint, hashes).
@@ -77,6 +79,7 @@ class EnvCase:
     case: str
     file: str
     python: str = "3.11"
+    kind: str = "environment"  # or "explicit": a `conda list --explicit` file
 
     @property
     def root(self) -> Path:
@@ -88,7 +91,7 @@ class EnvCase:
 
     @property
     def recording(self) -> Path:
-        return RECORDED / f"{self.id}.env.json"
+        return RECORDED / f"{self.id}.{'env' if self.kind == 'environment' else 'explicit'}.json"
 
 
 REQ_CASES = [
@@ -159,6 +162,12 @@ ENV_CASES = [
     EnvCase("pangeo-ml-notebook-env", "pangeo-docker-images", "ml-notebook/environment.yml"),
     EnvCase("pangeo-pytorch-notebook-env", "pangeo-docker-images", "pytorch-notebook/environment.yml"),
     EnvCase("pangeo-notebook-env", "pangeo-docker-images", "pangeo-notebook/environment.yml"),
+    # `conda list --explicit` files: what `conda create --file` reads (conda's own explicit())
+    EnvCase("paris-explicit", "paris", "spec-file.txt", kind="explicit"),
+    EnvCase("pangeo-ml-notebook-explicit", "pangeo-docker-images", "ml-notebook/conda-linux-64.lock",
+            kind="explicit"),
+    EnvCase("pangeo-pytorch-notebook-explicit", "pangeo-docker-images", "pytorch-notebook/conda-linux-64.lock",
+            kind="explicit"),
 ]
 
 
@@ -204,7 +213,7 @@ def _all_pip_answers() -> dict[str, Any]:
         except InstallationError as refusal:
             answers["cases"][case.id] = {"refused": str(refusal)}
     for env in ENV_CASES:
-        lines = _pip_section(env.path)
+        lines = _pip_section(env.path) if env.kind == "environment" else None
         entries = pip_reads(env.path, env.root, target("linux-x86_64", env.python), lines) if lines else []
         answers["cases"][env.id] = {"entries": entries}
     return answers
@@ -380,6 +389,48 @@ print(json.dumps({
 """
 
 
+# conda's own reading of an explicit file (conda/misc.py explicit(), vendored in conda-lock): every line
+# after @EXPLICIT matched by url_pat, the package named by MatchSpec(url).
+_EXPLICIT_SCRIPT = r"""
+import json, pathlib, sys, warnings
+warnings.simplefilter("ignore")
+import conda_lock
+import ast, re
+import conda_lock.vendor.conda as vendored
+# conda/misc.py needs the whole of conda to import; its url_pat (the explicit-line pattern) is taken
+# from its source as it stands, not copied.
+source = (pathlib.Path(vendored.__file__).parent / "misc.py").read_text()
+node = next(n for n in ast.parse(source).body if isinstance(n, ast.Assign) and
+            any(getattr(t, "id", "") == "url_pat" for t in n.targets))
+scope = {"re": re}
+exec(compile(ast.Module(body=[node], type_ignores=[]), "conda/misc.py", "exec"), scope)
+url_pat = scope["url_pat"]
+from conda_lock.vendor.conda.models.match_spec import MatchSpec
+from conda_lock.vendor.conda.common.url import join_url
+packages = []
+explicit = False
+for line in pathlib.Path(sys.argv[1]).read_text().splitlines():
+    line = line.strip()
+    if not line or line.startswith("#"):
+        continue
+    if line == "@EXPLICIT":
+        explicit = True
+        continue
+    if not explicit:
+        continue
+    m = url_pat.match(line)
+    if m is None:
+        raise SystemExit(f"conda cannot parse explicit URL {line!r}")
+    url = join_url(m.group("url_p"), m.group("fn"))
+    spec = MatchSpec(url, md5=m.group("md5")) if m.group("md5") else MatchSpec(url)
+    packages.append({"name": spec.name, "version": str(spec.version), "build": str(spec.get("build")),
+                     "channel": spec.get("channel").canonical_name, "subdir": spec.get("subdir"),
+                     "md5": spec.get("md5"), "url": url})
+print(json.dumps({"tool": f"conda-lock {conda_lock.__version__} (vendored conda)", "packages": packages},
+                 indent=1, sort_keys=True))
+"""
+
+
 def conda_lock_python() -> str | None:
     """The Python of the venv that holds conda-lock (.tools/, or MLGOV_LOCK_TOOLS)."""
     exe = tool_path("conda-lock")
@@ -392,8 +443,8 @@ def conda_lock_python() -> str | None:
 def run_conda_lock(case: EnvCase) -> str:
     python = conda_lock_python()
     assert python is not None
-    done = subprocess.run([python, "-c", _CONDA_LOCK_SCRIPT, str(case.path)], capture_output=True, text=True,
-                          timeout=120)
+    script = _CONDA_LOCK_SCRIPT if case.kind == "environment" else _EXPLICIT_SCRIPT
+    done = subprocess.run([python, "-c", script, str(case.path)], capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"conda-lock failed on {case.id}: {done.stderr.strip()[-2000:]}")
     return done.stdout
@@ -425,6 +476,11 @@ CondaEntry = tuple[str, str, str, str, str]
 def env_truth(case: EnvCase, recorded: str) -> tuple[list[CondaEntry], list[Entry]]:
     """conda-lock's conda specs, and pip's reading of the `pip:` section."""
     data = json.loads(recorded)
+    if case.kind == "explicit":
+        # where from: the URL and conda's subdir (conda's channel name for repo.anaconda.com/pkgs/main is
+        # "defaults"; mlgov's purl says channel=main, as the purl spec's own conda example does)
+        return sorted(("conda", p["name"].lower(), p["version"], p["build"],
+                       f"{p['url']} {p['subdir']} md5:{p['md5'] or ''}") for p in data["packages"]), []
     conda = sorted(("conda", d["name"].lower(), d["version"] or "", d.get("build") or "", d.get("channel") or "")
                    for d in data["dependencies"] if d["manager"] == "conda")
     return conda, _section_lines(_answer(case.id), case)
@@ -434,6 +490,17 @@ def mlgov_env(case: EnvCase) -> tuple[list[CondaEntry], list[Entry]]:
     from governance.collect.lockfiles import conda
 
     result = conda.read(case.path, case.root, target("linux-x86_64", case.python))
+    if case.kind == "explicit":
+        # every package of the file: all of them are linux-64 or noarch, so none is left out for the target
+        found: list[CondaEntry] = []
+        for declaration in result.declarations:
+            properties = dict(declaration.properties)
+            md5 = next((h.value for h in declaration.provenance.hashes if h.algorithm == "md5"), "")
+            found.append(("conda", declaration.name.lower(), declaration.version or "",
+                          properties.get("mlgov:conda:build", ""),
+                          f"{declaration.provenance.source.url if declaration.provenance.source else ''} "
+                          f"{properties.get('mlgov:conda:subdir')} md5:{md5}"))
+        return sorted(found), []
     specs: list[CondaEntry] = []
     pip_declarations = []
     for declaration in result.declarations:

@@ -150,6 +150,32 @@ def test_mlgov_reads_a_requirements_file_as_pip_does(case: ReqCase) -> None:
     assert got == expected  # the same lines as often (a line read twice or dropped twice fails)
 
 
+# Folders whose scan reads exactly the case's file (and its includes): there the scan's components must
+# be what pip is asked for, merged by name (an exact pin from an applying line, else no version).
+SCAN_CASES = [c for c in REQ_CASES if c.id in
+              ("alphafold2-docker", "deep-live-cam", "deeplabcut-2023", "jamun-2024-findlinks", "jamun-env")]
+
+
+@pytest.mark.parametrize("case", SCAN_CASES, ids=[c.id for c in SCAN_CASES])
+def test_a_scan_lists_what_pip_is_asked_for(case: ReqCase) -> None:
+    """deep-live-cam: `torch==2.8.0+cu128; sys_platform == 'darwin'` beside an unpinned Linux `torch`:
+    on Linux pip is asked for `torch` with no version, so the component has none."""
+    from governance.collect import ScanOptions, collect
+
+    folder = case.path.parent
+    expected_lines = reqtruth.truth(case)
+    inventory = collect(ScanOptions(project=folder, include_environment=False, include_models=False,
+                                    markers=reqtruth.target(case.platform, case.python)))
+    read = {str((case.root / file).relative_to(folder)) for file, *_ in expected_lines}
+    assert sorted(inventory.sources) == sorted(read), "the scan reads other files than pip: not comparable"
+    asked: dict[str, str] = {}
+    for _file, _line, name, version, *_rest, constraint, _hashes in expected_lines:
+        if name and not constraint:
+            asked[name] = version or asked.get(name, "")
+    got = {canonicalize_name(p.name): p.version or "" for p in inventory.packages if p.ecosystem == "pypi"}
+    assert sorted(set(got.items()) - set(asked.items())) == [] and sorted(set(asked.items()) - set(got.items())) == []
+
+
 def _conda_truth(case: EnvCase) -> str:
     recorded = case.recording.read_text()
     if reqtruth.conda_lock_python() is None:
@@ -165,8 +191,10 @@ def _conda_truth(case: EnvCase) -> str:
 def test_mlgov_reads_a_conda_environment_file_as_conda_does(case: EnvCase) -> None:
     """Every conda spec as conda's MatchSpec reads it (through conda-lock's environment-file parser):
     name, version (exact, or MatchSpec's fuzzy/range form), build, channel; and the `pip:` section as
-    pip reads the requirements file conda writes for it. conda itself cannot run here (it is not on
-    PyPI and its channels are unreachable), so what it would resolve is not compared."""
+    pip reads the requirements file conda writes for it; a `conda list --explicit` file as conda's
+    explicit() reads it (url_pat, MatchSpec(url)): name, version, build, URL, subdir, md5. conda itself
+    cannot run here (it is not on PyPI and its channels are unreachable), so what it would resolve is
+    not compared."""
     expected = reqtruth.env_truth(case, _conda_truth(case))
     got = reqtruth.mlgov_env(case)
     AGREEMENT[case.id] = got == expected
@@ -187,6 +215,18 @@ def test_every_folder_of_the_corpus_has_its_cases() -> None:
     assert sorted(covered - folders) == []
 
 
+def _agrees(case: ReqCase) -> bool:
+    from governance.errors import InputError
+
+    if _pip_refusal(case) is None:
+        return reqtruth.mlgov_reads(case) == reqtruth.truth(case)
+    try:
+        reqtruth.mlgov_reads(case)
+    except InputError as refusal:
+        return str(refusal).startswith(f"{case.file}:")
+    return False
+
+
 def test_every_case_agrees() -> None:
     """The suite's figure: how many real projects mlgov reads as their installer does."""
     for case in CASES:
@@ -194,7 +234,7 @@ def test_every_case_agrees() -> None:
             AGREEMENT[case.id] = locktruth.mlgov(case) == locktruth.truth(case, case.recording.read_text())
     for req in REQ_CASES:
         if req.id not in AGREEMENT:
-            AGREEMENT[req.id] = _pip_refusal(req) is None and reqtruth.mlgov_reads(req) == reqtruth.truth(req)
+            AGREEMENT[req.id] = _agrees(req)
     for env in ENV_CASES:
         if env.id not in AGREEMENT:
             AGREEMENT[env.id] = reqtruth.mlgov_env(env) == reqtruth.env_truth(env, env.recording.read_text())
@@ -214,4 +254,5 @@ def summary() -> str:
     return (f"real projects: {everything[0]} of {everything[1]} cases ({len(projects)} projects) read exactly as "
             f"their installer (or its parser) reads them: lockfiles {locks[0]} of {locks[1]} by their installer, "
             f"requirements files {reqs[0]} of {reqs[1]} by pip {reqtruth.pip_version()}'s parser, "
-            f"conda environment files {envs[0]} of {envs[1]} by conda-lock {reqtruth.CONDA_LOCK_VERSION}'s parser")
+            f"conda environment and explicit files {envs[0]} of {envs[1]} by conda's own parsers "
+            f"(conda-lock {reqtruth.CONDA_LOCK_VERSION})")
