@@ -278,9 +278,14 @@ def test_conda_purls_and_platform_filter(data_dir: Path) -> None:
     purls = {c["purl"] for c in json.loads(result.output)["components"]}
     assert "pkg:conda/pytorch@2.5.1?build=cpu_generic_py311h9ea0d0c_3&channel=conda-forge&subdir=osx-arm64" in purls
     assert not any("linux-64" in p for p in purls)
-    # environment.yml asks for cudnn everywhere; only the range is known on macOS, no build, and no
-    # channel: the spec names none (the file's channel list is a search order).
-    assert "pkg:conda/cudnn" in purls
+    # environment.yml asks for cudnn everywhere, but conda-lock.yml, made from it (metadata.sources) for
+    # linux-64 and osx-arm64, installs it on Linux only: the lock decides, as uv.lock does for
+    # pyproject.toml, so macOS has no cudnn component (the spec's channel rule without a lock: stylegan3,
+    # kraken in test_lockfiles_traps).
+    assert not any(p.startswith("pkg:conda/cudnn") for p in purls)
+    linux = CliRunner().invoke(cli, ["sbom", str(folder), "--target-platform", "linux-x86_64", "--target-python", "3.11"])
+    cudnn = [c for c in json.loads(linux.output)["components"] if c["name"] == "cudnn"]
+    assert [c.get("version") for c in cudnn] == ["9.3.0.75"]
 
 
 @pytest.mark.parametrize("text,line", [("name: x\ndependencies: [a, b\n", 3), ("version: 1\npackage: 5\n", None)])

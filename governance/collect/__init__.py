@@ -84,6 +84,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     notes: list[str] = list(environment.notes) if python is not None else []
     # Files the project's pyproject.toml takes its dependencies from are its manifest: the pyproject
     # reader reads them (once), not the requirements reader.
+    from governance.collect import lockfiles
     from governance.collect.lockfiles.pyproject import dynamic_files
 
     dynamic = dynamic_files(root)
@@ -92,7 +93,8 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     plan = plan_compiled(requirement_files, root, markers)
     notes.extend(plan.notes)
     compiled_inputs = plan.inputs()
-    manifests = [p for p in compiled_inputs if p.name != "pyproject.toml" and p.resolve() not in dynamic]
+    # pyproject.toml and setup.cfg as inputs are read by their own readers (lockfiles.under_lock joins them).
+    manifests = [p for p in compiled_inputs if p.name not in lockfiles.MANIFESTS and p.resolve() not in dynamic]
     plain = [f for f in requirement_files if f not in plan.left_out and f not in manifests]
     recorded: dict[str, set[str]] = {}  # every name each requirements file records, for any target
     if plain:
@@ -117,7 +119,6 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         declarations.extend(attach_to_lock(as_manifest, files, names, notes,
                                            f"re-compile {', '.join(files)} from {relative_name(path, root)}"))
 
-    from governance.collect import lockfiles
     from governance.collect.lockfiles import choice
 
     chosen = choice.choose(lockfiles.find(root), root, options.locks)
@@ -180,6 +181,12 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     # are then read for exactly those packages.
     packages, left_out = installable(packages)
     notes.extend(left_out)
+    # Requirements were read, but every one is for another platform or Python (cleanrl's exports say
+    # `python_version < "3.11"` on each line): a PASS for this target would judge nothing.
+    if not packages and declarations and not installed and not models and not container_files.images and not locks:
+        from governance.collect.target import label
+
+        raise InputError(discover.nothing_for_target(root, sources, label(markers)))
     packages = frameworks.annotate(packages, site_packages, root, markers)
     hosts = options.hosts
     if not hosts and options.probe_host:

@@ -112,7 +112,7 @@ def attach_to_lock(declarations: list[Declaration], locks: tuple[str, ...], name
     for declaration in declarations:
         if not declaration.provenance.applies:
             continue
-        if declaration.ecosystem == "pypi" and declaration.key not in names:
+        if declaration.ecosystem in ("pypi", "conda") and declaration.key not in names:
             notes.append(f"{declaration.provenance.location}: {declaration.name}{declaration.provenance.specifier} "
                          f"is not in {', '.join(locks)}: the lock is stale (lock drift); {relock} so that what "
                          "is installed is what the manifest asks for")
@@ -223,7 +223,12 @@ def merge(installed: list[Package], declarations: list[Declaration]) -> tuple[Pa
         for declaration in extra:
             hashes.update(declaration.provenance.hashes)
             provenance.append(declaration.provenance)
+            keys = {key for key, _ in properties}
             for item in declaration.properties:
+                # What a manifest says under a lock (conda's `=cuda12*` build selector) never overrides
+                # what the lock installs (the exact build).
+                if declaration.attach and item[0] in keys:
+                    continue
                 if item not in seen_properties:
                     seen_properties.add(item)
                     properties.append(item)

@@ -221,3 +221,10 @@ def nothing_declared(root: Path, sources: Iterable[str], lookalikes: tuple[Unrea
         message += ("; declare the project's dependencies there (pyproject.toml's [project] dependencies, "
                     "requirements.txt), or scan its installed environment (--python)")
     return message
+
+
+def nothing_for_target(root: Path, sources: Iterable[str], target: str) -> str:
+    """The message for a project whose every requirement is for another target than the one scanned."""
+    return (f"nothing to judge in {root.resolve()} for {target}: every requirement in {', '.join(sources)} is for "
+            "another platform or Python (its marker excludes this target), so nothing installs here; scan for "
+            "the target the project runs on (--target-platform, --target-python)")

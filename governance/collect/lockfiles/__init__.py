@@ -30,6 +30,9 @@ class LockResult:
     # Files read besides this one (a pyproject.toml's dynamic dependencies: `{file = [...]}`), and what
     # in them could not be judged (COV002).
     also_read: list[str] = field(default_factory=list)
+    # The manifests this lock was made from, relative to the project (conda-lock's `metadata.sources`):
+    # their requirements join what the lock installs.
+    manifests: tuple[str, ...] = ()
     unread: list[Unread] = field(default_factory=list)
 
 
@@ -101,10 +104,18 @@ def under_lock(result: LockResult, results: list[LockResult], notes: list[str],
     Without such a lock, the requirements of a file that a compiled requirements lock was compiled
     from (`compiled`: the file -> (the locks, every name they record); pyproject.toml itself, or a
     file its dynamic dependencies come from) join that lock's packages the same way.
-    Declarations of any other file pass through unchanged.
+    A conda environment file that a conda-lock.yml names in its `metadata.sources` joins that lock the
+    same way. Declarations of any other file pass through unchanged.
     """
     from governance.collect.declared import attach_to_lock
 
+    made = [r for r in results if result.file in r.manifests]
+    if made:
+        # A conda environment file that a conda-lock.yml was made from: the lock decides.
+        names = frozenset().union(*(lock.names for lock in made))
+        files = tuple(lock.file for lock in made)
+        return attach_to_lock(result.declarations, files, names, notes,
+                              f"re-lock with conda-lock ({', '.join(files)})")
     if not result.file.endswith(MANIFESTS):
         return result.declarations
     folder = result.file.rsplit("/", 1)[0] if "/" in result.file else ""

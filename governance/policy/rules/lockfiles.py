@@ -36,7 +36,21 @@ RULES = (
          "`uv sync --locked` and `poetry check --lock` refuse such a lock."),
 )
 
-_RELOCK = {"uv.lock": "uv lock", "poetry.lock": "poetry lock", "pdm.lock": "pdm lock"}
+_RELOCK = {"uv.lock": "uv lock", "poetry.lock": "poetry lock", "pdm.lock": "pdm lock",
+           "conda-lock.yml": "conda-lock --lockfile conda-lock.yml"}
+
+
+def _comparable(version: str, specifier: str) -> bool:
+    """Both are PEP 440: a conda version or spec that is not cannot be said to fall outside."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        SpecifierSet(specifier)
+        Version(version)
+    except (InvalidSpecifier, InvalidVersion):
+        return False
+    return True
 
 # Installer tooling that a venv carries without any lock naming it.
 _TOOLING = {"pip"}
@@ -112,7 +126,7 @@ def _stale(ctx: RuleContext, inventory: Inventory, files: set[str]) -> Iterator[
         for manifest in package.provenance:
             if manifest.kind != "manifest" or not manifest.applies or not manifest.specifier:
                 continue
-            if _matches(package.version, manifest.specifier):
+            if not _comparable(package.version, manifest.specifier) or _matches(package.version, manifest.specifier):
                 continue
             folder = manifest.file.rsplit("/", 1)[0] if "/" in manifest.file else ""
             beside = [p for p in locks if (p.file.rsplit("/", 1)[0] if "/" in p.file else "") == folder]
