@@ -145,6 +145,8 @@ class Package:
 
 @dataclass(frozen=True)
 class Gpu:
+    """One GPU of a host, as NVML reports it."""
+
     index: int
     name: str
     uuid: str | None = None
@@ -182,6 +184,8 @@ class GpuStack:
 
 @dataclass(frozen=True)
 class Project:
+    """The scanned project: its name and version, as its manifest states them."""
+
     name: str
     version: str | None = None
 
@@ -319,6 +323,8 @@ class ContainerImage:
 
 @dataclass(frozen=True)
 class Inventory:
+    """Everything one scan read: packages, hosts, models, images, and what it could not read."""
+
     project: Project
     packages: tuple[Package, ...] = ()
     hosts: tuple[GpuStack, ...] = ()  # the hosts the verdict is made against
@@ -355,6 +361,8 @@ class Level(str, Enum):
 
 @dataclass(frozen=True)
 class Finding:
+    """One rule's verdict on one thing, at a level, with where it was found and how to fix it."""
+
     rule_id: str
     level: Level
     message: str
@@ -426,6 +434,8 @@ class BaselineComparison:
 
 @dataclass(frozen=True)
 class Evaluation:
+    """A policy's verdict on an inventory: every finding and the policy that made them."""
+
     findings: tuple[Finding, ...]
     policy_name: str
     policy_digest: str

@@ -16,7 +16,6 @@ dependency input: `matches` looks at the content.
 
 from __future__ import annotations
 
-import configparser
 import re
 from pathlib import Path
 
@@ -66,6 +65,8 @@ def _requirements(value: str, root: Path, shown: str) -> list[tuple[str, str, st
 
 
 def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
+    import configparser  # here, not at the top: a scan without a setup.cfg does not pay for it
+
     from packaging.requirements import InvalidRequirement, Requirement
 
     shown = c.relative(path, root)
