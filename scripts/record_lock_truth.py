@@ -1,4 +1,5 @@
-"""Record what uv, poetry, pdm, pipenv and conda-lock say the real projects install.
+"""Record what uv, poetry, pdm, pipenv and conda-lock say the real projects install
+(and what conda-lock's own parser reads from their conda environment files).
 
 Run after upgrading a tool or refreshing ../shared/real-projects:
 
@@ -19,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.locktruth import CASES, RECORDED, Unavailable, run_tool, stable, tool_path  # noqa: E402
+from tests.reqtruth import ENV_CASES, conda_lock_python, run_conda_lock  # noqa: E402
 
 
 def main(wanted: list[str]) -> int:
@@ -39,6 +41,22 @@ def main(wanted: list[str]) -> int:
             continue
         case.recording.write_text(text)
         print(f"{case.id}: {case.recording.relative_to(RECORDED.parent.parent.parent)} ({len(text.splitlines())} lines)")
+    # conda environment files: conda-lock's own parser of them (tests/reqtruth.py)
+    for env in ENV_CASES:
+        if wanted and env.id not in wanted:
+            continue
+        if conda_lock_python() is None:
+            print(f"{env.id}: conda-lock is not installed", file=sys.stderr)
+            failed += 1
+            continue
+        try:
+            text = run_conda_lock(env)
+        except RuntimeError as exc:
+            print(f"{env.id}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        env.recording.write_text(text)
+        print(f"{env.id}: {env.recording.relative_to(RECORDED.parent.parent.parent)} ({len(text.splitlines())} lines)")
     return 1 if failed else 0
 
 

@@ -252,11 +252,11 @@ def read_wheel(project: str, version: str, platform: str, info: dict[str, Any]) 
         wheel = wheel or RemoteWheel(info["url"], info["size"])
         record["files"] = {}
         for wanted in files_wanted:
-            name = wanted if wanted in wheel.members else next(
+            member = wanted if wanted in wheel.members else next(
                 (n for n in sorted(wheel.members) if wanted.startswith("*/") and n.endswith(wanted[1:])), None)
-            if name is None:
+            if member is None:
                 continue
-            record["files"][name] = compact(name, wheel.read(name).decode("utf-8", "replace"))
+            record["files"][member] = compact(member, wheel.read(member).decode("utf-8", "replace"))
         if project == "torch":
             # The CUDA libraries a torch wheel bundles (their names in the zip directory, already read).
             libraries = sorted(n for n in wheel.members if n.startswith("torch/lib/")

@@ -238,6 +238,16 @@ def test_pypi_torch_113_and_20_are_cuda_117_builds_pinning_nvidia_cudnn_cu11(rel
     assert (row["build"], row["cuda"], row["cudnn"], row["cudnn_major"]) == ("cuda", "11.7", "8.5.0.96", "8")
 
 
+def test_only_torch_wheels_that_require_nvidia_wheels_say_so() -> None:
+    torch = SHIPPED["projects"]["torch"]
+    assert "nvidia_wheels" not in _row("torch", "1.12.1") and _row("torch", "1.13.0")["nvidia_wheels"] == "required"
+    assert _row("torch", "2.5.1")["nvidia_wheels"] == "required"
+    assert not any("nvidia_wheels" in row for platforms in torch.values() for p, row in platforms.items()
+                   if p != "linux-x86_64" and row["build"] == "cpu")
+    # tensorflow's nvidia-* pins are under its and-cuda extra: not required by the wheel itself.
+    assert "nvidia_wheels" not in _row("tensorflow", "2.15.1")
+
+
 def test_old_torch_on_windows_macos_and_aarch64_is_cpu() -> None:
     for release, platforms in SHIPPED["projects"]["torch"].items():
         if Version(release) < Version("2.1"):

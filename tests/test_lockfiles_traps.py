@@ -253,6 +253,38 @@ def test_conda_build_string_is_kept_on_the_package() -> None:
     assert specs and specs[0].property("mlgov:conda:build") is not None
 
 
+@pytest.mark.parametrize(("spec", "version", "build", "specifier"), [
+    # conda's MatchSpec (conda-lock 1.1.1's vendored copy) on the corpus's own specs
+    ("python >= 3.8", None, None, ">=3.8"),  # stylegan3: not version `>=` with build `3.8`
+    ("cuda-toolkit>= 12.6.3", None, None, ">=12.6.3"),  # glados environment_cuda.yml
+    ("nvidiacub=1.10.0=0", "1.10.0", "0", "==1.10.0"),  # paris (conda env export): a numeric build
+    ("plotly-orca=1.2.1=1", "1.2.1", "1", "==1.2.1"),
+    ("numpy=1.26.4=py311_0", "1.26.4", "py311_0", "==1.26.4"),
+    ("pytorch>=2.7.0=cuda12*", None, "cuda12*", ">=2.7.0"),  # pangeo
+    ("pytorch 1.9.1 py3.9_cuda11.1_cudnn8.0.5_0", "1.9.1", "py3.9_cuda11.1_cudnn8.0.5_0", "==1.9.1"),
+    ("pytorch=1.12.1", "1.12.1", None, "==1.12.1.*"),  # fuzzy, names one release
+    ("numpy=1.26", None, None, "==1.26.*"),
+    ("pytorch==1.12.1", "1.12.1", None, "==1.12.1"),
+])
+def test_conda_specs_split_as_conda_splits_them(spec: str, version: str | None, build: str | None,
+                                                specifier: str) -> None:
+    from governance.collect.lockfiles.conda import _SPEC, _conda_version
+
+    match = _SPEC.match(spec)
+    assert match is not None
+    assert _conda_version(match.group("rest")) == (version, build, specifier)
+
+
+def test_a_local_project_pip_entry_is_named_only_by_what_the_folder_states() -> None:
+    # stable-diffusion's `-e .`: the corpus keeps no setup.py, so pip would learn the name only by
+    # building it (it is latent-diffusion, not the folder's name); kraken's `file:.` is named by setup.cfg.
+    inventory = _inventory(CORPUS / "stable-diffusion")
+    assert "stable-diffusion" not in {p.name for p in inventory.packages}
+    assert any("environment.yaml" in note and "'.'" in note for note in inventory.notes), inventory.notes
+    kraken = _inventory(CORPUS / "kraken")
+    assert any(p.name == "kraken" and p.source is not None and p.source.kind == "path" for p in kraken.packages)
+
+
 def test_the_cpu_group_of_a_cuda12_default_project_through_the_command(tmp_path: Path) -> None:
     """`uv sync --no-default-groups --group cpu`: the command gives the cpu torch alone."""
     from tests.entry import invoke

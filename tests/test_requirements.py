@@ -139,3 +139,14 @@ def test_requirements_files_are_found_by_name(tmp_path: Path) -> None:
         (tmp_path / name).write_text("")
     assert [p.name for p in find_requirements_files(tmp_path)] == [
         "dev-requirements.txt", "requirements-dev.txt", "requirements.txt"]
+
+
+def test_a_local_folder_is_named_by_its_pyproject_or_setup_cfg_never_by_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "cfgpkg").mkdir()
+    (tmp_path / "cfgpkg" / "setup.cfg").write_text("[metadata]\nname = cfg-named\n")
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "setup.py").write_text("from setuptools import setup\nsetup(name='hidden')\n")
+    found = _read(tmp_path, "-e ./cfgpkg\n./bare\nnumpy==2.1.0\n")
+    assert [d.name for d in found.declarations] == ["cfg-named", "numpy"]
+    # pip learns `bare`'s name only by running its setup.py, which mlgov never does: not judged (COV002)
+    assert [(u.file, u.line) for u in found.unread] == [("requirements.txt", 2)]

@@ -337,6 +337,17 @@ def test_a_linux_cuda_torch_locked_without_its_nvidia_libraries(tmp_path: Path) 
     assert len(findings) == 1 and "nvidia-*" in findings[0].message and findings[0].file == "uv.lock"
 
 
+def test_a_torch_that_bundles_its_cuda_libraries_needs_no_nvidia_wheels_in_the_lock(tmp_path: Path) -> None:
+    # PyPI's torch 1.12.1 (CUDA 10.2) bundles libcudart and links cuDNN in: it requires no nvidia-* wheel,
+    # so a lock without them is complete (cleanrl's poetry.lock); 2.0.1 requires nvidia-*-cu11 ones.
+    text = UV_TORCH.format(version="1.12.1", index="https://pypi.org/simple", index_files="https://files.example",
+                           digest="0" * 64)
+    assert not [f for f in gpu(_lock(tmp_path / "old", text)) if f.rule_id == "GPU008"]
+    text = UV_TORCH.format(version="2.0.1", index="https://pypi.org/simple", index_files="https://files.example",
+                           digest="0" * 64)
+    assert len([f for f in gpu(_lock(tmp_path / "new", text)) if f.rule_id == "GPU008"]) == 1
+
+
 def test_a_cuda_local_version_without_pytorchs_index(tmp_path: Path) -> None:
     text = UV_TORCH.format(version="2.5.1+cu124", index="https://pypi.org/simple",
                            index_files="https://files.example", digest="0" * 64)

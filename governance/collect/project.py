@@ -33,6 +33,33 @@ def _line_of(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def stated_name(root: Path) -> str | None:
+    """The name a project folder states without running anything: pyproject.toml [project] name
+    (PEP 621), [tool.poetry] name, else setup.cfg [metadata] name (setuptools, pbr). This is the
+    name its build backend gives pip; a folder stating none (only a setup.py) has no name mlgov
+    can know, since it never runs setup.py."""
+    data = read_pyproject(root) or {}
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    for table in (data.get("project"), poetry):
+        if isinstance(table, dict) and isinstance(table.get("name"), str):
+            return str(table["name"])
+    setup_cfg = root / "setup.cfg"
+    if setup_cfg.is_file():
+        import configparser
+
+        from governance.inputs import read_input
+
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(read_input(setup_cfg, "setup.cfg", 1024 * 1024))
+        except configparser.Error:
+            return None
+        if parser.has_option("metadata", "name"):
+            return parser.get("metadata", "name").strip() or None
+    return None
+
+
 def project_name(root: Path) -> tuple[str, str | None]:
     """(name, version) from pyproject.toml's [project] or [tool.poetry], else the folder's name."""
     data = read_pyproject(root) or {}

@@ -333,9 +333,11 @@ def _name_from_location(location: str, folder: Path) -> str | None:
         local = folder / base.removeprefix("file:")
         roots = allowed_roots()
         if local.is_dir() and (roots is None or inside(local, roots)):
-            from governance.collect.project import project_name
+            from governance.collect.project import stated_name
 
-            return project_name(local)[0]
+            # Only a name the folder states (pyproject.toml, setup.cfg): pip learns it from the build
+            # backend, and a folder's own name is a guess (stable-diffusion's `-e .` is latent-diffusion).
+            return stated_name(local)
     # A wheel or sdist file name carries the project name.
     if last.endswith(".whl"):
         return last.split("-", 1)[0]

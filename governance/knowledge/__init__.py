@@ -119,6 +119,7 @@ class Build:
     cudnn: str | None = None  # a version, or just the major ("9")
     cudnn_major: str | None = None
     source: str = ""
+    nvidia_wheels: bool = False  # the wheel requires nvidia-* wheels beside it (not bundled)
 
 
 def pypi_releases(project: str) -> dict[str, dict[str, Any]]:
@@ -137,7 +138,8 @@ def pypi_build(project: str, version: str, platform: str) -> Build | None:
             if row is None:
                 return None
             return Build(build=row["build"], cuda=row.get("cuda"), cudnn=row.get("cudnn"),
-                         cudnn_major=row.get("cudnn_major"), source=row["source"])
+                         cudnn_major=row.get("cudnn_major"), source=row["source"],
+                         nvidia_wheels=row.get("nvidia_wheels") == "required")
     return None
 
 

@@ -321,6 +321,35 @@ def wheel_build(record: Mapping[str, Any], jax: Mapping[str, Any] | None = None)
     raise ValueError(f"no reader for {project}")
 
 
+# Marker environments of the platforms read (CPython 3.12, the wheel the script prefers).
+_MARKER_ENV = {
+    "linux-x86_64": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64"},
+    "linux-aarch64": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "aarch64"},
+    "windows-amd64": {"sys_platform": "win32", "platform_system": "Windows", "platform_machine": "AMD64"},
+    "macos-arm64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64"},
+    "macos-x86_64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "x86_64"},
+}
+
+
+def requires_nvidia(requirements: Iterable[str], platform: str) -> bool:
+    """Whether a wheel's Requires-Dist installs nvidia-* wheels on `platform` without an extra: torch's
+    METADATA lists them on every platform behind `platform_system == "Linux"` markers."""
+    env = _MARKER_ENV.get(platform)
+    if env is None:
+        return False
+    for line in requirements:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if not canonicalize_name(req.name).startswith("nvidia-"):
+            continue
+        if req.marker is None or req.marker.evaluate({**env, "python_version": "3.12",
+                                                      "python_full_version": "3.12.0", "extra": ""}):
+            return True
+    return False
+
+
 def recorded_rows(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
     """project -> release -> platform -> row, from recorded wheel facts. A wheel that does
     not say its build gives no row: the release stays unknown for that platform."""
@@ -338,6 +367,10 @@ def recorded_rows(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, d
             value = getattr(build, field)
             if value:
                 row[field] = value
+        if requires_nvidia(record.get("requires_dist", []), str(record["platform"])):
+            # The wheel needs nvidia-* wheels beside it (torch 1.13+ on Linux); torch up to 1.12 bundles
+            # its CUDA libraries, so a lock without nvidia-* packages is complete for it (GPU008).
+            row["nvidia_wheels"] = "required"
         sources = [f"{record['filename']} sha256:{record['sha256']}"]
         if record["project"].startswith("jax-cuda") and "cudnn" in row and record["version"] in jax \
                 and not any("cudnn" in line for line in record.get("requires_dist", [])):

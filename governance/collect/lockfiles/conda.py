@@ -151,7 +151,11 @@ def _environment(path: Path, root: Path, text: str, shown: str, markers: dict[st
     return result
 
 
-_BUILD = re.compile(r"(?<![<>!=~])=(?P<build>[A-Za-z_*][A-Za-z0-9_.*+]*|[0-9][A-Za-z0-9_.+]*[A-Za-z_*][A-Za-z0-9_.*+]*)$")
+# conda's own split of a match spec's "version build" part (conda/models/match_spec.py,
+# _parse_version_plus_build, BSD-3-Clause): the build follows a space or an `=` that no operator
+# precedes (`1.10.0=0`, `>=2.7.0=cuda12*`, `1.9.1 py3.9_cuda11.1_0`); spaces inside the version
+# part are then dropped, so `python >= 3.8` is `>=3.8`, not version `>=` with build `3.8`.
+_VERSION_BUILD = re.compile(r"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?$")
 _OPERATOR = re.compile(r"^(==|=|>=|<=|!=|~=|>|<)?")
 
 
@@ -161,19 +165,17 @@ def _conda_version(rest: str) -> tuple[str | None, str | None, str]:
     `1.12.1` and `==1.12.1` are exact, as is `=1.26.4=py311_0` (a build given); `=1.12.1` is conda's
     fuzzy 1.12.1.*, which names one release when it has three parts (its version is kept) and a
     series when fewer (`=1.26`: no version); a build after the version (`>=2.7.0=cuda12*`,
-    `1.9.1 py3.9_cuda11.1_cudnn8.0.5_0`) is kept for the GPU rules.
+    `1.9.1 py3.9_cuda11.1_cudnn8.0.5_0`, `1.10.0=0`) is kept for the GPU rules.
     """
     rest = rest.strip()
     if not rest:
         return None, None, ""
-    build: str | None = None
-    pieces = rest.split()
-    if len(pieces) == 2:
-        rest, build = pieces
-    else:
-        found = _BUILD.search(rest)
-        if found and found.start() > 0:
-            build, rest = found.group("build"), rest[: found.start()]
+    parts = _VERSION_BUILD.search(rest)
+    version_part, build = parts.groups() if parts else (rest, None)
+    build = build.strip() if build and build.strip() else None
+    rest = (version_part or "").replace(" ", "")
+    if rest.startswith("=") and not rest.startswith("==") and build is not None:
+        rest = rest[1:]  # `=1.2.3=build` (MatchSpec: version 1.2.3, exact with its build)
     operator = _OPERATOR.match(rest).group(1) or ""  # type: ignore[union-attr]
     value = rest[len(operator):]
     if "," in value or "|" in value or operator not in ("", "=", "=="):

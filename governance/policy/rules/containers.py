@@ -14,13 +14,13 @@ import dataclasses
 import fnmatch
 import re
 from collections.abc import Iterator
+from types import ModuleType
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from governance import knowledge
 from governance.collect.frameworks import CUDA, CUDNN, CUDNN_MAJOR, GPU_BUILD
-from governance.knowledge import images as image_knowledge
 from governance.model import ContainerImage, Finding, GpuStack, Level, Package, Provenance
 from governance.policy.context import RuleContext
 from governance.policy.rule import NOT_JUDGED, Rule
@@ -243,10 +243,17 @@ def requirement_holds(expression: str, driver: str, cuda: str | None,
     return (None, undecided) if undecided else (False, [])
 
 
+def _image_knowledge() -> ModuleType:
+    # Imported when a scan has a container image or a host to judge, not by every scan.
+    from governance.knowledge import images
+
+    return images
+
+
 def _host_cuda(host: GpuStack) -> str | None:
     if host.cuda_driver_version:
         return host.cuda_driver_version
-    return image_knowledge.driver_cuda(host.driver_version) if host.driver_version else None
+    return _image_knowledge().driver_cuda(host.driver_version) if host.driver_version else None
 
 
 def _hosts(ctx: RuleContext, image: ContainerImage) -> Iterator[Finding | None]:
@@ -309,10 +316,10 @@ def _hosts(ctx: RuleContext, image: ContainerImage) -> Iterator[Finding | None]:
 def _end_of_life(ctx: RuleContext, image: ContainerImage) -> Iterator[Finding | None]:
     if not image.cuda or image.registry is None or image.repository is None:
         return
-    row = image_knowledge.repository(image.registry, image.repository)
+    row = _image_knowledge().repository(image.registry, image.repository)
     if row is None or row["scheme"] != "nvidia-cuda":
         return
-    eol = image_knowledge.end_of_life(image.cuda)
+    eol = _image_knowledge().end_of_life(image.cuda)
     if eol is None or ctx.now.date() < eol.eol_by:
         return
     gone = "the source reports them already deleted" if eol.deleted else \
@@ -334,7 +341,7 @@ def _unjudged(ctx: RuleContext, image: ContainerImage) -> Iterator[Finding | Non
         return
     if image.registry is None or image.repository is None:
         return
-    if image_knowledge.repository(image.registry, image.repository) is not None and not image.facts_source:
+    if _image_knowledge().repository(image.registry, image.repository) is not None and not image.facts_source:
         yield _finding(ctx, "IMG006", image,
                        f"{_shown(image)}: mlgov knows the tags of {image.name} but not {image.tag or '(no tag)'}, "
                        f"so the CUDA, cuDNN and framework it brings were not judged. Pin a listed tag, or add it "

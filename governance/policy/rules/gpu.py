@@ -392,7 +392,10 @@ def _feasibility(ctx: RuleContext, frameworks: Sequence[Package]) -> Iterator[Fi
         pinned = [re.search(r"\+(cu\d+)", p.specifier) for p in package.provenance
                   if p.kind in ("lockfile", "requirements") and p.applies]
         local = next((m.group(1) for m in pinned if m), "")
-        if evidence.startswith("PyPI's torch") and "linux" in evidence and \
+        platform = re.search(r"wheel for (linux-\w+)", evidence)
+        row = knowledge.pypi_build("torch", package.version or "", platform.group(1)) if platform else None
+        # Only a wheel that requires nvidia-* wheels misses them: torch up to 1.12 bundles its CUDA libraries.
+        if evidence.startswith("PyPI's torch") and row is not None and row.nvidia_wheels and \
                 any(p.kind == "lockfile" and p.applies for p in package.provenance):
             wanted = [name for name in package.requires if name.startswith(("nvidia-", "cuda-toolkit"))]
             if not wanted and not any(k.startswith(("nvidia-cudnn", "nvidia-cuda-runtime", "cuda-toolkit"))

@@ -29,9 +29,16 @@ def _ended(eol: knowledge.EndOfLife) -> str:
     return "is listed as end of life" if eol.eol == "listed" else f"reached end of life in {eol.eol}"
 
 
+class _Sources:
+    """knowledge.sources() (three knowledge files parsed), read only when a finding cites one."""
+
+    def get(self, key: str, default: str) -> str:
+        return knowledge.sources().get(key, default)
+
+
 def check(ctx: RuleContext) -> Iterator[Finding | None]:
     today = ctx.now.date().isoformat()
-    sources = knowledge.sources()
+    sources = _Sources()
     for host in ctx.inventory.hosts:
         if not host.driver_version:
             continue
