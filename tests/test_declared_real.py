@@ -322,14 +322,3 @@ def test_requirements_that_are_all_for_another_python_are_nothing_to_judge() -> 
     code, output = invoke(["scan", str(folder), "--target-platform", "linux-x86_64", "--target-python", "3.10",
                            "--policy", "baseline"])
     assert code in (0, 1) and "nothing to judge" not in output
-
-
-def test_a_direct_wheel_url_gives_its_version_not_another_platforms_pin() -> None:
-    # jamun/env/requirements.txt (uv export): :97 `torch-cluster==1.6.3 ; (sys_platform != 'darwin' and ...)`,
-    # :102 `torch-cluster @ https://.../torch_cluster-1.6.3%2Bpt25cu121-cp311-cp311-linux_x86_64.whl ; ... linux`
-    inventory = _inventory(_case("jamun/env"))
-    cluster = [p for p in inventory.packages if p.name == "torch-cluster"]
-    assert [(p.version, p.source.url.rsplit("/", 1)[-1] if p.source else None) for p in cluster] == [
-        ("1.6.3+pt25cu121", "torch_cluster-1.6.3%2Bpt25cu121-cp311-cp311-linux_x86_64.whl")]
-    assert [pr.line for pr in cluster[0].provenance if pr.applies] == [102]
-    assert not [p.name for p in inventory.packages if p.version is None]

@@ -282,27 +282,8 @@ def _add(text: str, number: int, relative: str, markers: dict[str, str], result:
         markers=marker_text, hashes=hashes, extras=extras,
         group="constraints" if constraint else None, source=source, applies=applies,
     )
-    version = exact_version(specifier) if specifier else _wheel_version(source, name)
+    version = exact_version(specifier) if specifier else None
     result.declarations.append(Declaration(name=name, version=version, provenance=provenance))
-
-
-def _wheel_version(source: Source | None, name: str) -> str | None:
-    """The version a direct wheel URL installs: its file name says it (PEP 427), local label included
-    (`torch_cluster-1.6.3%2Bpt25cu121-cp311-...whl` is 1.6.3+pt25cu121). None for anything else."""
-    if source is None or source.kind != "url" or not source.url:
-        return None
-    from urllib.parse import unquote
-
-    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-
-    last = unquote(source.url.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1])
-    if not last.endswith(".whl"):
-        return None
-    try:
-        wheel_name, version, _, _ = parse_wheel_filename(last)
-    except InvalidWheelFilename:
-        return None
-    return str(version) if wheel_name == canonicalize_name(name) else None
 
 
 def _first_line(text: str) -> str:
