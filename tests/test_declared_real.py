@@ -322,3 +322,13 @@ def test_requirements_that_are_all_for_another_python_are_nothing_to_judge() -> 
     code, output = invoke(["scan", str(folder), "--target-platform", "linux-x86_64", "--target-python", "3.10",
                            "--policy", "baseline"])
     assert code in (0, 1) and "nothing to judge" not in output
+
+
+def test_the_compiled_locks_input_is_the_file_its_header_names() -> None:
+    # model_maker/requirements_lock.txt: `pip-compile ... model_maker_requirements_bazel.txt` (a copy the
+    # build prefixes); requirements.txt beside it (with mediapipe) is not what the lock was compiled from
+    inventory = _inventory(_case("mediapipe/mediapipe/model_maker"))
+    tensorflow = next(p for p in inventory.packages if p.name == "tensorflow")
+    assert ("requirements_bazel.txt", "manifest") in {(pr.file, pr.kind) for pr in tensorflow.provenance}
+    mediapipe = next(p for p in inventory.packages if p.name == "mediapipe")
+    assert [(pr.file, pr.kind) for pr in mediapipe.provenance] == [("requirements.txt", "requirements")]

@@ -438,13 +438,15 @@ def _command(lines: list[str]) -> list[str]:
     return words
 
 
-def _inputs_of(words: list[str], lock: Path, root: Path) -> tuple[list[Path], str | None, str]:
-    """(input files that exist in the project, the Python asked for, the tool) from a compile command."""
+def _inputs_of(words: list[str], lock: Path, root: Path) -> tuple[list[Path], str | None, str, list[str]]:
+    """(input files that exist in the project, the Python asked for, the tool, every input the command
+    names) from a compile command."""
     tool = "pip-compile"
     if len(words) >= 2 and words[0] == "uv":
         tool = "uv " + " ".join(words[1:3] if len(words) > 2 and words[1] == "pip" else words[1:2])
     python: str | None = None
     found: list[Path] = []
+    named: list[str] = []
     skip = False
     for position, word in enumerate(words[1:], 1):
         if skip:
@@ -458,14 +460,22 @@ def _inputs_of(words: list[str], lock: Path, root: Path) -> tuple[list[Path], st
             continue
         if not word.endswith(_INPUT_SUFFIXES):
             continue
-        for candidate in (root / word, lock.parent / word, lock.parent / Path(word).name):
+        named.append(word)
+        # The path in the repository the command ran in, then the name beside the lock, then a file
+        # beside it whose name ends the recorded one (a build that prefixes copies:
+        # model_maker_requirements_bazel.txt for requirements_bazel.txt).
+        base = Path(word).name
+        beside = sorted((p for p in lock.parent.iterdir() if p.is_file() and p.name != base
+                         and base.endswith(("_" + p.name, "-" + p.name))), key=lambda p: -len(p.name)) \
+            if lock.parent.is_dir() else []
+        for candidate in (root / word, lock.parent / word, lock.parent / base, *beside[:1]):
             if candidate.is_file() and inside(candidate, (root.resolve(),)) and candidate.resolve() != lock.resolve():
                 found.append(candidate)
                 break
     if python is not None:
         match = re.match(r"^(?:cpython-?|python)?(3\.\d+)", python)
         python = match.group(1) if match else None
-    return found, python, tool
+    return found, python, tool, named
 
 
 def _conventional_inputs(lock: Path) -> list[Path]:
@@ -496,11 +506,14 @@ def compiled_lock(path: Path, root: Path) -> Compiled | None:
         words = _command(lines)
         if len(words) >= 2 and words[0] == "uv" and words[1] != "pip":
             return None
-        inputs, python, tool = _inputs_of(words, path, root)
-        if not inputs and not any(w.endswith(_INPUT_SUFFIXES) for w in words[1:] if not w.startswith("-")):
+        inputs, python, tool, named = _inputs_of(words, path, root)
+        if not named and words:
+            # pip-compile with no input compiles requirements.in
             inputs = [path.parent / "requirements.in"] if (path.parent / "requirements.in").is_file() else []
-        if not inputs:
+        if not words:
             inputs = _conventional_inputs(path)
+        # A command that names inputs the project does not hold has none here: guessing by name would
+        # take another file for its manifest.
         return Compiled(path=path, tool=tool if header.group(1) == "uv" else "pip-compile",
                         python=header.group(2) or python, inputs=tuple(dict.fromkeys(inputs)),
                         named_python=named_python)
