@@ -220,3 +220,19 @@ def test_a_manifest_template_is_not_a_pip_tools_input(tmp_path: Path) -> None:
     (tmp_path / "gpu.in").write_text("torch\n")
     _, report = scan_json(tmp_path, "--policy", "production")
     assert cov002(report) == [("gpu.in", "error")]
+
+
+def test_per_platform_reqs_files_one_folder_down_are_pointed_to_and_named(tmp_path: Path) -> None:
+    """InvokeAI's 2022 installer keeps py3.10-<platform>-reqs.txt in binary_installer/: the top says
+    where they are, and the folder says how to make one of them judged."""
+    folder = tmp_path / "binary_installer"
+    folder.mkdir()
+    (folder / "py3.10-linux-x86_64-cuda-reqs.txt").write_text("torch==1.12.1+cu116\n")
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "yarn.lock").write_text("# yarn\n")
+    message = assert_nothing_to_scan(mlgov(["scan", str(tmp_path)]), tmp_path)
+    assert "one folder down there is binary_installer/py3.10-linux-x86_64-cuda-reqs.txt" in message
+    assert "yarn.lock" not in message
+    message = assert_nothing_to_scan(mlgov(["scan", str(folder)]), folder)
+    assert "py3.10-linux-x86_64-cuda-reqs.txt (named like a requirements file" in message
+    assert "`-r py3.10-linux-x86_64-cuda-reqs.txt`" in message

@@ -55,6 +55,9 @@ LOOKALIKES: tuple[Lookalike, ...] = (
               _YAML_FIX, content=r"(?m)^dependencies\s*:"),
     Lookalike("requirements*", "named like a requirements file, but mlgov reads requirements*.txt",
               "rename it {stem}.txt, or include it from requirements.txt with `-r {name}`"),
+    # InvokeAI's 2022 installer: py3.10-linux-x86_64-cuda-reqs.txt, one pinned file per platform.
+    Lookalike("*reqs*.txt", "named like a requirements file, but mlgov reads requirements*.txt",
+              "include the one installed on the target from requirements.txt with `-r {name}`"),
     Lookalike("constraints*.txt", "a pip constraints file, read only when a requirements file includes it",
               "include it from requirements.txt with `-c {name}`"),
     Lookalike("requirements", "a folder of requirements files; mlgov reads those at the project's top",
@@ -175,10 +178,16 @@ def unread(root: Path, read: Iterable[str], nothing_read: bool = False) -> tuple
     return tuple(found)
 
 
+# Lookalikes that, one folder down, say where a project's pip inputs are (not *.lock or *.yml:
+# a frontend's yarn.lock or a docs folder's mkdocs.yml would send the user the wrong way).
+_HINT_LOOKALIKES = ("*.in", "requirements*", "*reqs*.txt")
+
+
 def _below(root: Path) -> list[str]:
-    """Files one folder down that a reader would take: the project is probably there."""
+    """Files one folder down that a reader would take, or that look like a dependency list (a
+    lookalike file, not folder): the project is probably there."""
     found: list[str] = []
-    patterns = read_patterns()
+    patterns = read_patterns() + _HINT_LOOKALIKES
     folders = [p for p in _entries(root) if p.is_dir() and not p.name.startswith(".")
                and p.name not in ("node_modules", "__pycache__")][:_SUBFOLDER_LIMIT]
     for folder in folders:
