@@ -124,3 +124,17 @@ def test_keras_unpinned_cuda_13_builds_fail_on_a_driver_470_host(shared_dir: Pat
     assert "CUDA 13," in failing["pkg:pypi/jax"] and "jax[cuda13]" in failing["pkg:pypi/jax"]
     assert "CUDA 13.0" in failing["pkg:pypi/torch"] and "requirements-torch-cuda.txt:7" in failing["pkg:pypi/torch"]
     assert all("≥ 580" in message for message in (failing["pkg:pypi/jax"], failing["pkg:pypi/torch"]))
+
+
+def test_a_team_that_refuses_minor_version_compatibility_fails_the_cuda_118_build_on_r470(tmp_path: Path) -> None:
+    """docs/gpu.md: CUDA 11.8 on 470.82.01 runs under minor-version compatibility (GPU002, a warning);
+    `[rules] GPU002 = "error"` makes the same scan fail at any stage."""
+    data = Path(__file__).parent / "data"
+    policy = tmp_path / "team.toml"
+    policy.write_text('schema = 1\nextends = ["baseline"]\n\n[rules]\nGPU002 = "error"\n')
+    result = CliRunner().invoke(cli, ["scan", str(data / "lockfiles" / "conda-pytorch-cuda118"), "--host",
+                                      str(data / "hosts" / "driver470.json"), "--policy", str(policy),
+                                      "--format", "json"])
+    assert result.exit_code == 1, result.output
+    gpu002 = [f for f in json.loads(result.output)["findings"] if f["rule_id"] == "GPU002"]
+    assert gpu002 and gpu002[0]["level"] == "error" and "CUDA 11.8" in gpu002[0]["message"]
