@@ -229,3 +229,22 @@ def test_real_server(sbom: Path) -> None:  # pragma: no cover - needs a server
                            "--fail-on", "none"], env)
     assert code == 0, output
     assert "PASS published" in output
+
+
+def test_the_fake_server_leaves_no_request_thread_behind_and_stays_quiet_on_a_hang_up(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A request thread that outlived its test once wrote a BrokenPipe traceback into a later test's
+    captured output (found by running the suite in a shuffled order)."""
+    import socket
+    import threading
+
+    before = set(threading.enumerate())
+    with FakeDependencyTrack() as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        for _ in range(5):  # ask, then hang up before reading the answer
+            with socket.create_connection(("127.0.0.1", port)) as s:
+                s.sendall(b"GET /api/version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    left = [t for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert left == []
+    assert "Traceback" not in capsys.readouterr().err
