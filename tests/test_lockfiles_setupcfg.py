@@ -123,3 +123,13 @@ def test_file_directive_outside_the_project_is_refused(tmp_path: Path) -> None:
     (project / "setup.cfg").write_text("[options]\ninstall_requires = file: ../secret.txt\n")
     code, output = invoke(["scan", str(project)])
     assert code == 2 and "lies outside the scanned folders" in output
+
+
+def test_a_file_directive_into_a_requirements_folder_is_read_not_flagged(tmp_path: Path) -> None:
+    (tmp_path / "setup.cfg").write_text("[options]\ninstall_requires = file: requirements/base.txt\n")
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "base.txt").write_text("numpy==2.1.3\n")
+    code, output = invoke(["scan", str(tmp_path), "--policy", "production", "--format", "json"])
+    report = json.loads(output)
+    assert "requirements/base.txt" in report["sources"]
+    assert [f for f in report["findings"] if f["rule_id"] == "COV002"] == []

@@ -92,8 +92,11 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         line = getattr(exc, "lineno", None)
         raise c.fail(f"invalid setup.cfg: {str(exc).splitlines()[0]}", shown, line) from None
     declarations: list[Declaration] = []
+    also_read: list[str] = []
     for extra, value in lists:
         for requirement, written_in, written in _requirements(value, path.parent, shown):
+            if written_in != shown and written_in not in also_read:
+                also_read.append(written_in)  # a `file:` list: read, so never "not read" (COV002)
             line = c.line_of(written or text, requirement)
             try:
                 parsed = Requirement(requirement)
@@ -108,4 +111,4 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
                 kind="manifest", specifier=specifier, extras=tuple(sorted(parsed.extras)),
                 applies=c.applies(marker, markers, written_in, line) and (extra is None or extra in wanted),
             ))
-    return LockResult(file=shown, declarations=declarations)
+    return LockResult(file=shown, declarations=declarations, also_read=also_read)
