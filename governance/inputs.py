@@ -122,6 +122,21 @@ def inside(path: Path, roots: tuple[Path, ...]) -> bool:
     return False
 
 
+def head(path: Path, size: int) -> str | None:
+    """The first `size` bytes of a file as text, for telling a file's kind by its content; None
+    when it cannot be opened. O_NONBLOCK: a FIFO named like an input must not hang the scan."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        return os.read(fd, size).decode("utf-8", "replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def read_input_bytes(path: Path, what: str = "file", limit: int = MAX_INPUT_BYTES, shown: str | None = None,
                      within: tuple[Path, ...] | None = None) -> bytes:
     """The bytes of one input file, guarded as the module says."""

@@ -55,8 +55,23 @@ CONDA_LOCK_VERSION = "1.1.1"  # scripts/lock-tools.txt
 Entry = tuple[str, int, str, str, str, str, bool, str]
 
 
+class _InCorpus:
+    """A file of one corpus case: `case` (its folder) and `file` (relative to it), set by the dataclass."""
+
+    case: str
+    file: str
+
+    @property
+    def root(self) -> Path:
+        return CORPUS / self.case
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.file
+
+
 @dataclass(frozen=True)
-class ReqCase:
+class ReqCase(_InCorpus):
     id: str
     case: str  # folder in the corpus
     file: str  # relative to the case folder
@@ -64,30 +79,14 @@ class ReqCase:
     platform: str = "linux-x86_64"
     why: str = ""  # why this target
 
-    @property
-    def root(self) -> Path:
-        return CORPUS / self.case
-
-    @property
-    def path(self) -> Path:
-        return self.root / self.file
-
 
 @dataclass(frozen=True)
-class EnvCase:
+class EnvCase(_InCorpus):
     id: str
     case: str
     file: str
     python: str = "3.11"
     kind: str = "environment"  # or "explicit": a `conda list --explicit` file
-
-    @property
-    def root(self) -> Path:
-        return CORPUS / self.case
-
-    @property
-    def path(self) -> Path:
-        return self.root / self.file
 
     @property
     def recording(self) -> Path:

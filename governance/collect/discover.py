@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from governance.inputs import head
 from governance.model import Unread
 
 _HEAD_BYTES = 64 * 1024  # a lookalike's content test reads this much, never the whole file
@@ -99,15 +100,7 @@ def _read_by_someone(path: Path) -> bool:
 
 
 def _head(path: Path) -> str:
-    try:
-        # O_NONBLOCK: a FIFO named like a YAML file must not hang the scan.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        try:
-            return os.read(fd, _HEAD_BYTES).decode("utf-8", "replace")
-        finally:
-            os.close(fd)
-    except OSError:
-        return ""
+    return head(path, _HEAD_BYTES) or ""
 
 
 def _not_a_file(path: Path) -> str | None:

@@ -21,6 +21,7 @@ from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles._declare import locked
 from governance.collect.selection import DEFAULT, Selection
 from governance.collect.target import conda_subdir, label
+from governance.inputs import head
 from governance.model import Hash, Source
 
 KNOWN_LOCK_VERSION = (1,)
@@ -31,12 +32,7 @@ _SPEC = re.compile(r"^(?:(?P<channel>[^:\s]+)::)?(?P<name>[A-Za-z0-9_.\-]+)\s*(?
 
 
 def _is_explicit(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(8192).decode("utf-8", "replace")
-    except OSError:
-        return False
-    for raw in head.splitlines():
+    for raw in (head(path, 8192) or "").splitlines():
         line = raw.strip()
         if line and not line.startswith("#"):
             return line == "@EXPLICIT"
@@ -58,12 +54,7 @@ def _is_environment(path: Path) -> bool:
         return True
     if path.suffix.lower() not in (".yml", ".yaml") or _LOCK_NAME.match(path.name):
         return False
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(65536).decode("utf-8", "replace")
-    except OSError:
-        return False
-    return re.search(r"(?m)^dependencies\s*:", head) is not None
+    return re.search(r"(?m)^dependencies\s*:", head(path, 65536) or "") is not None
 
 
 def is_manifest(path: Path) -> bool:

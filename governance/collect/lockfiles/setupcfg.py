@@ -24,6 +24,7 @@ from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles._declare import locked
 from governance.collect.selection import DEFAULT, Selection
+from governance.inputs import head
 from governance.model import Source
 
 # A manifest: it declares, a lock beside it decides; read whatever --lock chooses (lockfiles.choice).
@@ -37,12 +38,8 @@ _HEAD_BYTES = 256 * 1024
 def matches(path: Path) -> bool:
     if path.name != "setup.cfg":
         return False
-    try:
-        with open(path, "rb") as f:
-            head = f.read(_HEAD_BYTES).decode("utf-8", "replace")
-    except OSError:
-        return True  # the reader then says why it cannot be read
-    return bool(_DECLARES.search(head))
+    text = head(path, _HEAD_BYTES)
+    return text is None or bool(_DECLARES.search(text))  # unopenable: the reader then says why
 
 
 def _items(value: str) -> list[str]:
