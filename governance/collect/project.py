@@ -68,5 +68,28 @@ def project_name(root: Path) -> tuple[str, str | None]:
     for table in (data.get("project"), poetry):
         if isinstance(table, dict) and isinstance(table.get("name"), str):
             version = table.get("version")
+            if isinstance(version, str):
+                # The SBOM's root component: a version no release has (5,000 digits) would fail
+                # the schema after the whole scan, as an internal error.
+                from governance.collect.declared import check_version_text
+
+                try:
+                    check_version_text(version, "pyproject.toml")
+                except InputError as exc:
+                    raise InputError(exc.message, file=root / "pyproject.toml",
+                                     line=_key_line(root / "pyproject.toml", "version")) from None
             return table["name"], version if isinstance(version, str) else None
     return root.resolve().name, None
+
+
+def _key_line(path: Path, key: str) -> int | None:
+    """The first line that sets `key` (for an error message; the file was read once already)."""
+    import re
+
+    from governance.inputs import read_input
+
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for number, line in enumerate(read_input(path, "pyproject.toml", 16 * 1024 * 1024).splitlines(), 1):
+        if pattern.match(line):
+            return number
+    return None
