@@ -443,3 +443,12 @@ def test_compose_nested_beyond_the_parser_is_exit_2_naming_it(tmp_path: Path, ca
         main(["scan", str(tmp_path)])
     err = capsys.readouterr().err
     assert stop.value.code == 2 and "compose.yaml" in err and "nested too deeply" in err
+
+
+def test_a_dockerfile_with_thousands_of_stages_is_refused_at_the_first_one_over() -> None:
+    # 20,000 FROM lines took 20 s (each looked up every stage before it); real files have a handful.
+    text = "".join(f"FROM python:3.11 AS s{n}\n" for n in range(20_000))
+    with pytest.raises(InputError, match="more than 500 build stages") as raised:
+        read_dockerfile(text, "Dockerfile")
+    assert raised.value.line == 501
+    assert len(read_dockerfile(text[:text.index("FROM python:3.11 AS s500\n")], "Dockerfile")) == 500

@@ -29,6 +29,7 @@ from governance.model import ContainerImage
 MAX_CONTAINER_FILE_BYTES = 4 * 1024 * 1024
 MAX_CONTAINER_FILES = 500
 MAX_DEPTH = 8
+MAX_STAGES = 500
 MAX_WALK_ENTRIES = 200_000
 # A compose file's node graph, aliases expanded, is never near this big; a
 # "billion laughs" document is (each level multiplies the one below).
@@ -378,6 +379,11 @@ def read_dockerfile(text: str, shown: str) -> list[ContainerImage]:
     images: list[ContainerImage] = []
     for step in steps:
         if step.keyword == "FROM":
+            if len(stages) >= MAX_STAGES:
+                # Each FROM looks up the stages before it and copies its parent's ARG/ENV values:
+                # quadratic in the number of stages, which no real Dockerfile has hundreds of.
+                raise InputError(f"more than {MAX_STAGES} build stages (FROM instructions); mlgov does not judge "
+                                 "a Dockerfile this large", file=shown, line=step.line)
             stages.append(_from(step, shown, escape, global_args, stages, images))
             continue
         if not stages:
