@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from governance.errors import InputError
@@ -12,25 +11,11 @@ def read_pyproject(root: Path) -> dict[str, object] | None:
     path = root / "pyproject.toml"
     if not path.is_file():
         return None
-    from governance.inputs import read_input, reading
+    from governance.inputs import parse_toml, read_input, reading
 
     text = read_input(path, "pyproject.toml", 16 * 1024 * 1024)
-    try:
-        with reading(path, "pyproject.toml"):
-            return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib says "... (at line 3, column 7)"; keep the line in our form.
-        line = _line_of(str(exc))
-        raise InputError(f"invalid TOML: {exc}", file=path, line=line) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
-
-
-def _line_of(message: str) -> int | None:
-    import re
-
-    match = re.search(r"at line (\d+)", message)
-    return int(match.group(1)) if match else None
+    with reading(path, "pyproject.toml"):
+        return parse_toml(text, path)
 
 
 def stated_name(root: Path) -> str | None:
