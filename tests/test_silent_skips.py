@@ -72,3 +72,57 @@ def test_per_platform_explicit_files_are_variants_not_gaps(shared_dir: Path, tmp
     assert findings(report, "COV010") == []
     assert report["summary"]["components"] == 885
     assert "conda-osx-arm64.lock: 885 packages for other platforms than linux-x86_64/py3.11 left out" in report["notes"]
+
+
+# --- EOL001 / COV011: a driver branch or Python the lifecycle table has no row for ------------------
+
+def _conda_project(tmp_path: Path, python: str) -> Path:
+    project = tmp_path / "conda-project"
+    project.mkdir(exist_ok=True)
+    (project / "environment.yml").write_text(
+        f"name: train\nchannels: [conda-forge]\ndependencies:\n  - python={python}\n  - numpy=1.21.6\n")
+    return project
+
+
+def _host(tmp_path: Path, driver: str) -> Path:
+    profile = tmp_path / f"host-{driver}.json"
+    profile.write_text(json.dumps({"format": "mlgov-host-profile", "version": 1, "host": f"box-{driver}",
+                                   "nvidia": {"driver_version": driver}}))
+    return profile
+
+
+def test_python_37_and_driver_r390_are_past_their_end_of_life(tmp_path: Path) -> None:
+    # Both passed production's EOL001 (an error there) without a word: the table began at Python 3.8,
+    # and R390 (the last branch for Kepler consumer GPUs) had no row.
+    project = _conda_project(tmp_path, "3.7.12")
+    code, report = scan(str(project), "--policy", "production", "--host", str(_host(tmp_path, "390.157")))
+    said = sorted(f["message"] for f in findings(report, "EOL001"))
+    assert code == 1 and len(said) == 2
+    assert said[0].startswith("Python 3.7 (python 3.7.12) reached end of life in 2023-06-27")
+    assert said[1].startswith("host 'box-390.157' runs driver 390.157: NVIDIA driver branch R390 is listed as end "
+                              "of life")
+    assert all(f["level"] == "error" for f in findings(report, "EOL001"))
+    assert findings(report, "COV011") == []
+
+
+def test_a_python_or_driver_branch_the_table_lacks_is_not_judged(tmp_path: Path) -> None:
+    # R590 is a New Feature Branch NVIDIA gives no end-of-life date; Python 3.16 is newer than the table.
+    project = _conda_project(tmp_path, "3.16.0")
+    code, report = scan(str(project), "--policy", "production", "--host", str(_host(tmp_path, "590.44.01")))
+    cov = findings(report, "COV011")
+    assert code == 1 and [f["level"] for f in cov] == ["error", "error"]
+    messages = sorted(f["message"] for f in cov)
+    assert messages[0].startswith("host 'box-590.44.01' runs driver 590.44.01, of branch R590, which mlgov's "
+                                  "lifecycle table does not list: whether it is past its end of life was not judged")
+    assert messages[1].startswith("the project runs python 3.16.0, which mlgov's lifecycle table does not list")
+    assert findings(report, "EOL001") == []
+    code, report = scan(str(project), "--policy", "baseline", "--host", str(_host(tmp_path, "590.44.01")))
+    assert [f["level"] for f in findings(report, "COV011")] == ["warning", "warning"]
+
+
+def test_cov011_is_said_only_where_eol001_is_on(tmp_path: Path) -> None:
+    project = _conda_project(tmp_path, "3.16.0")
+    policy = tmp_path / "no-eol.toml"
+    policy.write_text('schema = 1\nextends = ["production"]\n[stages.production.rules]\nEOL001 = "off"\n')
+    code, report = scan(str(project), "--policy", str(policy), "--host", str(_host(tmp_path, "590.44.01")))
+    assert findings(report, "COV011") == [] and findings(report, "EOL001") == []
