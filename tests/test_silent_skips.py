@@ -126,3 +126,48 @@ def test_cov011_is_said_only_where_eol001_is_on(tmp_path: Path) -> None:
     policy.write_text('schema = 1\nextends = ["production"]\n[stages.production.rules]\nEOL001 = "off"\n')
     code, report = scan(str(project), "--policy", str(policy), "--host", str(_host(tmp_path, "590.44.01")))
     assert findings(report, "COV011") == [] and findings(report, "EOL001") == []
+
+
+# --- PKG001 / PKG002 / COV012: a package the policy names, with no version to compare -------------
+
+def test_an_unpinned_torch_is_not_passed_by_the_torch_floor(tmp_path: Path) -> None:
+    # production allows torch >= 2.6 (CVE-2025-32434); `torch>=2.0` admits 2.0-2.5 and was passed silently.
+    (tmp_path / "requirements.txt").write_text("torch>=2.0\npillow\nnumpy==2.1.3\n")
+    code, report = scan(str(tmp_path), "--policy", "production")
+    cov = findings(report, "COV012")
+    assert code == 1 and [(f["package"], f["level"]) for f in cov] == [("torch", "error")]
+    assert cov[0]["message"] == ("torch has no exact version (>=2.0 in requirements.txt:1): whether it is inside "
+                                 "[packages.torch] allowed >=2.6 was not judged (PKG001); pin it, or scan the "
+                                 "installed environment")
+    assert findings(report, "PKG001") == []
+
+
+def test_a_deny_with_a_range_does_not_pass_an_unpinned_package(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("pillow\nnumpy==2.1.3\n")
+    policy = tmp_path / "team.toml"
+    policy.write_text('schema = 1\nextends = ["baseline"]\n[packages]\ndeny = ["pillow<9"]\n')
+    code, report = scan(str(tmp_path), "--policy", str(policy))
+    cov = findings(report, "COV012")
+    assert code == 0 and [(f["package"], f["level"]) for f in cov] == [("pillow", "warning")]
+    assert "whether it is denied by the policy (pillow<9) was not judged (PKG002)" in cov[0]["message"]
+    # Pinned, it is judged: PKG002, no COV012.
+    (tmp_path / "requirements.txt").write_text("pillow==8.4.0\nnumpy==2.1.3\n")
+    code, report = scan(str(tmp_path), "--policy", str(policy))
+    assert code == 1 and findings(report, "COV012") == [] and len(findings(report, "PKG002")) == 1
+
+
+def test_conda_packages_meet_the_policy_under_their_pypi_name(tmp_path: Path) -> None:
+    # A conda pytorch 2.1.0 passed production's [packages.torch] allowed >= 2.6, and a conda pillow 8.4
+    # a `deny = ["pillow<9"]`: the packages family judged PyPI packages only.
+    (tmp_path / "environment.yml").write_text(
+        "name: train\nchannels: [pytorch, conda-forge]\ndependencies:\n  - python=3.11.9\n"
+        "  - pytorch=2.1.0\n  - pillow=8.4.0\n")
+    code, report = scan(str(tmp_path), "--policy", "production")
+    assert code == 1
+    assert [f["message"].split(";")[0] for f in findings(report, "PKG001")] == [
+        "pytorch (conda's name for torch) 2.1.0 is outside the allowed range >=2.6 (CVE-2025-32434: torch.load "
+        "weights_only bypass before 2.6.0)"]
+    policy = tmp_path / "team.toml"
+    policy.write_text('schema = 1\nextends = ["baseline"]\n[packages]\ndeny = ["pillow<9"]\n')
+    code, report = scan(str(tmp_path), "--policy", str(policy))
+    assert code == 1 and [f["package"] for f in findings(report, "PKG002")] == ["pillow"]
