@@ -171,3 +171,50 @@ def test_conda_packages_meet_the_policy_under_their_pypi_name(tmp_path: Path) ->
     policy.write_text('schema = 1\nextends = ["baseline"]\n[packages]\ndeny = ["pillow<9"]\n')
     code, report = scan(str(tmp_path), "--policy", str(policy))
     assert code == 1 and [f["package"] for f in findings(report, "PKG002")] == ["pillow"]
+
+
+# --- VULN001 / COV013: packages the advisory matching never compared -----------------------------
+
+def _vulndb(shared_dir: Path) -> str:
+    return str(shared_dir / "vulndb" / "pypa-advisory-db-2024-10-10.osv.zip")
+
+
+def scan_with_db(db: str, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    result = CliRunner().invoke(cli, ["scan", *args, "--vuln-db", db, "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_conda_packages_are_not_passed_as_free_of_advisories(shared_dir: Path, tmp_path: Path) -> None:
+    # A database was used (no VULN002), and no VULN001: but the matching compares PyPI packages only,
+    # so conda's pillow 8.4.0 (which PyPI's pillow 8.4.0 advisories describe) was never looked up.
+    (tmp_path / "environment.yml").write_text(
+        "name: serve\nchannels: [conda-forge]\ndependencies:\n  - python=3.11.9\n  - pillow=8.4.0\n")
+    code, report = scan_with_db(_vulndb(shared_dir), str(tmp_path), "--policy", "production")
+    assert findings(report, "VULN002") == [] and findings(report, "VULN001") == []
+    cov = findings(report, "COV013")
+    assert code == 1 and [f["level"] for f in cov] == ["error"]
+    assert cov[0]["message"].startswith("vulnerabilities of 2 packages were not checked (pillow 8.4.0, python 3.11.9): "
+                                        "not PyPI packages (conda or other)")
+    code, report = scan_with_db(_vulndb(shared_dir), str(tmp_path), "--policy", "baseline")
+    assert [f["level"] for f in findings(report, "COV013")] == ["warning"]
+
+
+def test_requirements_without_a_version_are_not_passed_as_free_of_advisories(shared_dir: Path,
+                                                                              tmp_path: Path) -> None:
+    # pillow 8.4.0 pinned has advisories (VULN001); unpinned, nothing was matched and nothing said.
+    (tmp_path / "requirements.txt").write_text("pillow\nnumpy==2.1.3\n")
+    code, report = scan_with_db(_vulndb(shared_dir), str(tmp_path), "--policy", "production")
+    cov = findings(report, "COV013")
+    assert [f["message"].split(":")[0] for f in cov] == ["vulnerabilities of 1 package were not checked (pillow)"]
+    assert "without an exact version" in cov[0]["message"] and cov[0]["level"] == "error"
+    (tmp_path / "requirements.txt").write_text("pillow==8.4.0\nnumpy==2.1.3\n")
+    code, report = scan_with_db(_vulndb(shared_dir), str(tmp_path), "--policy", "production")
+    assert findings(report, "COV013") == [] and findings(report, "VULN001")
+
+
+def test_cov013_needs_a_database_and_vuln001(tmp_path: Path) -> None:
+    # Without advisories VULN002 says the whole check is missing; COV013 would only repeat it.
+    (tmp_path / "requirements.txt").write_text("pillow\n")
+    code, report = scan(str(tmp_path), "--policy", "production")
+    assert findings(report, "COV013") == [] and len(findings(report, "VULN002")) == 1
