@@ -171,3 +171,93 @@ def test_conda_packages_meet_the_policy_under_their_pypi_name(tmp_path: Path) ->
     policy.write_text('schema = 1\nextends = ["baseline"]\n[packages]\ndeny = ["pillow<9"]\n')
     code, report = scan(str(tmp_path), "--policy", str(policy))
     assert code == 1 and [f["package"] for f in findings(report, "PKG002")] == ["pillow"]
+
+
+# --- VULN001 / COV013: packages the advisory matching never compared -----------------------------
+
+def _vulndb(shared_dir: Path) -> str:
+    return str(shared_dir / "vulndb" / "pypa-advisory-db-2024-10-10.osv.zip")
+
+
+def scan_with_db(db: str, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    result = CliRunner().invoke(cli, ["scan", *args, "--vuln-db", db, "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_conda_packages_are_not_passed_as_free_of_advisories(shared_dir: Path, tmp_path: Path) -> None:
+    # A database was used (no VULN002), and no VULN001: but the matching compares PyPI packages only,
+    # so conda's pillow 8.4.0 (which PyPI's pillow 8.4.0 advisories describe) was never looked up.
+    (tmp_path / "environment.yml").write_text(
+        "name: serve\nchannels: [conda-forge]\ndependencies:\n  - python=3.11.9\n  - pillow=8.4.0\n")
+    code, report = scan_with_db(_vulndb(shared_dir), str(tmp_path), "--policy", "production")
+    assert findings(report, "VULN002") == [] and findings(report, "VULN001") == []
+    cov = findings(report, "COV013")
+    assert code == 1 and [f["level"] for f in cov] == ["error"]
+    assert cov[0]["message"].startswith("vulnerabilities of 2 packages were not checked (pillow 8.4.0, python 3.11.9): "
+                                        "not PyPI packages (conda or other)")
+    code, report = scan_with_db(_vulndb(shared_dir), str(tmp_path), "--policy", "baseline")
+    assert [f["level"] for f in findings(report, "COV013")] == ["warning"]
+
+
+def test_requirements_without_a_version_are_not_passed_as_free_of_advisories(shared_dir: Path,
+                                                                              tmp_path: Path) -> None:
+    # pillow 8.4.0 pinned has advisories (VULN001); unpinned, nothing was matched and nothing said.
+    (tmp_path / "requirements.txt").write_text("pillow\nnumpy==2.1.3\n")
+    code, report = scan_with_db(_vulndb(shared_dir), str(tmp_path), "--policy", "production")
+    cov = findings(report, "COV013")
+    assert [f["message"].split(":")[0] for f in cov] == ["vulnerabilities of 1 package were not checked (pillow)"]
+    assert "without an exact version" in cov[0]["message"] and cov[0]["level"] == "error"
+    (tmp_path / "requirements.txt").write_text("pillow==8.4.0\nnumpy==2.1.3\n")
+    code, report = scan_with_db(_vulndb(shared_dir), str(tmp_path), "--policy", "production")
+    assert findings(report, "COV013") == [] and findings(report, "VULN001")
+
+
+def test_cov013_needs_a_database_and_vuln001(tmp_path: Path) -> None:
+    # Without advisories VULN002 says the whole check is missing; COV013 would only repeat it.
+    (tmp_path / "requirements.txt").write_text("pillow\n")
+    code, report = scan(str(tmp_path), "--policy", "production")
+    assert findings(report, "COV013") == [] and len(findings(report, "VULN002")) == 1
+
+
+# --- IMG004 / COV014: a runtime image on a host whose CUDA, or its own, mlgov cannot place ----------
+
+def _image_project(tmp_path: Path, image: str) -> Path:
+    project = tmp_path / "service"
+    project.mkdir(exist_ok=True)
+    (project / "Dockerfile").write_text(f"FROM {image}\nCOPY . /app\n")
+    (project / "requirements.txt").write_text("numpy==2.1.3\n")
+    return project
+
+
+def test_a_cuda_10_image_on_driver_r390_is_an_error_not_a_gpu_brand_warning(tmp_path: Path) -> None:
+    # A hand-written profile (driver only, as DESIGN allows): the host's CUDA is unknown, and IMG004 said
+    # a warning blaming "a GPU brand the profile does not record". CUDA 10.0 needs driver >= 410.48.
+    project = _image_project(tmp_path, "nvidia/cuda:10.0-runtime-ubuntu18.04")
+    code, report = scan(str(project), "--policy", "baseline", "--host", str(_host(tmp_path, "390.157")))
+    img = findings(report, "IMG004")
+    assert [f["level"] for f in img] == ["error"] and "needs NVIDIA driver ≥ 410.48" in img[0]["message"]
+    assert "GPU brand" not in img[0]["message"] and findings(report, "COV014") == []
+
+
+def test_an_image_whose_host_cuda_is_unknown_is_not_judged(tmp_path: Path) -> None:
+    # CUDA 9.0 is older than mlgov's driver table, and driver 390.157's CUDA cannot be told.
+    project = _image_project(tmp_path, "nvidia/cuda:9.0-runtime-ubuntu16.04")
+    host = str(_host(tmp_path, "390.157"))
+    code, report = scan(str(project), "--policy", "production", "--host", host)
+    cov = findings(report, "COV014")
+    assert [f["level"] for f in cov] == ["error"] and findings(report, "IMG004") == []
+    assert "host 'box-390.157' has driver 390.157, whose CUDA mlgov cannot tell" in cov[0]["message"]
+    code, report = scan(str(project), "--policy", "baseline", "--host", host)
+    assert [f["level"] for f in findings(report, "COV014")] == ["warning"]
+
+
+def test_an_image_cuda_the_driver_table_lacks_is_not_judged(tmp_path: Path) -> None:
+    # The tag scheme of pytorch/pytorch, for a CUDA no driver table will hold: no floor, no IMG004, and
+    # before, no word at all.
+    project = _image_project(tmp_path, "pytorch/pytorch:2.9.0-cuda99.0-cudnn9-runtime")
+    code, report = scan(str(project), "--policy", "production", "--host", str(_host(tmp_path, "580.95.05")))
+    cov = findings(report, "COV014")
+    assert code == 1 and len(cov) == 1
+    assert cov[0]["message"].startswith("pytorch/pytorch:2.9.0-cuda99.0-cudnn9-runtime (Dockerfile:1) brings CUDA "
+                                        "99.0, which mlgov's driver table does not hold")
