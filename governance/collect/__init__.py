@@ -144,6 +144,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         progress(f"read {len(container_files.files)} container file(s): {len(container_files.images)} image(s)")
     sources.extend(container_files.files)
     notes.extend(container_files.notes)
+    unread_lines.extend(container_files.unread)
 
     from governance.collect import discover
     from governance.collect.models import find_models
