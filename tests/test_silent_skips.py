@@ -261,3 +261,18 @@ def test_an_image_cuda_the_driver_table_lacks_is_not_judged(tmp_path: Path) -> N
     assert code == 1 and len(cov) == 1
     assert cov[0]["message"].startswith("pytorch/pytorch:2.9.0-cuda99.0-cudnn9-runtime (Dockerfile:1) brings CUDA "
                                         "99.0, which mlgov's driver table does not hold")
+
+
+# --- a manifest requirement the lock does not install on this target ------------------------------
+
+def test_a_conda_spec_the_lock_installs_only_elsewhere_is_said(data_dir: Path) -> None:
+    # environment.yml asks for cudnn>=9.1,<10; conda-lock.yml installs cudnn on linux-64 only (a
+    # `# [linux]` selector conda-lock reads and YAML drops). On macos-arm64 it joined no package and
+    # vanished without a word: now a note says why it is not in the inventory.
+    code, report = scan(str(data_dir / "lockfiles" / "conda"), "--target-platform", "macos-arm64",
+                        "--policy", "baseline")
+    assert "not installed on macos-arm64/py3.11 by the lock, which records them for other targets: " \
+           "cudnn>=9.1,<10 (environment.yml:11)" in report["notes"]
+    code, report = scan(str(data_dir / "lockfiles" / "conda"), "--target-platform", "linux-x86_64",
+                        "--policy", "baseline")
+    assert not [n for n in report["notes"] if n.startswith("not installed on")]
