@@ -276,3 +276,22 @@ def test_a_conda_spec_the_lock_installs_only_elsewhere_is_said(data_dir: Path) -
     code, report = scan(str(data_dir / "lockfiles" / "conda"), "--target-platform", "linux-x86_64",
                         "--policy", "baseline")
     assert not [n for n in report["notes"] if n.startswith("not installed on")]
+
+
+# --- DRIFT004: a manifest requirement the lock does not record at all -----------------------------
+
+def test_a_requirement_uv_lock_does_not_record_is_drift_not_a_note(data_dir: Path, tmp_path: Path) -> None:
+    # uv-variants/stale (made by uv; `uv sync --locked` refuses it): pyproject.toml asks for coloramalike,
+    # which uv.lock does not record. It was a note alone, so a PR adding a dependency without re-locking
+    # passed the gate, and `uv sync` would install the package unjudged.
+    project = data_dir / "lockfiles" / "uv-variants" / "stale"
+    sbom = tmp_path / "sbom.cdx.json"
+    code, report = scan(str(project), "--target-platform", "linux-x86_64", "--target-python", "3.11",
+                        "--policy", "baseline", "--sbom", str(sbom))
+    drift = [f for f in findings(report, "DRIFT004") if f["message"].startswith("coloramalike")]
+    assert code == 1 and len(drift) == 1 and drift[0]["level"] == "error"
+    assert drift[0]["file"] == "pyproject.toml" and drift[0]["line"] == 9
+    assert "which uv.lock does not record; the lock is stale" in drift[0]["message"]
+    checked = CliRunner().invoke(cli, ["check", str(sbom), "--no-vuln-db", "--format", "json"])
+    assert [f["message"] for f in json.loads(checked.stdout)["findings"] if f["rule_id"] == "DRIFT004"] == \
+        [f["message"] for f in findings(report, "DRIFT004")]

@@ -140,7 +140,8 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         as_manifest = [replace(d, provenance=replace(d.provenance, kind="manifest"))
                        if d.provenance.group != "constraints" else d for d in found.declarations]
         declarations.extend(attach_to_lock(as_manifest, files, names, notes,
-                                           f"re-compile {', '.join(files)} from {relative_name(path, root)}"))
+                                           f"re-compile {', '.join(files)} from {relative_name(path, root)}",
+                                           stale=unread_lines))
 
     from governance.collect.lockfiles import choice
 
@@ -157,7 +158,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         notes.extend(result.notes)
         unread_lines.extend(result.unread)
     for result in results:
-        declarations.extend(lockfiles.under_lock(result, results, notes, compiled))
+        declarations.extend(lockfiles.under_lock(result, results, notes, compiled, stale=unread_lines))
     unread_lines.extend(lockfiles.not_for_target(results, markers))
 
     from governance.collect import containers
