@@ -295,3 +295,12 @@ def test_a_requirement_uv_lock_does_not_record_is_drift_not_a_note(data_dir: Pat
     checked = CliRunner().invoke(cli, ["check", str(sbom), "--no-vuln-db", "--format", "json"])
     assert [f["message"] for f in json.loads(checked.stdout)["findings"] if f["rule_id"] == "DRIFT004"] == \
         [f["message"] for f in findings(report, "DRIFT004")]
+
+
+def test_a_constraint_of_a_pip_compile_input_is_not_a_requirement_the_lock_lacks(data_dir: Path) -> None:
+    # dev-requirements.in says `-c requirements.txt`: those 58 pins constrain, they ask for nothing, so
+    # dev-requirements.txt not recording them is no drift (they were 58 "the lock is stale" notes).
+    code, report = scan(str(data_dir / "lockfiles" / "pip-tools"), "--target-platform", "linux-x86_64",
+                        "--target-python", "3.11", "--policy", "baseline")
+    assert findings(report, "DRIFT004") == []
+    assert not [n for n in report["notes"] if "stale" in n]

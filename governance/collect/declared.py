@@ -115,6 +115,8 @@ def attach_to_lock(declarations: list[Declaration], locks: tuple[str, ...], name
         if not declaration.provenance.applies:
             continue
         if declaration.ecosystem in ("pypi", "conda") and declaration.key not in names:
+            if declaration.provenance.group == "constraints":
+                continue  # a constraint (`-c requirements.txt` in the .in) asks for nothing to be installed
             notes.append(f"{declaration.provenance.location}: {declaration.name}{declaration.provenance.specifier} "
                          f"is not in {', '.join(locks)}: the lock is stale (lock drift); {relock} so that what "
                          "is installed is what the manifest asks for")
