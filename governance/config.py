@@ -21,14 +21,12 @@ so the settings mean the same whichever folder CI runs mlgov from.
 from __future__ import annotations
 
 import difflib
-import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
-from governance.inputs import read_input
+from governance.inputs import parse_toml, read_input
 
 CONFIG_FILE = "mlgov.toml"
 PYPROJECT = "pyproject.toml"
@@ -115,11 +113,7 @@ def _parse(path: Path, pyproject: bool) -> ConfigFile | None:
     from governance.policy.positions import key_lines
 
     text = read_input(path, "configuration file", MAX_CONFIG_BYTES)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"at line (\d+)", str(exc))
-        raise InputError(f"invalid TOML: {exc}", file=path, line=int(match.group(1)) if match else None) from None
+    data = parse_toml(text, path)
     base: tuple[str, ...] = ()
     if pyproject:
         tool = data.get("tool")
