@@ -11,6 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from governance.cli import cli
+from tests.entry import invoke
 
 
 def scan(*args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -304,3 +305,21 @@ def test_a_constraint_of_a_pip_compile_input_is_not_a_requirement_the_lock_lacks
                         "--target-python", "3.11", "--policy", "baseline")
     assert findings(report, "DRIFT004") == []
     assert not [n for n in report["notes"] if "stale" in n]
+
+
+# --- check of an SBOM that names a rule this mlgov does not record ---------------------------------
+
+def test_an_sbom_with_an_unknown_unread_rule_says_which(shared_dir: Path, tmp_path: Path) -> None:
+    # It was exit 2 with "unexpected CycloneDX content (ValueError)": a newer mlgov's SBOM and a broken
+    # one read the same. The record and the rule are named now.
+    project = shared_dir / "real-projects" / "pangeo-docker-images" / "pytorch-notebook"
+    sbom = tmp_path / "sbom.cdx.json"
+    written = CliRunner().invoke(cli, ["sbom", str(project), "--target-platform", "macos-arm64", "-o", str(sbom)])
+    assert written.exit_code == 0, written.output
+    text = sbom.read_text()
+    assert '\\"rule\\":\\"COV010\\"' in text
+    sbom.write_text(text.replace('\\"rule\\":\\"COV010\\"', '\\"rule\\":\\"COV099\\"'))
+    code, out = invoke(["check", str(sbom), "--no-vuln-db"])
+    assert code == 2 and "Traceback" not in out
+    assert "mlgov:unread: rule 'COV099' is not one this mlgov records there (COV002, COV003, COV010, DRIFT004); " \
+           "an SBOM written by a newer mlgov is checked with that version" in out
