@@ -323,3 +323,26 @@ def test_an_sbom_with_an_unknown_unread_rule_says_which(shared_dir: Path, tmp_pa
     assert code == 2 and "Traceback" not in out
     assert "mlgov:unread: rule 'COV099' is not one this mlgov records there (COV002, COV003, COV010, DRIFT004); " \
            "an SBOM written by a newer mlgov is checked with that version" in out
+
+
+# --- EOL001: the scanned environment's own Python ------------------------------------------------
+
+def test_an_installed_environment_on_python_38_is_past_its_end_of_life(tmp_path: Path) -> None:
+    # `--python .venv` of a Python 3.8 venv passed production's EOL001: only a conda `python` package or
+    # --target-python was judged, never the interpreter the environment runs on.
+    from tests.fakevenv import Dist, make_venv
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "requirements.txt").write_text("numpy==1.24.4\n")
+    venv = make_venv(tmp_path / "venv", [Dist("numpy", "1.24.4", license_expression="BSD-3-Clause")],
+                     python_version="3.8.18")
+    sbom = tmp_path / "sbom.cdx.json"
+    code, report = scan(str(project), "--python", str(venv), "--policy", "production", "--sbom", str(sbom))
+    eol = findings(report, "EOL001")
+    assert code == 1 and [f["level"] for f in eol] == ["error"]
+    assert "is Python 3.8, which reached end of life in 2024-10-07" in eol[0]["message"]
+    checked = CliRunner().invoke(cli, ["check", str(sbom), "--no-vuln-db", "--policy", "production",
+                                       "--format", "json"])
+    assert [f["message"] for f in json.loads(checked.stdout)["findings"] if f["rule_id"] == "EOL001"] == \
+        [eol[0]["message"]]

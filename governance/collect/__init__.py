@@ -63,6 +63,12 @@ def _not_installed_here(declarations: list[Declaration], packages: tuple[Package
     return [f"not installed on {label(markers)} by the lock, which records them for other targets: {shown}"]
 
 
+def _label(markers: dict[str, str]) -> str:
+    from governance.collect.target import label
+
+    return label(markers)
+
+
 def _noop(_: str) -> None:
     return None
 
@@ -225,5 +231,8 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),
-        target=options.target, unread=unread, images=container_files.images, models=models,
+        # An installed environment is its own target: its Python is what runs (EOL001 judges it), and an
+        # SBOM of it says for which platform it was read.
+        target=options.target or (_label(markers) if python is not None else None),
+        unread=unread, images=container_files.images, models=models,
     )
