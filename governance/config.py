@@ -21,14 +21,13 @@ so the settings mean the same whichever folder CI runs mlgov from.
 from __future__ import annotations
 
 import difflib
-import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
 from governance.inputs import read_input
+from governance import tomlparse
 
 CONFIG_FILE = "mlgov.toml"
 PYPROJECT = "pyproject.toml"
@@ -116,10 +115,9 @@ def _parse(path: Path, pyproject: bool) -> ConfigFile | None:
 
     text = read_input(path, "configuration file", MAX_CONFIG_BYTES)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"at line (\d+)", str(exc))
-        raise InputError(f"invalid TOML: {exc}", file=path, line=int(match.group(1)) if match else None) from None
+        data = tomlparse.loads(text)
+    except tomlparse.TOMLError as exc:
+        raise InputError(f"invalid TOML: {exc}", file=path, line=exc.line) from None
     base: tuple[str, ...] = ()
     if pyproject:
         tool = data.get("tool")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from governance.errors import InputError
+from governance import tomlparse
 
 
 def read_pyproject(root: Path) -> dict[str, object] | None:
@@ -17,20 +17,11 @@ def read_pyproject(root: Path) -> dict[str, object] | None:
     text = read_input(path, "pyproject.toml", 16 * 1024 * 1024)
     try:
         with reading(path, "pyproject.toml"):
-            return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib says "... (at line 3, column 7)"; keep the line in our form.
-        line = _line_of(str(exc))
-        raise InputError(f"invalid TOML: {exc}", file=path, line=line) from None
+            return tomlparse.loads(text)
+    except tomlparse.TOMLError as exc:
+        raise InputError(f"invalid TOML: {exc}", file=path, line=exc.line) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=path) from None
-
-
-def _line_of(message: str) -> int | None:
-    import re
-
-    match = re.search(r"at line (\d+)", message)
-    return int(match.group(1)) if match else None
 
 
 def stated_name(root: Path) -> str | None:

@@ -11,7 +11,6 @@ docs/knowledge.md says how to update them; every entry names its source.
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
+from governance import tomlparse
 
 _HERE = Path(__file__).resolve().parent
 
@@ -26,7 +26,7 @@ _HERE = Path(__file__).resolve().parent
 @lru_cache(maxsize=None)
 def _load(name: str) -> dict[str, Any]:
     with (_HERE / name).open("rb") as handle:
-        return tomllib.load(handle)
+        return tomlparse.load_bytes(handle.read())
 
 
 def driver_tuple(version: str) -> tuple[int, ...]:

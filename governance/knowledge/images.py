@@ -10,7 +10,6 @@ image rules and the GPU rules read one set of facts.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from governance import knowledge
+from governance import tomlparse
 
 _FILE = Path(__file__).resolve().parent / "images.toml"
 
@@ -25,7 +25,7 @@ _FILE = Path(__file__).resolve().parent / "images.toml"
 @lru_cache(maxsize=1)
 def _data() -> dict[str, Any]:
     with _FILE.open("rb") as handle:
-        return tomllib.load(handle)
+        return tomlparse.load_bytes(handle.read())
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,6 @@ import difflib
 import fnmatch
 import hashlib
 import json
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -22,6 +20,7 @@ from governance.inputs import read_input, reading
 from governance.policy.positions import PathKey, dotted, key_lines, line_of
 from governance.policy.waiver import Waiver, parse_waiver
 from governance.resources import data_dir
+from governance import tomlparse
 
 LEVELS = ("error", "warning", "note", "off")
 # The promotion gates, in order. A fixed list, so that [stages.prodution] is a typo, not a new stage.
@@ -346,10 +345,9 @@ def read_policy(path: Path) -> PolicyFile:
 
 def _read_policy(path: Path, text: str) -> PolicyFile:
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"at line (\d+)", str(exc))
-        raise PolicyError(f"invalid TOML: {exc}", file=path, line=int(match.group(1)) if match else None) from None
+        data = tomlparse.loads(text)
+    except tomlparse.TOMLError as exc:
+        raise PolicyError(f"invalid TOML: {exc}", file=path, line=exc.line) from None
     lines = key_lines(text)
     if data.get("schema") != 1:
         raise PolicyError("a policy starts with `schema = 1`" if "schema" not in data

@@ -9,8 +9,8 @@ valid TOML: table headers, arrays of tables (paths carry the index, as in
 """
 
 from __future__ import annotations
+from governance import tomlparse
 
-import tomllib
 
 PathKey = tuple[str | int, ...]
 
@@ -87,7 +87,7 @@ class _Scanner:
             self.skip_space(newlines=False)
             if self.peek() in ('"', "'"):
                 raw = self.string()
-                parts.append(next(iter(tomllib.loads(f"{raw} = 0"))))
+                parts.append(next(iter(tomlparse.loads(f"{raw} = 0"))))
             else:
                 start = self.pos
                 while self.pos < len(self.text) and self.text[self.pos] in _BARE:

@@ -32,16 +32,12 @@ def read_text(path: Path, shown: str) -> str:
 
 
 def load_toml(text: str, shown: str) -> dict[str, Any]:
-    import tomllib
+    from governance import tomlparse
 
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"at line (\d+)", str(exc))
-        line = int(match.group(1)) if match else None
-        if line is None and "end of document" in str(exc):
-            line = text.count("\n") + (0 if text.endswith("\n") else 1)
-        raise InputError(f"invalid TOML: {exc}", file=shown, line=line) from None
+        return tomlparse.loads(text)
+    except tomlparse.TOMLError as exc:
+        raise InputError(f"invalid TOML: {exc}", file=shown, line=exc.line) from None
 
 
 def load_json(text: str, shown: str) -> Any:
