@@ -36,6 +36,7 @@ MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Setting:
+    """One configuration key and the command-line option it stands for."""
     key: str  # the key in the configuration file: "vuln-db"
     param: str  # the click parameter it stands for: "vuln_db"
     kind: str  # "str" | "path" | "paths" | "names" | "bool" | "policy"
@@ -81,6 +82,7 @@ BY_KEY = {setting.key: setting for setting in SETTINGS}
 
 @dataclass(frozen=True)
 class ConfigFile:
+    """The mlgov table of one configuration file, with the line of each key."""
     path: Path
     table: dict[str, Any]
     lines: dict[str, int]  # key -> line

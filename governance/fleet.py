@@ -19,6 +19,7 @@ MAX_LABEL = 120  # characters of host names a message spells out; Finding.hosts 
 
 @dataclass(frozen=True)
 class Group:
+    """Hosts that share one GPU stack, judged once."""
     stack: GpuStack  # the first host's stack, named by `label`
     names: tuple[str, ...]  # every host with this stack, in the order given
 

@@ -23,6 +23,7 @@ def _quiet(_: str) -> None:
 
 @dataclass(frozen=True)
 class SbomRequest:
+    """The SBOM to write: format, CycloneDX version, reproducibility."""
     fmt: str = "json"  # "json" | "xml"
     spec_version: str = "1.6"
     reproducible: bool = False
@@ -51,6 +52,7 @@ def now_utc() -> datetime:
 
 @dataclass(frozen=True)
 class ScanResult:
+    """A scan's inventory, its evaluation, and the SBOM text when one was asked for."""
     inventory: Inventory
     evaluation: Evaluation
     sbom: str | None

@@ -25,6 +25,7 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class ScanOptions:
+    """What to scan and for which target: the command line's choices, as `collect` takes them."""
     project: Path
     python: Path | None = None  # a venv folder or an interpreter; None: DIR/.venv when present
     markers: dict[str, str] | None = None  # the target's marker values; None: the scanned interpreter's

@@ -86,6 +86,7 @@ def find(root: Path, notes: list[str] | None = None) -> list[Path]:
 
 @dataclass(frozen=True)
 class ContainerResult:
+    """The images the project's container files name, the files read, and what was left unread."""
     images: tuple[ContainerImage, ...]
     files: tuple[str, ...]
     notes: tuple[str, ...]
@@ -117,6 +118,7 @@ def read_all(root: Path) -> ContainerResult:
 
 @dataclass(frozen=True)
 class Instruction:
+    """One Dockerfile instruction, continuation lines joined."""
     keyword: str  # upper case
     args: str  # continuation lines joined, heredoc bodies left out
     line: int  # the first physical line
@@ -306,6 +308,7 @@ def _assignments(args: str, escape: str, legacy: bool) -> list[tuple[str, str | 
 
 @dataclass
 class _Stage:
+    """A build stage while its Dockerfile is read: the ARG/ENV values that FROM lines can expand."""
     index: int
     name: str | None
     env: dict[str, str | None]  # ARG and ENV values visible in the stage

@@ -19,6 +19,7 @@ from governance.model import Ecosystem, Hash, Package, Provenance
 
 @dataclass(frozen=True)
 class Declaration:
+    """One package as one file states it (a lock entry or a requirement), before the files are merged."""
     name: str
     version: str | None  # the exact version, when the file fixes one
     provenance: Provenance

@@ -25,6 +25,7 @@ _SUBFOLDER_LIMIT = 200  # folders looked into for the "nothing here, but one lev
 
 @dataclass(frozen=True)
 class Lookalike:
+    """A file or folder that probably holds dependencies mlgov does not read, and what to do about it."""
     pattern: str  # fnmatch pattern for a name at the top of the project
     reason: str  # what it probably is, in the user's words
     fix: str  # what makes it judgeable; {name} and {stem} are filled in

@@ -374,6 +374,7 @@ class Compiled:
 
 @dataclass
 class CompiledPlan:
+    """The compiled requirements locks (pip-compile outputs) that apply to the target, and those left out."""
     locks: list[Compiled] = field(default_factory=list)  # the compiled locks that apply to the target
     left_out: list[Path] = field(default_factory=list)  # compiled for another Python than the target's
     notes: list[str] = field(default_factory=list)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Selection:
+    """The dependency groups and extras the installer is asked for."""
     groups: tuple[str, ...] = ()  # added to the installer's default groups (uv --group, poetry --with)
     extras: tuple[str, ...] = ()  # the project's extras (uv --extra, poetry -E, pdm -G)
     all_groups: bool = False  # every group, optional ones included

@@ -74,6 +74,7 @@ class Side:
 
 @dataclass(frozen=True)
 class Diff:
+    """What changed between two SBOMs or reports."""
     old: str
     new: str
     changes: tuple[Change, ...]
@@ -151,6 +152,7 @@ def _hashes(component: dict[str, Any]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class _Item:
+    """One component of either side, keyed for comparison."""
     category: str  # package | gpu | model | image
     key: tuple[str, ...]
     subject: str

@@ -47,6 +47,7 @@ def major_minor(version: str) -> str:
 
 @dataclass(frozen=True)
 class DriverFloor:
+    """The Linux driver a CUDA toolkit release needs."""
     cuda: str  # "12.4" or "12" (a major alone: only the compatibility floor is known)
     minimum: str | None  # the toolkit's own minimum Linux driver: full support from here
     floor: str | None  # the major's minor-version-compatibility floor: below it nothing runs
@@ -114,6 +115,7 @@ def pypi_read_on() -> str:
 
 @dataclass(frozen=True)
 class Build:
+    """The CUDA and cuDNN a framework release was built with, and where that fact comes from."""
     build: str = "cuda"  # cuda | cpu | rocm
     cuda: str | None = None
     cudnn: str | None = None  # a version, or just the major ("9")
@@ -181,6 +183,7 @@ def pypi_knows(project: str, version: str) -> bool:
 
 @dataclass(frozen=True)
 class TorchSeries:
+    """The +cuXYZ builds PyTorch published for one release series."""
     series: str
     variants: tuple[str, ...]
     cudnn: dict[str, str]  # variant -> cuDNN version of PyTorch's own +cuXYZ builds
@@ -210,6 +213,7 @@ def torch_cudnn(version: str, cuda: str) -> str | None:
 
 @dataclass(frozen=True)
 class Removed:
+    """A project whose later releases are only install-refusing placeholders."""
     project: str
     since: str  # the first release that is only a placeholder
     instead: str  # the package to install instead
@@ -257,6 +261,7 @@ def entries() -> list[tuple[str, dict[str, Any]]]:
 
 @dataclass(frozen=True)
 class EndOfLife:
+    """When a driver branch or a Python release ends its support."""
     what: str  # "NVIDIA driver branch R535", "Python 3.9"
     eol: str  # "2026-06", or "listed" (the source lists it as ended, without a date)
     source: str

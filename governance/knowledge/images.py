@@ -30,6 +30,7 @@ def _data() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ImageFacts:
+    """What a known base image ships: CUDA, cuDNN, framework, the driver it needs."""
     cuda: str | None = None
     cudnn: str | None = None  # a version, or only the major ("9")
     framework: str | None = None  # "torch" | "tensorflow"
@@ -110,6 +111,7 @@ def brings(registry: str, name: str, tag: str | None) -> ImageFacts | None:
 
 @dataclass(frozen=True)
 class EndOfLife:
+    """When NVIDIA ends (and deletes) a CUDA release's images."""
     cuda: str
     eol_by: date
     deleted: bool

@@ -24,6 +24,7 @@ _LOWER_BOUND = re.compile(r"(?:>=|==|~=|>)\s*([0-9][0-9A-Za-z.+!-]*)")
 
 @dataclass(frozen=True)
 class Knowledge:
+    """The knowledge base's version and its newest entries."""
     version: str  # "<mlgov version>+<12 hex of sha256 over the knowledge files>"
     newest_entries: dict[str, str]  # table -> its newest version ("torch": "2.11", "toolkit": "13.2.2")
 

@@ -46,6 +46,7 @@ def gpu_requirements(requirements: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class Pin:
+    """A requirement a wheel's metadata states on an NVIDIA library wheel."""
     name: str  # canonical
     specifier: str  # "==9.5.1.17", ">=9.1,<10"
     extra: str | None  # the extra that brings it ("and-cuda", "with-cuda"), None when unconditional

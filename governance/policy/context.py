@@ -11,6 +11,7 @@ from governance.policy.load import Policy
 
 @dataclass(frozen=True)
 class RuleContext:
+    """What every rule reads: the inventory, the policy and the time of the scan."""
     inventory: Inventory
     policy: Policy
     now: datetime

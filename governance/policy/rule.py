@@ -14,6 +14,7 @@ NOT_JUDGED = "not-judged"
 
 @dataclass(frozen=True)
 class Rule:
+    """A catalogue entry: a rule's id, family, default level and help."""
     id: str  # stable: SARIF, JUnit, waivers and docs use it
     family: str
     level: str  # default level: "error" | "warning" | "note" | NOT_JUDGED (from the stage)

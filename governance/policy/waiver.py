@@ -15,6 +15,7 @@ from governance.errors import PolicyError
 
 @dataclass(frozen=True)
 class Waiver:
+    """An accepted finding, with its reason, owner and expiry."""
     id: str | None  # a rule id (PIN001) or an advisory id or alias (CVE-..., GHSA-..., PYSEC-...)
     package: str | None  # "pillow" or "pillow<9.3"; canonical name matching
     reason: str

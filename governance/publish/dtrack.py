@@ -50,6 +50,7 @@ _HINTS = {
 
 @dataclass(frozen=True)
 class Project:
+    """The Dependency-Track project an SBOM is published to."""
     name: str
     version: str
     parent_name: str | None = None
@@ -60,6 +61,7 @@ class Project:
 
 @dataclass(frozen=True)
 class Violation:
+    """A policy violation Dependency-Track reports for the project."""
     state: str  # fail | warn | info
     policy: str
     kind: str  # LICENSE | SECURITY | OPERATIONAL
@@ -68,6 +70,7 @@ class Violation:
 
 @dataclass(frozen=True)
 class PortfolioFinding:
+    """A vulnerability Dependency-Track reports for the project."""
     vulnerability: str
     severity: str
     component: str
@@ -75,6 +78,7 @@ class PortfolioFinding:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What publishing gave back: the project, the processing tokens, violations and findings."""
     project_uuid: str
     token: str
     violations: tuple[Violation, ...]

@@ -24,6 +24,7 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class VulnRequest:
+    """Where advisories come from: an offline OSV database, an online service, or both."""
     db: Path | None = None  # an OSV all.zip or a folder of OSV JSON files
     service: str | None = None  # "osv" | "pypi": ask pip-audit's online service
     use_cache: bool = True

@@ -33,6 +33,7 @@ def _quiet(_: str) -> None:
 
 @dataclass(frozen=True)
 class Update:
+    """An advisory database that was downloaded: where, how many advisories, its digest."""
     path: Path
     advisories: int
     size: int

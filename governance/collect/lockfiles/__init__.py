@@ -20,6 +20,7 @@ from governance.model import Package, Unread
 
 @dataclass(frozen=True)
 class LockResult:
+    """What one lockfile or manifest installs for the target, with what it noted and left unread."""
     file: str  # relative to the project
     declarations: list[Declaration] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

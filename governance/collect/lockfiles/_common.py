@@ -207,6 +207,7 @@ class Edge:
 
 @dataclass
 class Node:
+    """A universal lock's entry in its dependency graph."""
     name: str  # canonical
     version: str | None
     index: int  # position of the entry in the lock
@@ -286,6 +287,7 @@ def requirement_edge(text: str, shown: str, line: int | None = None) -> Edge:
 
 @dataclass(frozen=True)
 class TableOf:
+    """A field-type schema: a table whose every value has the given shape."""
     values: Any
 
 

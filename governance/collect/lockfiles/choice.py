@@ -37,6 +37,7 @@ _NAMED_PYLOCK = re.compile(r"^pylock\.([^.]+)\.toml$")
 
 @dataclass(frozen=True)
 class Chosen:
+    """Which lockfiles are read, and which alternatives were not chosen."""
     read: tuple[Path, ...]  # the files to read, manifests included, in the order found
     unread: tuple[Unread, ...] = ()  # named alternatives nobody chose (COV003)
     notes: tuple[str, ...] = ()  # lockfiles --lock left out on purpose

@@ -212,6 +212,7 @@ class DynamicSource:
 
 @dataclass
 class Dynamic:
+    """The dependencies a pyproject.toml takes from files (`{file = [...]}`), with the files read."""
     declarations: list[Declaration] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every file read, includes too (relative to the project)
     notes: list[str] = field(default_factory=list)

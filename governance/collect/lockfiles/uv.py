@@ -55,6 +55,7 @@ FIELDS: dict[str, c.Spec] = {
 
 @dataclass(frozen=True)
 class _Edge:
+    """A dependency of a uv.lock entry, with its marker and extras."""
     name: str  # canonical
     version: str | None
     source: tuple[tuple[str, str], ...] | None  # uv's source table, when the name is ambiguous
@@ -64,6 +65,7 @@ class _Edge:
 
 @dataclass
 class _Entry:
+    """A uv.lock [[package]] entry with its dependencies, extras and groups."""
     name: str
     version: str | None
     source: tuple[tuple[str, str], ...]

@@ -32,6 +32,7 @@ class PickleError(Exception):
 
 @dataclass(frozen=True)
 class Global:
+    """A global a pickle imports: module and name."""
     module: str
     name: str
 

@@ -25,6 +25,7 @@ _LOCAL = struct.Struct("<4s2B4HL2L2H")  # local file header
 
 @dataclass(frozen=True)
 class Member:
+    """A zip archive member, from the central directory."""
     name: str
     offset: int  # of the local header
     compress_type: int
