@@ -18,7 +18,7 @@ from governance.collect.requirements import find_requirements_files, plan_compil
 from governance.errors import InputError
 from governance.inputs import allow, budget, confined
 from governance.inputs import relative as relative_name
-from governance.model import GpuStack, Inventory, Package, Project, Unread
+from governance.model import ContainerImage, GpuStack, Inventory, Package, Project, Unread
 
 Progress = Callable[[str], None]
 
@@ -137,13 +137,21 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     for result in results:
         declarations.extend(lockfiles.under_lock(result, results, notes, compiled))
 
-    from governance.collect import containers
+    from governance.collect.container_files import find as find_container_files
 
-    container_files = containers.read_all(root)
-    if container_files.files:
-        progress(f"read {len(container_files.files)} container file(s): {len(container_files.images)} image(s)")
-    sources.extend(container_files.files)
-    notes.extend(container_files.notes)
+    said: list[str] = []
+    images: tuple[ContainerImage, ...] = ()
+    found_containers = find_container_files(root, said)
+    if found_containers:
+        # Only a project with container files imports their readers.
+        from governance.collect import containers
+
+        container_files = containers.read_found(found_containers, root, said)
+        images, said = container_files.images, list(container_files.notes)
+        if container_files.files:
+            progress(f"read {len(container_files.files)} container file(s): {len(images)} image(s)")
+        sources.extend(container_files.files)
+    notes.extend(said)
 
     from governance.collect import discover
     from governance.collect.models import find_models
@@ -169,7 +177,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     # requirements.txt): a verdict would be about a project nobody looked at.
     # A lockfile that installs nothing is a statement, and is judged.
     locks = [r for r in results if not r.file.endswith(lockfiles.MANIFESTS)]
-    if not declarations and not installed and not models and not container_files.images and not locks:
+    if not declarations and not installed and not models and not images and not locks:
         # What pyproject.toml's dynamic dependencies could not be read from is named too.
         raise InputError(discover.nothing_declared(root, sources, tuple(
             u for u in unread if u.line is None or any(u in result.unread for result in results))))
@@ -184,7 +192,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     notes.extend(left_out)
     # Requirements were read, but every one is for another platform or Python (cleanrl's exports say
     # `python_version < "3.11"` on each line): a PASS for this target would judge nothing.
-    if not packages and declarations and not installed and not models and not container_files.images and not locks:
+    if not packages and declarations and not installed and not models and not images and not locks:
         from governance.collect.target import label
 
         raise InputError(discover.nothing_for_target(root, sources, label(markers)))
@@ -200,5 +208,5 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),
-        target=options.target, unread=unread, images=container_files.images, models=models,
+        target=options.target, unread=unread, images=images, models=models,
     )
