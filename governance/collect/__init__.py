@@ -6,7 +6,7 @@ or run (DESIGN.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +16,7 @@ from governance.collect.project import project_name
 from governance.collect.selection import DEFAULT, Selection
 from governance.collect.requirements import find_requirements_files, plan_compiled, read_requirements
 from governance.errors import InputError
+from governance.frozen import frozen
 from governance.inputs import allow, budget, confined
 from governance.inputs import relative as relative_name
 from governance.model import ContainerImage, GpuStack, Inventory, Package, Project, Unread
@@ -23,7 +24,7 @@ from governance.model import ContainerImage, GpuStack, Inventory, Package, Proje
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
+@frozen
 class ScanOptions:
     """What to scan and for which target: the command line's choices, as `collect` takes them."""
     project: Path

@@ -23,6 +23,7 @@ from typing import Any
 
 from governance.collect.container_files import find, is_container_file
 from governance.errors import InputError
+from governance.frozen import frozen
 from governance.inputs import read_input, relative
 from governance.model import ContainerImage
 
@@ -33,7 +34,7 @@ MAX_YAML_NODES = 200_000
 _REQUIRE_CUDA = "NVIDIA_REQUIRE_CUDA"
 
 
-@dataclass(frozen=True)
+@frozen
 class ContainerResult:
     """The images the project's container files name, the files read, and what was left unread."""
     images: tuple[ContainerImage, ...]
@@ -71,7 +72,7 @@ def read_found(paths: list[Path], root: Path, notes: list[str]) -> ContainerResu
 
 # --- Dockerfile -------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class Instruction:
     """One Dockerfile instruction, continuation lines joined."""
     keyword: str  # upper case

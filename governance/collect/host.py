@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from governance.frozen import frozen
 from governance.model import Gpu, GpuStack, LibraryCopy
 
 LIVE = "<live probe>"
@@ -35,7 +36,7 @@ _MAX_SMALL_FILE = 1024 * 1024
 
 # ---- NVML -----------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class NvidiaReading:
     """What NVML reported: the driver, the CUDA version it supports, and the GPUs."""
     driver_version: str | None = None

@@ -20,6 +20,7 @@ from governance.collect.declared import Declaration, exact_version
 from governance.collect.environment import marker_applies
 from governance.errors import InputError
 from governance.escape import quote
+from governance.frozen import frozen
 from governance.inputs import allowed_roots, inside, read_input, reading
 from governance.inputs import relative as relative_name
 from governance.model import Hash, Provenance, Source, Unread
@@ -357,7 +358,7 @@ _PYTHON_IN_NAME = re.compile(r"(?:^|[-_.])(?:py|python|cp)?3[._]?(\d{1,2})(?=$|[
 _LOCK_IN_NAME = re.compile(r"[-_.]?lock(?:[-_.].*)?$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Compiled:
     """A requirements file that pip-compile or `uv pip compile` wrote: the lock of its inputs.
 

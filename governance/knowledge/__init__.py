@@ -11,7 +11,6 @@ docs/knowledge.md says how to update them; every entry names its source.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 from governance import tomlparse
+from governance.frozen import frozen
 
 _HERE = Path(__file__).resolve().parent
 
@@ -45,7 +45,7 @@ def major_minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
-@dataclass(frozen=True)
+@frozen
 class DriverFloor:
     """The Linux driver a CUDA toolkit release needs."""
     cuda: str  # "12.4" or "12" (a major alone: only the compatibility floor is known)
@@ -113,7 +113,7 @@ def pypi_read_on() -> str:
     return str(_pypi()["read_on"])
 
 
-@dataclass(frozen=True)
+@frozen
 class Build:
     """The CUDA and cuDNN a framework release was built with, and where that fact comes from."""
     build: str = "cuda"  # cuda | cpu | rocm
@@ -181,7 +181,7 @@ def pypi_knows(project: str, version: str) -> bool:
     return any(base_version(r) == wanted for r in pypi_releases(project))
 
 
-@dataclass(frozen=True)
+@frozen
 class TorchSeries:
     """The +cuXYZ builds PyTorch published for one release series."""
     series: str
@@ -211,7 +211,7 @@ def torch_cudnn(version: str, cuda: str) -> str | None:
     return series.cudnn.get(wanted) if series is not None else None
 
 
-@dataclass(frozen=True)
+@frozen
 class Removed:
     """A project whose later releases are only install-refusing placeholders."""
     project: str
@@ -259,7 +259,7 @@ def entries() -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-@dataclass(frozen=True)
+@frozen
 class EndOfLife:
     """When a driver branch or a Python release ends its support."""
     what: str  # "NVIDIA driver branch R535", "Python 3.9"

@@ -10,7 +10,6 @@ image rules and the GPU rules read one set of facts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from governance import knowledge
 from governance import tomlparse
+from governance.frozen import frozen
 
 _FILE = Path(__file__).resolve().parent / "images.toml"
 
@@ -28,7 +28,7 @@ def _data() -> dict[str, Any]:
         return tomlparse.load_bytes(handle.read())
 
 
-@dataclass(frozen=True)
+@frozen
 class ImageFacts:
     """What a known base image ships: CUDA, cuDNN, framework, the driver it needs."""
     cuda: str | None = None
@@ -109,7 +109,7 @@ def brings(registry: str, name: str, tag: str | None) -> ImageFacts | None:
     return None
 
 
-@dataclass(frozen=True)
+@frozen
 class EndOfLife:
     """When NVIDIA ends (and deletes) a CUDA release's images."""
     cuda: str

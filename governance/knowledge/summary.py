@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
 from governance import tomlparse
+from governance.frozen import frozen
 
 _HERE = Path(__file__).resolve().parent
 _LOWER_BOUND = re.compile(r"(?:>=|==|~=|>)\s*([0-9][0-9A-Za-z.+!-]*)")
 
 
-@dataclass(frozen=True)
+@frozen
 class Knowledge:
     """The knowledge base's version and its newest entries."""
     version: str  # "<mlgov version>+<12 hex of sha256 over the knowledge files>"

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from governance.errors import InputError, NetworkError
+from governance.frozen import frozen
 
 API_KEY_ENV = "MLGOV_DTRACK_API_KEY"
 URL_ENV = "MLGOV_DTRACK_URL"
@@ -48,7 +49,7 @@ _HINTS = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class Project:
     """The Dependency-Track project an SBOM is published to."""
     name: str
@@ -59,7 +60,7 @@ class Project:
     auto_create: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Violation:
     """A policy violation Dependency-Track reports for the project."""
     state: str  # fail | warn | info
@@ -68,7 +69,7 @@ class Violation:
     component: str
 
 
-@dataclass(frozen=True)
+@frozen
 class PortfolioFinding:
     """A vulnerability Dependency-Track reports for the project."""
     vulnerability: str
@@ -76,7 +77,7 @@ class PortfolioFinding:
     component: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Outcome:
     """What publishing gave back: the project, the processing tokens, violations and findings."""
     project_uuid: str

@@ -18,6 +18,7 @@ from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles._declare import locked
 from governance.collect.selection import DEFAULT, Selection
+from governance.frozen import frozen
 from governance.model import Source, Unread
 
 
@@ -201,7 +202,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
                       unread=dynamic.unread, also_read=dynamic.files)
 
 
-@dataclass(frozen=True)
+@frozen
 class DynamicSource:
     """One file that [tool.setuptools.dynamic] takes dependencies from."""
 

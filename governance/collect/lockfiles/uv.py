@@ -31,6 +31,7 @@ from governance.collect.lockfiles._declare import index_source, locked
 from governance.collect.selection import DEFAULT, Selection
 from governance.collect.target import label
 from governance.errors import InputError
+from governance.frozen import frozen
 from governance.model import Source
 
 KNOWN_VERSION = (1,)
@@ -53,7 +54,7 @@ FIELDS: dict[str, c.Spec] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class _Edge:
     """A dependency of a uv.lock entry, with its marker and extras."""
     name: str  # canonical
