@@ -177,8 +177,8 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     # settings beside the setup.py that holds install_requires, an empty
     # requirements.txt): a verdict would be about a project nobody looked at.
     # A lockfile that installs nothing is a statement, and is judged.
-    locks = [r for r in results if not r.file.endswith(lockfiles.MANIFESTS)]
-    if not declarations and not installed and not models and not images and not locks:
+    lock_results = [r for r in results if not r.file.endswith(lockfiles.MANIFESTS)]
+    if not declarations and not installed and not models and not images and not lock_results:
         # What pyproject.toml's dynamic dependencies could not be read from is named too.
         raise InputError(discover.nothing_declared(root, sources, tuple(
             u for u in unread if u.line is None or any(u in result.unread for result in results))))
@@ -193,7 +193,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     notes.extend(left_out)
     # Requirements were read, but every one is for another platform or Python (cleanrl's exports say
     # `python_version < "3.11"` on each line): a PASS for this target would judge nothing.
-    if not packages and declarations and not installed and not models and not images and not locks:
+    if not packages and declarations and not installed and not models and not images and not lock_results:
         from governance.collect.target import label
 
         raise InputError(discover.nothing_for_target(root, sources, label(markers)))

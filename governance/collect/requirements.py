@@ -508,8 +508,8 @@ def compiled_lock(path: Path, root: Path) -> Compiled | None:
         words = _command(lines)
         if len(words) >= 2 and words[0] == "uv" and words[1] != "pip":
             return None
-        inputs, python, tool, named = _inputs_of(words, path, root)
-        if not named and words:
+        inputs, python, tool, names_inputs = _inputs_of(words, path, root)
+        if not names_inputs and words:
             # pip-compile with no input compiles requirements.in
             inputs = [path.parent / "requirements.in"] if (path.parent / "requirements.in").is_file() else []
         if not words:

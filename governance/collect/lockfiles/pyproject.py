@@ -242,7 +242,8 @@ def dynamic_sources(data: dict[str, Any], text: str) -> list[DynamicSource]:
     """The files setuptools reads the dependencies (and each extra's) from, when `[project] dynamic`
     lists them and `[tool.setuptools.dynamic]` says `{file = [...]}` (PEP 621 + setuptools)."""
     project = _table(data.get("project"))
-    listed = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
+    dynamic = project.get("dynamic")
+    listed: list[Any] = dynamic if isinstance(dynamic, list) else []
     table = _table(_table(_table(data.get("tool")).get("setuptools")).get("dynamic"))
     out: list[DynamicSource] = []
     if "dependencies" in listed:
@@ -283,7 +284,8 @@ def read_dynamic(data: dict[str, Any], shown: str, text: str, path: Path, root: 
 
     out = Dynamic()
     project = _table(data.get("project"))
-    listed = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
+    dynamic = project.get("dynamic")
+    listed: list[Any] = dynamic if isinstance(dynamic, list) else []
     sources = dynamic_sources(data, text)
     if "dependencies" in listed and not any(s.extra is None for s in sources) \
             and not any((path.parent / lock).is_file() for lock in ("uv.lock", "poetry.lock", "pdm.lock")):
