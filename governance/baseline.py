@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
-from governance.inputs import read_input
+from governance.inputs import raise_huge_number, read_input
 from governance.model import BaselineComparison, Evaluation, FixedFinding, finding_fingerprint
 
 MAX_BASELINE_BYTES = 256 * 1024 * 1024
@@ -43,6 +43,9 @@ def read_baseline(path: Path) -> tuple[FixedFinding, ...]:
     except json.JSONDecodeError as exc:
         raise InputError(f"not JSON: {exc.msg} (column {exc.colno}); --baseline takes a report written by "
                          "`mlgov scan --report X.json`", file=shown, line=exc.lineno) from None
+    except ValueError:
+        raise_huge_number(text, shown)
+        raise
     if not isinstance(data, dict) or data.get("format") != "mlgov-report":
         raise InputError("not an mlgov JSON report (no \"format\": \"mlgov-report\"); write one on the "
                          "target branch with `mlgov scan --report mlgov.json`", file=shown)

@@ -27,8 +27,7 @@ from typing import Any
 
 from governance.errors import InputError
 from governance.frozen import frozen
-from governance.inputs import read_input
-from governance import tomlparse
+from governance.inputs import parse_toml, read_input
 
 CONFIG_FILE = "mlgov.toml"
 PYPROJECT = "pyproject.toml"
@@ -117,10 +116,7 @@ def _parse(path: Path, pyproject: bool) -> ConfigFile | None:
     from governance.policy.positions import key_lines
 
     text = read_input(path, "configuration file", MAX_CONFIG_BYTES)
-    try:
-        data = tomlparse.loads(text)
-    except tomlparse.TOMLError as exc:
-        raise InputError(f"invalid TOML: {exc}", file=path, line=exc.line) from None
+    data = parse_toml(text, path)
     base: tuple[str, ...] = ()
     if pyproject:
         tool = data.get("tool")

@@ -236,11 +236,20 @@ def reading(name: str | Path, what: str = "file") -> Iterator[None]:
         raise InputError(f"cannot read this {what}: nested too deeply", file=str(name)) from None
     except MemoryError:
         raise InputError(f"cannot read this {what}: too large to hold in memory", file=str(name)) from None
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):  # Python's own words for a too-long number
+            raise _unexpected(exc, name, what) from None
+        raise InputError(f"cannot read this {what}: a number of more than {_MAX_INT_DIGITS} digits; no real value "
+                         "has one", file=str(name)) from None
     except Exception as exc:  # noqa: BLE001 - the point of the guard
-        if os.environ.get("MLGOV_DEBUG"):
-            raise
-        raise InputError(f"cannot read this {what}: unexpected content ({type(exc).__name__}); "
-                         "if the file is valid, please report this as an mlgov bug", file=str(name)) from None
+        raise _unexpected(exc, name, what) from None
+
+
+def _unexpected(exc: Exception, name: str | Path, what: str) -> InputError:
+    if os.environ.get("MLGOV_DEBUG"):
+        raise exc
+    return InputError(f"cannot read this {what}: unexpected content ({type(exc).__name__}); "
+                      "if the file is valid, please report this as an mlgov bug", file=str(name))
 
 
 def parse_json(text: str, name: str | Path) -> Any:
@@ -251,6 +260,35 @@ def parse_json(text: str, name: str | Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", file=str(name), line=exc.lineno) from None
+    except ValueError:
+        raise_huge_number(text, name)
+        raise
+
+
+def parse_toml(text: str, name: str | Path) -> dict[str, Any]:
+    """TOML text as data; a syntax error is an InputError with the file and line."""
+    from governance import tomlparse
+
+    try:
+        return tomlparse.loads(text)
+    except tomlparse.TOMLError as exc:
+        raise InputError(f"invalid TOML: {exc}", file=str(name), line=exc.line) from None
+    except ValueError:
+        raise_huge_number(text, name)
+        raise
+
+
+# Python refuses to turn more digits than this into an int (CVE-2020-10735: the conversion is
+# quadratic), so json and tomllib raise a bare ValueError, not their syntax error, on such a number.
+_MAX_INT_DIGITS = 4300
+
+
+def raise_huge_number(text: str, name: str | Path) -> None:
+    """InputError at the line of the first number too long for Python to read, if there is one."""
+    for match in re.finditer(r"\d+", text):  # linear: each run of digits is matched once
+        if match.end() - match.start() > _MAX_INT_DIGITS:
+            raise InputError(f"a number of more than {_MAX_INT_DIGITS} digits; no real value has one",
+                             file=str(name), line=text.count("\n", 0, match.start()) + 1)
 
 
 def refuse_lone_surrogates(text: str, name: str | Path) -> None:

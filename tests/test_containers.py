@@ -378,3 +378,79 @@ def test_a_huge_tree_is_searched_up_to_a_bound_and_says_so(tmp_path: Path, monke
     result = read_all(tmp_path)
     assert [i.reference for i in result.images] == ["python:3.12"]
     assert any("stopped looking after 5 entries" in note for note in result.notes)
+
+
+# --- hostile shapes: each once crashed (exit 3) or took quadratic time -------------------------
+
+@pytest.mark.parametrize("args", [
+    'A=1 B="two words" C=\'single $x\'', 'A="esc \\" quote" B=a\\ b', 'A="" B=\'\'', 'A="back\\\\slash"',
+    'A="keep \\n"', 'A=unterminated"', 'A=trailing\\', "A=`tick`", "\tA=1\r\nB=2 ",
+])
+@pytest.mark.parametrize("escape", ["\\", "`"])
+def test_words_split_as_posix_shlex_does(args: str, escape: str) -> None:
+    import shlex
+
+    lexer = shlex.shlex(args, posix=True)
+    lexer.whitespace_split, lexer.escape, lexer.commenters = True, escape, ""
+    try:
+        expected = list(lexer)
+    except ValueError:
+        expected = args.split()
+    assert containers._words(args, escape) == expected
+
+
+def test_a_megabyte_quoted_env_value_is_read_in_linear_time() -> None:
+    import time
+
+    # shlex grows a word by string concatenation: this line took ~20 s (quadratic); now milliseconds.
+    text = 'FROM python:3.11\nENV NVIDIA_REQUIRE_CUDA="cuda>=12.4 ' + "'" * 1_000_000 + '"\n'
+    started = time.perf_counter()
+    (image,) = read_dockerfile(text, "Dockerfile")
+    assert time.perf_counter() - started < 5
+    assert image.require_cuda is not None and image.require_cuda.startswith("cuda>=12.4 ''")
+
+
+def test_many_dollars_are_expanded_in_linear_time() -> None:
+    import time
+
+    started = time.perf_counter()
+    assert expand("$" * 1_000_000, {}) == ("$" * 1_000_000, [])
+    assert time.perf_counter() - started < 5
+
+
+def test_substitutions_nested_beyond_reason_are_an_input_error() -> None:
+    assert expand("${A:-" * 16 + "x" + "}" * 16, {}) == ("x", [])
+    with pytest.raises(ValueError, match="nested more than"):
+        expand("${A:-" * 20_000 + "x" + "}" * 20_000, {})
+    with pytest.raises(InputError, match="nested more than") as raised:
+        read_dockerfile("FROM python:" + "${A:-" * 20_000 + "3.11" + "}" * 20_000 + "\n", "Dockerfile")
+    assert raised.value.line == 1 and len(str(raised.value)) < 400
+    # An ENV value keeps its text as written, as for any value that cannot be expanded.
+    (image,) = read_dockerfile("FROM python:3.11\nENV A=" + "${A:-" * 20_000 + "x" + "}" * 20_000 + "\n", "Dockerfile")
+    assert image.reference == "python:3.11"
+
+
+def test_a_mapping_that_merges_itself_is_read() -> None:
+    images, _ = read_compose("services:\n  s: &a\n    <<: *a\n  t: &b\n    <<: *b\n    image: python:3.12\n",
+                             "compose.yml", {})
+    assert [(i.service, i.reference) for i in images] == [("t", "python:3.12")]
+
+
+def test_compose_nested_beyond_the_parser_is_exit_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from governance.cli import main
+
+    (tmp_path / "requirements.txt").write_text("numpy==1.26.4\n")
+    (tmp_path / "compose.yaml").write_text("services: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(SystemExit) as stop:
+        main(["scan", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "compose.yaml" in err and "nested too deeply" in err
+
+
+def test_a_dockerfile_with_thousands_of_stages_is_refused_at_the_first_one_over() -> None:
+    # 20,000 FROM lines took 20 s (each looked up every stage before it); real files have a handful.
+    text = "".join(f"FROM python:3.11 AS s{n}\n" for n in range(20_000))
+    with pytest.raises(InputError, match="more than 500 build stages") as raised:
+        read_dockerfile(text, "Dockerfile")
+    assert raised.value.line == 501
+    assert len(read_dockerfile(text[:text.index("FROM python:3.11 AS s500\n")], "Dockerfile")) == 500

@@ -210,6 +210,50 @@ def test_pyproject_manifest_groups_and_markers(data_dir: Path) -> None:
     assert by_name["torch"].version == "2.5.1" and by_name["torch"].provenance.kind == "manifest"
 
 
+@pytest.mark.parametrize(("body", "message", "line"), [
+    # A string was iterated letter by letter: packages n, u, m, p and y were declared.
+    ('[project]\nname = "x"\ndependencies = "numpy==1.26.4"\n', "[project] dependencies is not a list", 3),
+    ('[project]\nname = "x"\ndependencies = ["numpy==1.26.4", 5]\n', "[project] dependencies is not a list", 3),
+    ('[project]\nname = "x"\n[project.optional-dependencies]\ngpu = "torch"\n', "optional-dependencies] gpu", 4),
+    ('project = 3\n', "[project] is not a table", 1),
+    ('[project]\nname = "x"\n[dependency-groups]\ndev = 1.5\n', "[dependency-groups] dev is not a list", 4),
+    ('[tool]\npoetry = 1\n', "[tool.poetry] is not a table", 2),
+])
+def test_a_pyproject_table_of_the_wrong_type_is_an_error_at_its_line(tmp_path: Path, body: str, message: str,
+                                                                     line: int) -> None:
+    from governance.errors import InputError
+
+    (tmp_path / "pyproject.toml").write_text(body)
+    with pytest.raises(InputError, match=message.replace("[", r"\[")) as raised:
+        lockfiles.read(tmp_path / "pyproject.toml", tmp_path, markers_for("linux-x86_64", "3.11"))
+    assert raised.value.line == line
+
+
+def test_the_pyproject_beside_a_lock_is_checked_before_the_lock_reader_uses_it(data_dir: Path, tmp_path: Path) -> None:
+    # pdm.lock's reader took `[dependency-groups]` as a table: a float there was "unexpected content" in pdm.lock.
+    from governance.errors import InputError
+
+    shutil.copytree(data_dir / "lockfiles" / "pdm", tmp_path / "p")
+    (tmp_path / "p" / "pyproject.toml").write_text('dependency-groups = 1.5\n[project]\nname = "x"\n')
+    with pytest.raises(InputError, match=r"\[dependency-groups\] is not a table") as raised:
+        lockfiles.read(tmp_path / "p" / "pdm.lock", tmp_path / "p", markers_for("linux-x86_64", "3.11"))
+    assert raised.value.file == "pyproject.toml" and raised.value.line == 1
+
+
+def test_twenty_thousand_requirements_are_placed_in_linear_time(tmp_path: Path) -> None:
+    import time
+
+    # Each requirement's line was found by searching the text from its start: quadratic (13 s for these).
+    count = 20_000
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "q"\ndependencies = [\n'
+                                             + "".join(f'  "pkg{i}==1.0",\n' for i in range(count)) + "]\n")
+    started = time.perf_counter()
+    result = lockfiles.read(tmp_path / "pyproject.toml", tmp_path, markers_for("linux-x86_64", "3.11"))
+    assert time.perf_counter() - started < 4
+    lines = {d.key: d.provenance.line for d in result.declarations}
+    assert len(lines) == count and lines["pkg0"] == 4 and lines[f"pkg{count - 1}"] == count + 3
+
+
 PYLOCK = '''lock-version = "1.0"
 environments = ["sys_platform == 'linux'", "sys_platform == 'darwin'"]
 requires-python = ">=3.11"

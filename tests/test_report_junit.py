@@ -101,3 +101,17 @@ def test_standard_reader_junitparser() -> None:
     assert outcomes[("mlgov.VULN001", "pillow")] == "Skipped"
     assert outcomes[("mlgov.DRIFT001", "numpy")] == "passed"
     assert sum(1 for kind in outcomes.values() if kind == "Failure") == 5
+
+
+def test_every_line_of_the_document_starts_with_markup_or_mlgov_text() -> None:
+    # A file named "evil\n::error file=x::pwn.pkl" put "::error file=x::pwn.pkl ..." at the start of a
+    # line of the failure text: a CI log that prints the report obeys it as a workflow command.
+    name = "evil\n::error file=x::pwn\r\n::add-mask::s.pkl"
+    hostile = (Finding("MODEL001", Level.ERROR, f"{name} can run code", file=name, fix=f"delete {name}"),
+               Finding("MODEL001", Level.WARNING, f"{name} again", file="b.pkl"),
+               Finding("MODEL001", Level.ERROR, f"{name} waived", file="c.pkl", waived=True,
+                       waiver_reason="ok\n::stop-commands::x"))
+    xml = render(samples.evaluation(hostile))
+    assert not [line for line in xml.splitlines() if line.lstrip().startswith("::")]
+    failure = next(ET.fromstring(xml).iter("failure"))
+    assert "evil\\n::error file=x::pwn" in (failure.text or "") and "\n  fix: delete evil\\n" in (failure.text or "")

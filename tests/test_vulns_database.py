@@ -158,3 +158,18 @@ def test_nested_member_names_are_read() -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("a/b/c.json", json.dumps(advisory("PYSEC-5", package="x", versions=["1"])))
     assert [r["id"] for r in database.zip_records(buffer.getvalue(), "mem.zip")] == ["PYSEC-5"]
+
+
+@pytest.mark.parametrize(("content", "message", "line"), [
+    (b'{"id": "X-1",\n "affected": [', "invalid JSON in an advisory", 2),
+    (b'[1, 2]', "not an OSV advisory", None),
+])
+def test_a_broken_advisory_in_a_folder_says_what_is_wrong_at_its_line(tmp_path: Path, content: bytes, message: str,
+                                                                       line: int | None) -> None:
+    # Both were "unexpected content (JSONDecodeError); ... report this as an mlgov bug": the guard
+    # around the parse caught them before the handler that names them.
+    (tmp_path / "osv").mkdir()
+    (tmp_path / "osv" / "X-1.json").write_bytes(content)
+    with pytest.raises(InputError, match=message) as raised:
+        list(database.folder_records(tmp_path / "osv"))
+    assert raised.value.line == line and "X-1.json" in str(raised.value) and "report this" not in str(raised.value)

@@ -137,6 +137,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         unread_lines.extend(result.unread)
     for result in results:
         declarations.extend(lockfiles.under_lock(result, results, notes, compiled))
+    unread_lines.extend(lockfiles.not_for_target(results, markers))
 
     from governance.collect.container_files import find as find_container_files
 

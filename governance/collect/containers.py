@@ -15,7 +15,6 @@ resolved (an ARG without a default) is kept with the reason, never dropped.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,11 +22,13 @@ from typing import Any
 
 from governance.collect.container_files import find, is_container_file
 from governance.errors import InputError
+from governance.escape import quote
 from governance.frozen import frozen
-from governance.inputs import read_input, relative
+from governance.inputs import read_input, reading, relative
 from governance.model import ContainerImage
 
 MAX_CONTAINER_FILE_BYTES = 4 * 1024 * 1024
+MAX_STAGES = 500
 # A compose file's node graph, aliases expanded, is never near this big; a
 # "billion laughs" document is (each level multiplies the one below).
 MAX_YAML_NODES = 200_000
@@ -60,11 +61,12 @@ def read_found(paths: list[Path], root: Path, notes: list[str]) -> ContainerResu
                              f"to judge its base images")
             continue
         text = read_input(path, "container file", MAX_CONTAINER_FILE_BYTES, shown=shown)
-        if is_container_file(path.name) == "compose":
-            found, said = read_compose(text, shown, _dotenv(path.parent / ".env"))
-            notes.extend(said)
-        else:
-            found = read_dockerfile(text, shown)
+        with reading(shown, "container file"):  # a shape no check foresaw is this file's error, not mlgov's
+            if is_container_file(path.name) == "compose":
+                found, said = read_compose(text, shown, _dotenv(path.parent / ".env"))
+                notes.extend(said)
+            else:
+                found = read_dockerfile(text, shown)
         images.extend(found)
         files.append(shown)
     return ContainerResult(images=tuple(_with_facts(i) for i in images), files=tuple(files), notes=tuple(notes))
@@ -170,12 +172,21 @@ def _heredocs(args: str) -> list[re.Match[str]]:
     return found
 
 
-def expand(text: str, env: dict[str, str | None], escape: str = "\\") -> tuple[str, list[str]]:
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Real defaults nest two or three deep (${A:-${B:-x}}); each level rescans its word, so an
+# unbounded depth is quadratic time and, past Python's recursion limit, a crash.
+MAX_SUBSTITUTION_DEPTH = 16
+
+
+def expand(text: str, env: dict[str, str | None], escape: str = "\\",
+           _depth: int = 0) -> tuple[str, list[str]]:
     """Docker's variable substitution: $VAR, ${VAR}, ${VAR:-word}, ${VAR-word}, ${VAR:+word}, ${VAR+word}.
 
     Returns the text and the variables that had no value (an ARG without a
     default, or no ARG at all): the caller decides what an unresolved image is.
     """
+    if _depth > MAX_SUBSTITUTION_DEPTH:
+        raise ValueError(f"substitutions nested more than {MAX_SUBSTITUTION_DEPTH} deep")
     out: list[str] = []
     missing: list[str] = []
     i = 0
@@ -191,11 +202,11 @@ def expand(text: str, env: dict[str, str | None], escape: str = "\\") -> tuple[s
                 depth += {"{": 1, "}": -1}.get(text[j], 0)
                 j += 1
             if depth:
-                raise ValueError(f"unterminated ${{ in {text!r}")
+                raise ValueError(f"unterminated ${{ in {quote(text, 80)}")
             inner = text[i + 2:j - 1]
             match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])(.*))?", inner, re.DOTALL)
             if match is None:
-                raise ValueError(f"bad substitution ${{{inner}}}")
+                raise ValueError(f"bad substitution {quote('${' + inner + '}', 80)}")
             name, op, word = match.groups()
             value = env.get(name)
             if op is None:
@@ -209,12 +220,12 @@ def expand(text: str, env: dict[str, str | None], escape: str = "\\") -> tuple[s
                     if is_set:
                         out.append(value or "")
                     else:
-                        expanded, more = expand(word, env, escape)
+                        expanded, more = expand(word, env, escape, _depth + 1)
                         missing.extend(more)
                         out.append(expanded)
                 elif kind == "+":
                     if is_set:
-                        expanded, more = expand(word, env, escape)
+                        expanded, more = expand(word, env, escape, _depth + 1)
                         missing.extend(more)
                         out.append(expanded)
                 elif is_set:  # "?": required
@@ -224,7 +235,7 @@ def expand(text: str, env: dict[str, str | None], escape: str = "\\") -> tuple[s
             i = j
             continue
         if c == "$":
-            match = re.match(r"[A-Za-z_][A-Za-z0-9_]*", text[i + 1:])
+            match = _NAME.match(text, i + 1)  # at a position: slicing the rest at every `$` is quadratic
             if match:
                 name = match.group(0)
                 value = env.get(name)
@@ -239,15 +250,55 @@ def expand(text: str, env: dict[str, str | None], escape: str = "\\") -> tuple[s
 
 
 def _words(args: str, escape: str) -> list[str]:
-    """Shell-like words of ARG/ENV arguments (quotes removed)."""
-    lexer = shlex.shlex(args, posix=True)
-    lexer.whitespace_split = True
-    lexer.escape = escape
-    lexer.commenters = ""
-    try:
-        return list(lexer)
-    except ValueError:
-        return args.split()
+    """Shell-like words of ARG/ENV arguments (quotes removed), as shlex's POSIX mode splits them
+    on whitespace, in one pass: shlex itself grows each word a character at a time by string
+    concatenation, quadratic in a word's length (a 1 MB quoted ENV value took 20 s)."""
+    words: list[str] = []
+    word: list[str] = []
+    in_word = False  # a word has started (an empty quoted "" is a word too)
+    quote: str | None = None
+    i, n = 0, len(args)
+    while i < n:
+        c = args[i]
+        if quote == "'":
+            if c == "'":
+                quote = None
+            else:
+                word.append(c)
+        elif quote == '"':
+            if c == '"':
+                quote = None
+            elif c == escape:
+                if i + 1 >= n:
+                    return args.split()
+                following = args[i + 1]
+                if following not in ('"', escape):
+                    word.append(c)  # inside double quotes the escape only escapes a quote or itself
+                word.append(following)
+                i += 1
+            else:
+                word.append(c)
+        elif c in " \t\r\n":
+            if in_word:
+                words.append("".join(word))
+                word, in_word = [], False
+        elif c == escape:
+            if i + 1 >= n:
+                return args.split()
+            word.append(args[i + 1])
+            in_word = True
+            i += 1
+        elif c in "'\"":
+            quote, in_word = c, True
+        else:
+            word.append(c)
+            in_word = True
+        i += 1
+    if quote is not None:
+        return args.split()  # no closing quotation
+    if in_word:
+        words.append("".join(word))
+    return words
 
 
 def _assignments(args: str, escape: str, legacy: bool) -> list[tuple[str, str | None]]:
@@ -287,6 +338,11 @@ def read_dockerfile(text: str, shown: str) -> list[ContainerImage]:
     images: list[ContainerImage] = []
     for step in steps:
         if step.keyword == "FROM":
+            if len(stages) >= MAX_STAGES:
+                # Each FROM looks up the stages before it and copies its parent's ARG/ENV values:
+                # quadratic in the number of stages, which no real Dockerfile has hundreds of.
+                raise InputError(f"more than {MAX_STAGES} build stages (FROM instructions); mlgov does not judge "
+                                 "a Dockerfile this large", file=shown, line=step.line)
             stages.append(_from(step, shown, escape, global_args, stages, images))
             continue
         if not stages:
@@ -343,14 +399,14 @@ def _from(step: Instruction, shown: str, escape: str, global_args: dict[str, str
     if len(words) == 3 and words[1].lower() == "as":
         name = words[2]
     elif len(words) != 1:
-        raise InputError(f"FROM {step.args!r}: expected `FROM [--platform=...] IMAGE [AS NAME]`",
+        raise InputError(f"FROM {quote(step.args, 80)}: expected `FROM [--platform=...] IMAGE [AS NAME]`",
                          file=shown, line=step.line)
     index = len(stages)
     label = name or str(index)
     try:
         resolved, missing = expand(written, global_args, escape)
     except ValueError as exc:
-        raise InputError(f"FROM {written}: {exc}", file=shown, line=step.line) from None
+        raise InputError(f"FROM {quote(written, 80)}: {exc}", file=shown, line=step.line) from None
     parent = _stage_named(resolved, stages) if not missing else None
     stage = _Stage(index=index, name=name, env={}, require_cuda=None, parent=parent, image=None)
     if parent is not None:
@@ -391,7 +447,7 @@ def _image_of(source: str, step: Instruction, shown: str, escape: str, env: dict
     try:
         resolved, missing = expand(source, env, escape)
     except ValueError as exc:
-        raise InputError(f"--from={source}: {exc}", file=shown, line=step.line) from None
+        raise InputError(f"--from={quote(source, 80)}: {exc}", file=shown, line=step.line) from None
     if not missing and (resolved.isdigit() or _stage_named(resolved, stages) is not None
                         or resolved.lower() == "scratch"):
         return None  # a stage of this file, not an image
@@ -411,7 +467,7 @@ def _image(written: str, resolved: str, missing: list[str], step: Instruction, s
     try:
         registry, repository, tag, digest = parse_reference(resolved)
     except ValueError as exc:
-        raise InputError(f"{step.keyword} {written}: {exc}", file=shown, line=step.line) from None
+        raise InputError(f"{step.keyword} {quote(written, 80)}: {exc}", file=shown, line=step.line) from None
     return replace(base, reference=resolved, registry=registry, repository=repository, tag=tag, digest=digest)
 
 
@@ -462,21 +518,21 @@ def parse_reference(reference: str) -> tuple[str, str, str | None, str | None]:
         raise ValueError("not an image reference")
     name, at, digest = reference.partition("@")
     if at and not _DIGEST.match(digest):
-        raise ValueError(f"invalid digest {digest!r}")
+        raise ValueError(f"invalid digest {quote(digest, 80)}")
     tag = None
     last_slash = name.rfind("/")
     colon = name.rfind(":")
     if colon > last_slash:
         name, tag = name[:colon], name[colon + 1:]
         if not _TAG.match(tag):
-            raise ValueError(f"invalid tag {tag!r}")
+            raise ValueError(f"invalid tag {quote(tag, 80)}")
     parts = name.split("/")
     first = parts[0]
     if len(parts) > 1 and ("." in first or ":" in first or first == "localhost" or first != first.lower()):
         registry = first.lower()
         path = parts[1:]
         if not _HOST.match(first):
-            raise ValueError(f"invalid registry {first!r}")
+            raise ValueError(f"invalid registry {quote(first, 80)}")
     else:
         registry = "docker.io"
         path = parts
@@ -487,7 +543,7 @@ def parse_reference(reference: str) -> tuple[str, str, str | None, str | None]:
     for component in path:
         if not _COMPONENT.match(component):
             hint = " (repository names are lower case)" if component.lower() != component else ""
-            raise ValueError(f"invalid repository name {'/'.join(path)!r}{hint}")
+            raise ValueError(f"invalid repository name {quote('/'.join(path), 80)}{hint}")
     return registry, "/".join(path), tag, digest or None
 
 
@@ -549,12 +605,16 @@ def _compose_yaml(text: str, shown: str) -> Any:
     return node
 
 
-def _mapping_get(node: Any, key: str) -> Any:
-    """A key's value node in a mapping node, following `<<` merge keys as YAML does."""
+def _mapping_get(node: Any, key: str, seen: frozenset[int] = frozenset()) -> Any:
+    """A key's value node in a mapping node, following `<<` merge keys as YAML does.
+
+    `seen`: the mappings on the way here; a mapping that merges itself (`a: &a {<<: *a}`)
+    adds nothing, and following it again would never end."""
     import yaml
 
-    if not isinstance(node, yaml.MappingNode):
+    if not isinstance(node, yaml.MappingNode) or id(node) in seen:
         return None
+    seen = seen | {id(node)}
     merged: list[Any] = []
     for k, v in node.value:
         if isinstance(k, yaml.ScalarNode) and k.value == key and k.tag != "tag:yaml.org,2002:merge":
@@ -562,7 +622,7 @@ def _mapping_get(node: Any, key: str) -> Any:
         if isinstance(k, yaml.ScalarNode) and k.tag == "tag:yaml.org,2002:merge":
             merged.extend(v.value if isinstance(v, yaml.SequenceNode) else [v])
     for source in merged:
-        found = _mapping_get(source, key)
+        found = _mapping_get(source, key, seen)
         if found is not None:
             return found
     return None
@@ -590,7 +650,7 @@ def read_compose(text: str, shown: str, env: dict[str, str | None]) -> tuple[lis
             continue
         line = image_node.start_mark.line + 1
         if not isinstance(image_node, yaml.ScalarNode) or not isinstance(image_node.value, str):
-            raise InputError(f"service {name!r}: `image` is not a string", file=shown, line=line)
+            raise InputError(f"service {quote(name, 80)}: `image` is not a string", file=shown, line=line)
         written = image_node.value.strip()
         if _mapping_get(service, "build") is not None:
             notes.append(f"{shown}:{line}: service {name!r} builds its image; `image: {written}` names the "
@@ -601,7 +661,7 @@ def read_compose(text: str, shown: str, env: dict[str, str | None]) -> tuple[lis
             # Compose interpolation has the same ${VAR:-default} forms; `$$` is a literal `$`.
             resolved, missing = expand(written.replace("$$", "\\$"), env)
         except ValueError as exc:
-            raise InputError(f"service {name!r}: {exc}", file=shown, line=line) from None
+            raise InputError(f"service {quote(name, 80)}: {exc}", file=shown, line=line) from None
         image = _image(written, resolved, missing, step, shown, "compose", None, None)
         if image.unresolved:
             image = replace(image, unresolved=image.unresolved.replace("--build-arg at build time",

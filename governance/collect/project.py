@@ -5,23 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from governance.errors import InputError
-from governance import tomlparse
 
 
 def read_pyproject(root: Path) -> dict[str, object] | None:
     path = root / "pyproject.toml"
     if not path.is_file():
         return None
-    from governance.inputs import read_input, reading
+    from governance.inputs import parse_toml, read_input, reading
 
     text = read_input(path, "pyproject.toml", 16 * 1024 * 1024)
-    try:
-        with reading(path, "pyproject.toml"):
-            return tomlparse.loads(text)
-    except tomlparse.TOMLError as exc:
-        raise InputError(f"invalid TOML: {exc}", file=path, line=exc.line) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+    with reading(path, "pyproject.toml"):
+        return parse_toml(text, path)
 
 
 def stated_name(root: Path) -> str | None:
@@ -59,5 +53,28 @@ def project_name(root: Path) -> tuple[str, str | None]:
     for table in (data.get("project"), poetry):
         if isinstance(table, dict) and isinstance(table.get("name"), str):
             version = table.get("version")
+            if isinstance(version, str):
+                # The SBOM's root component: a version no release has (5,000 digits) would fail
+                # the schema after the whole scan, as an internal error.
+                from governance.collect.declared import check_version_text
+
+                try:
+                    check_version_text(version, "pyproject.toml")
+                except InputError as exc:
+                    raise InputError(exc.message, file=root / "pyproject.toml",
+                                     line=_key_line(root / "pyproject.toml", "version")) from None
             return table["name"], version if isinstance(version, str) else None
     return root.resolve().name, None
+
+
+def _key_line(path: Path, key: str) -> int | None:
+    """The first line that sets `key` (for an error message; the file was read once already)."""
+    import re
+
+    from governance.inputs import read_input
+
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for number, line in enumerate(read_input(path, "pyproject.toml", 16 * 1024 * 1024).splitlines(), 1):
+        if pattern.match(line):
+            return number
+    return None

@@ -276,9 +276,13 @@ def driver_branch_eol(driver: str) -> EndOfLife | None:
     parts = driver_tuple(driver)
     if not parts:
         return None
-    for row in _load("lifecycle.toml")["driver_branch"]:
+    table = _load("lifecycle.toml")
+    for row in table["driver_branch"]:
         if int(row["branch"]) == parts[0]:
             return EndOfLife(f"NVIDIA driver branch R{parts[0]}", str(row["eol"]), str(row["source"]))
+    previous = table.get("previous_driver_branches")
+    if isinstance(previous, dict) and parts[0] < int(previous["below"]):
+        return EndOfLife(f"NVIDIA driver branch R{parts[0]}", str(previous["eol"]), str(previous["source"]))
     return None
 
 

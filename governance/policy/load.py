@@ -14,13 +14,12 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from governance.errors import PolicyError
+from governance.errors import InputError, PolicyError
 from governance.frozen import frozen
-from governance.inputs import read_input, reading
+from governance.inputs import parse_toml, read_input, reading
 from governance.policy.positions import PathKey, dotted, key_lines, line_of
 from governance.policy.waiver import Waiver, parse_waiver
 from governance.resources import data_dir
-from governance import tomlparse
 
 LEVELS = ("error", "warning", "note", "off")
 # The promotion gates, in order. A fixed list, so that [stages.prodution] is a typo, not a new stage.
@@ -345,9 +344,9 @@ def read_policy(path: Path) -> PolicyFile:
 
 def _read_policy(path: Path, text: str) -> PolicyFile:
     try:
-        data = tomlparse.loads(text)
-    except tomlparse.TOMLError as exc:
-        raise PolicyError(f"invalid TOML: {exc}", file=path, line=exc.line) from None
+        data = parse_toml(text, path)
+    except InputError as exc:
+        raise PolicyError(exc.message, file=exc.file, line=exc.line) from None
     lines = key_lines(text)
     if data.get("schema") != 1:
         raise PolicyError("a policy starts with `schema = 1`" if "schema" not in data

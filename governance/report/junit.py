@@ -13,18 +13,25 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from governance import __version__
+from governance.escape import terminal
 from governance.model import Evaluation, Finding, Level
 from governance.report.common import printable, rule_for, subject, verdict_line, where
 
 
+def _line(text: str) -> str:
+    """One line of element text: a newline from an input (a file named `x\n::error::...`) is shown as
+    `\\n`, so every line of the document starts with markup or mlgov's own words, never input."""
+    return printable(terminal(text))
+
+
 def _describe(finding: Finding) -> str:
     place = where(finding)
-    text = f"[{finding.level.value}] {finding.message}"
+    text = f"[{finding.level.value}] {_line(finding.message)}"
     if place and place not in finding.message:
-        text += f" ({place})"
+        text += f" ({_line(place)})"
     if finding.fix:
-        text += f"\n  fix: {finding.fix}"
-    return printable(text)
+        text += f"\n  fix: {_line(finding.fix)}"
+    return text
 
 
 def _testcase(suite: ET.Element, rule_id: str, name: str, findings: list[Finding]) -> dict[str, int]:
@@ -42,13 +49,13 @@ def _testcase(suite: ET.Element, rule_id: str, name: str, findings: list[Finding
         reasons = "; ".join(dict.fromkeys(f.waiver_reason or "waived" for f in findings))
         skipped = ET.SubElement(case, "skipped", {"message": printable(f"waived: {reasons}")})
         skipped.text = "\n".join(
-            printable(f"{f.message} (owner {f.waiver_owner or 'unknown'}, expires {f.waiver_expires or 'never'})")
+            _line(f"{f.message} (owner {f.waiver_owner or 'unknown'}, expires {f.waiver_expires or 'never'})")
             for f in findings)
         tally["skipped"] = 1
     others = [f for f in findings if f not in errors]
     if others and (errors or active):
         ET.SubElement(case, "system-out").text = "\n".join(
-            _describe(f) + (f" [waived: {f.waiver_reason}]" if f.waived else "") for f in others)
+            _describe(f) + (f" [waived: {_line(f.waiver_reason or '')}]" if f.waived else "") for f in others)
     return tally
 
 
@@ -91,7 +98,7 @@ def render(evaluation: Evaluation) -> str:
     case = ET.SubElement(suite, "testcase", {"classname": "mlgov", "name": "verdict", "time": "0"})
     if evaluation.failed:
         ET.SubElement(case, "failure", {"message": printable(verdict_line(evaluation)),
-                                        "type": "verdict"}).text = printable(verdict_line(evaluation))
+                                        "type": "verdict"}).text = _line(verdict_line(evaluation))
     _close(suite, {"tests": 1, "failures": int(evaluation.failed), "skipped": 0})
     total["tests"] += 1
     total["failures"] += int(evaluation.failed)

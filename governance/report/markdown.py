@@ -135,7 +135,8 @@ def _scan_lines(evaluation: Evaluation) -> list[str]:
              f"- SBOM {_code(evaluation.sbom_digest) if evaluation.sbom_digest else 'not written'}",
              f"- sources: {', '.join(_code(s) for s in inventory.sources) or 'none'}",
              f"- {_cell(basis_line(evaluation))}"]
-    lines += [f"- not read: {_code(u.file)} ({_cell(u.reason)})" for u in inventory.unread]
+    lines += [f"- {'read, not judged for this target' if u.rule == 'COV010' else 'not read'}: {_code(u.file)} "
+              f"({_cell(u.reason)})" for u in inventory.unread]
     for host in inventory.hosts:
         gpus = ", ".join(sorted({g.name for g in host.gpus})) or "no GPU"
         cudnn = ", ".join(f"{c.version} ({c.origin})" for c in host.cudnn) or "none found"

@@ -61,7 +61,8 @@ def render(evaluation: Evaluation, colour: bool = False, quiet: bool = False, sh
         for note in inventory.notes:
             lines.append(style(f"  note: {t(note)}", dim=True))
         for unread in inventory.unread:
-            lines.append(style(f"  not read: {t(unread.file)} ({t(unread.reason)})", dim=True))
+            said = "read, not judged for this target" if unread.rule == "COV010" else "not read"
+            lines.append(style(f"  {said}: {t(unread.file)} ({t(unread.reason)})", dim=True))
         lines.append(style(f"  {t(basis_line(evaluation))}", dim=True))
         active = [f for f in evaluation.findings if not f.waived]
         for (level, rule_id), group in groupby(active, key=lambda f: (f.level, f.rule_id)):

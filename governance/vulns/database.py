@@ -133,12 +133,18 @@ def _label(name: str) -> str:
 
 
 def _parse(data: bytes, where: str) -> Record | None:
-    try:
-        with reading(where, "advisory"):
-            return osv.normalise(json.loads(data))
-    except (ValueError, RecursionError) as exc:
-        message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or "invalid JSON"
-        raise InputError(f"advisory {where}: {message}") from None
+    # The guard is the last resort: the errors foreseen (bad JSON, not an advisory) are raised
+    # inside it as input errors, so they keep their own words and line instead of its
+    # "unexpected content" (which they got when they were caught outside it).
+    with reading(where, "advisory"):
+        try:
+            advisory = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON in an advisory: {exc.msg}", file=where, line=exc.lineno) from None
+        try:
+            return osv.normalise(advisory)
+        except osv.InvalidAdvisory as exc:
+            raise InputError(f"advisory: {exc}", file=where) from None
 
 
 def _member_bytes(data: bytes, member: Member, where: str) -> bytes:

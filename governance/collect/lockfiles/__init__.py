@@ -36,6 +36,9 @@ class LockResult:
     # their requirements join what the lock installs.
     manifests: tuple[str, ...] = ()
     unread: list[Unread] = field(default_factory=list)
+    # Entries for other targets that made no declaration (conda: the subdirs they are for), so that a
+    # lock with nothing for the scanned target is said (COV010) rather than judged as empty.
+    other_targets: tuple[str, ...] = ()
 
 
 # Files that state what the project asks for, in ranges, rather than what is installed.
@@ -66,6 +69,44 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
                 result: LockResult = reader.read(path, root, markers, selection)
             return result
     raise LookupError(path)
+
+
+def _installs(result: LockResult) -> bool:
+    return any(d.provenance.kind == "lockfile" and d.provenance.applies and d.provenance.file == result.file
+               for d in result.declarations)
+
+
+def _other_targets(result: LockResult) -> bool:
+    return bool(result.other_targets) or any(
+        d.provenance.kind == "lockfile" and not d.provenance.applies and d.provenance.file == result.file
+        for d in result.declarations)
+
+
+def not_for_target(results: list[LockResult], markers: dict[str, str]) -> list[Unread]:
+    """COV010: the locks read record packages, but not one for the scanned target.
+
+    Such a lock was made for other platforms (conda-lock -p linux-64, uv's `environments`), or for
+    another Python: judging "nothing installed" would PASS an environment nobody looked at. When some
+    lock of the scan installs packages on the target, the others are variants for other targets
+    (conda-lock's per-platform explicit files), left out with a note as before.
+    """
+    if any(_installs(r) for r in results):
+        return []
+    from governance.collect.target import conda_subdir, label
+
+    target, subdir = label(markers), conda_subdir(markers)
+    found = []
+    for result in results:
+        if not _other_targets(result):
+            continue
+        platforms = ", ".join(result.other_targets)
+        locked_for = f" (it locks for {platforms})" if platforms else ""
+        found.append(Unread(
+            file=result.file, rule="COV010",
+            reason=f"it installs nothing on the scanned target {target}{locked_for}",
+            fix="scan for a target it was locked for (--target-platform, --target-python), or lock it for "
+                f"{target} too" + (f" (conda-lock -p {subdir})" if platforms and subdir else "")))
+    return found
 
 
 def installable(packages: tuple[Package, ...]) -> tuple[tuple[Package, ...], list[str]]:

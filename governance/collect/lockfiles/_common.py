@@ -33,12 +33,9 @@ def read_text(path: Path, shown: str) -> str:
 
 
 def load_toml(text: str, shown: str) -> dict[str, Any]:
-    from governance import tomlparse
+    from governance.inputs import parse_toml
 
-    try:
-        return tomlparse.loads(text)
-    except tomlparse.TOMLError as exc:
-        raise InputError(f"invalid TOML: {exc}", file=shown, line=exc.line) from None
+    return parse_toml(text, shown)
 
 
 def load_json(text: str, shown: str) -> Any:

@@ -218,6 +218,7 @@ def _conda_lock(text: str, shown: str, markers: dict[str, str]) -> LockResult:
     use_lines = len(starts) == len(entries)
     result = LockResult(file=shown)
     left_out = 0
+    other_subdirs: set[str] = set()
     for index, entry in enumerate(entries):
         line = starts[index] if use_lines else None
         c.expect(entry, dict, "a package entry", shown, line)
@@ -225,6 +226,8 @@ def _conda_lock(text: str, shown: str, markers: dict[str, str]) -> LockResult:
         platform = str(entry.get("platform", ""))
         if entry.get("optional") or (subdir is not None and platform not in (subdir, "noarch")):
             left_out += 1
+            if not entry.get("optional") and platform:
+                other_subdirs.add(platform)
             continue
         hash_table = entry.get("hash") or {}
         hashes = c.hashes(f"{k}:{v}" for k, v in hash_table.items()) if isinstance(hash_table, dict) else ()
@@ -256,16 +259,29 @@ def _conda_lock(text: str, shown: str, markers: dict[str, str]) -> LockResult:
     made_from = tuple(dict.fromkeys(
         posixpath.normpath(posixpath.join(folder, str(source))) for source in metadata.get("sources", []) or []
         if isinstance(source, str)))
-    return replace(result, names=frozenset(names), manifests=tuple(m for m in made_from if not m.startswith("..")))
+    return replace(result, names=frozenset(names), manifests=tuple(m for m in made_from if not m.startswith("..")),
+                   other_targets=tuple(sorted(other_subdirs)))
+
+
+_PLATFORM_COMMENT = re.compile(r"^#\s*platform:\s*(\S+)\s*$")
 
 
 def _explicit(text: str, shown: str, markers: dict[str, str]) -> LockResult:
     subdir = conda_subdir(markers)
     result = LockResult(file=shown)
     left_out = 0
+    other_subdirs: set[str] = set()
     seen_marker = False
+    # `conda list --explicit` and conda-lock write the platform the file is for ("# platform: linux-64"):
+    # the whole file, its noarch packages included, installs there and nowhere else.
+    for_platform: str | None = None
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
+        if not seen_marker and line.startswith("#"):
+            named = _PLATFORM_COMMENT.match(line)
+            if named:
+                for_platform = named.group(1)
+            continue
         if not line or line.startswith("#"):
             continue
         if line == "@EXPLICIT":
@@ -286,8 +302,10 @@ def _explicit(text: str, shown: str, markers: dict[str, str]) -> LockResult:
             hashes = c.hashes([f"{algorithm}:{value}"])
             if not hashes:
                 raise c.fail(f"bad package hash {digest!r}", shown, number)
-        if subdir is not None and url_subdir not in (subdir, "noarch"):
+        elsewhere = for_platform != subdir if for_platform is not None else url_subdir not in (subdir, "noarch")
+        if subdir is not None and elsewhere:
             left_out += 1
+            other_subdirs.add(for_platform or url_subdir or "?")
             continue
         result.declarations.append(locked(
             name, version, shown, number, hashes=hashes, ecosystem="conda", group="main",
@@ -297,4 +315,4 @@ def _explicit(text: str, shown: str, markers: dict[str, str]) -> LockResult:
         raise c.fail("no @EXPLICIT line: not a `conda list --explicit` file", shown)
     if left_out:
         result.notes.append(f"{shown}: {left_out} packages for other platforms than {label(markers)} left out")
-    return result
+    return replace(result, other_targets=tuple(sorted(other_subdirs)))

@@ -64,8 +64,10 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
     manifest = pyproject.load_beside(path, root)
     wanted: list[str] = []
     if manifest is not None:
-        dev_groups = set((manifest.get("dependency-groups") or {}).keys()) | set(
-            (((manifest.get("tool") or {}).get("pdm") or {}).get("dev-dependencies") or {}).keys())
+        # A table of another type is the pyproject.toml reader's error to report (with its line), not a crash here.
+        table = pyproject._table
+        dev_groups = set(table(manifest.get("dependency-groups"))) | set(
+            table(table(table(manifest.get("tool")).get("pdm")).get("dev-dependencies")))
         wanted = [g for g in locked_groups if g in dev_groups]
     # pdm install: the default group and every dev group; -G (our --group/--extra) adds optional ones,
     # --prod (our --no-dev) drops the dev groups, `-G :all` (our --all-groups) takes every locked group.

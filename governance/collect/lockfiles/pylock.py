@@ -3,6 +3,12 @@
 Each [[packages]] entry carries its own marker, which may test `extras` and
 `dependency_groups`; the groups are the file's `default-groups` and no extras,
 which is what an installer picks by default.
+
+A lock is refused for a target it is not made for, as PEP 751's installation
+steps say an installer MUST (and `uv pip install -r`, and packaging's
+`Pylock.select`, do): the file's `requires-python` or none of its
+`environments` do not admit the target, a selected entry's own
+`requires-python` does not, or two selected entries have one name.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
@@ -33,7 +40,7 @@ _ARTEFACT: c.Spec = {"hashes": c.TableOf(str), "url": str, "path": str, "name": 
 FIELDS: dict[str, c.Spec] = {
     "version": str, "marker": str, "index": str, "sdist": _ARTEFACT, "archive": _ARTEFACT, "wheels": [_ARTEFACT],
     "vcs": {"type": str, "url": str, "path": str, "commit-id": str}, "directory": {"path": str, "editable": bool},
-    "dependencies": [dict],
+    "dependencies": [dict], "requires-python": str,
 }
 
 
@@ -80,6 +87,51 @@ def _source(entry: dict[str, Any]) -> Source | None:
     return index_source(entry.get("index"))
 
 
+def _admits(requires: str, markers: dict[str, str], shown: str, line: int | None) -> bool:
+    try:
+        return SpecifierSet(requires).contains(markers["python_full_version"], prereleases=True)
+    except InvalidSpecifier as exc:
+        raise c.fail(f"invalid requires-python {requires!r}: {exc}", shown, line) from None
+
+
+def _not_for(markers: dict[str, str]) -> str:
+    return (f"the target ({label(markers)}, Python {markers['python_full_version']}): an installer refuses the lock "
+            "there (PEP 751; `uv pip install -r` does); scan with the --target-platform/--target-python it was "
+            "locked for")
+
+
+def _top_line(text: str, key: str) -> int | None:
+    """The line of a top-level key (before the first table: an entry's own `requires-python` is not it)."""
+    found = re.search(rf"^{re.escape(key)}\s*=", text.split("\n[", 1)[0], re.MULTILINE)
+    return text.count("\n", 0, found.start()) + 1 if found else None
+
+
+def _refuse_other_targets(data: dict[str, Any], markers: dict[str, str], shown: str, text: str) -> None:
+    """PEP 751's first installation steps: the file's requires-python, then its environments."""
+    requires = data.get("requires-python")
+    if requires is not None:
+        line = _top_line(text, "requires-python")
+        requires = c.expect(requires, str, "`requires-python`", shown, line)
+        if not _admits(requires, markers, shown, line):
+            raise c.fail(f"requires-python {requires!r} does not admit {_not_for(markers)}", shown, line)
+    environments = data.get("environments")
+    if environments is not None:
+        line = _top_line(text, "environments")
+        c.expect(environments, list, "`environments`", shown, line)
+        if not any(_holds(c.expect(e, str, "an `environments` marker", shown, line), markers, shown, line)
+                   for e in environments):
+            raise c.fail(f"none of its environments holds for {_not_for(markers)}", shown, line)
+
+
+def _holds(marker: str, markers: dict[str, str], shown: str, line: int | None) -> bool:
+    try:
+        return bool(Marker(marker).evaluate({**markers, "extra": ""}))
+    except InvalidMarker as exc:
+        raise c.fail(f"invalid marker {marker!r}: {str(exc).splitlines()[0]}", shown, line) from None
+    except (UndefinedComparison, UndefinedEnvironmentName):
+        return False
+
+
 _IN_GROUP = re.compile(r"""['"]([^'"]+)['"]\s+in\s+dependency_groups""")
 
 
@@ -93,12 +145,14 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
     text = c.read_text(path, shown)
     data = c.load_toml(text, shown)
     c.require_version(data, "lock-version", KNOWN_VERSION, "PEP 751 pylock", shown, text)
+    _refuse_other_targets(data, markers, shown, text)
     groups = frozenset() if selection.no_default_groups else frozenset(
         str(g) for g in data.get("default-groups", []) or [])
     entries = c.expect(data.get("packages", []), list, "[[packages]]", shown)
     lines = c.table_lines(text, "[[packages]]")
     declarations = []
     names = set()
+    selected: dict[str, int | None] = {}
     has_project = False
     left_out = 0
     for index, entry in enumerate(entries):
@@ -115,6 +169,15 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         if not _applies(marker, markers, groups, shown, line):
             left_out += 1
             continue
+        requires = entry.get("requires-python")
+        if requires is not None and not _admits(requires, markers, shown, line):
+            raise c.fail(f"package {name}: requires-python {requires!r} does not admit {_not_for(markers)}",
+                         shown, line)
+        if c.key(name) in selected:
+            other = selected[c.key(name)]
+            raise c.fail(f"two entries of {name} are installed on {label(markers)} (the other at line {other}): "
+                         "PEP 751 installers refuse an ambiguous lock", shown, line)
+        selected[c.key(name)] = line
         declarations.append(locked(
             name, entry.get("version"), shown, line, hashes=c.hashes(_entry_hashes(entry)), markers=marker,
             source=_source(entry),

@@ -123,15 +123,87 @@ def _poetry_entries(name: str, value: Any) -> list[tuple[str, str | None, Source
     return out
 
 
-def _groups(data: dict[str, Any], shown: str) -> dict[str, list[str]]:
+# A quoted TOML string on one line, without escapes: what a requirement is written as. One
+# character class per quote, each stopping at its closing quote: linear in the line.
+_QUOTED = re.compile(r'"([^"\\\n]*)"|\'([^\'\n]*)\'')
+
+
+class _Lines:
+    """Where a requirement string or a `name =` key first appears, from one pass over the file.
+
+    Looking each one up with text.find (and counting the newlines before it) is quadratic in
+    the number of requirements: 20,000 of them took 13 s."""
+
+    def __init__(self, text: str) -> None:
+        self.quoted: dict[str, int] = {}
+        self.keys: dict[str, int] = {}
+        for number, raw in enumerate(text.split("\n"), 1):
+            for match in _QUOTED.finditer(raw):
+                self.quoted.setdefault(match.group(1) if match.group(1) is not None else match.group(2), number)
+            key, eq, _ = raw.partition("=")
+            if eq and number > 1:  # the key starts its line, as `\n{name} =` found it
+                self.keys.setdefault(key[:-1] if key.endswith(" ") else key, number)
+
+
+def _strings(value: Any, what: str, shown: str, text: str, key: str) -> list[str]:
+    """A list of requirement strings; anything else is refused at its key's line, never iterated
+    (`dependencies = "numpy"` read letter by letter declared n, u, m, p and y)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise c.fail(f"{what} is not a list of requirement strings", shown, _assignment_line(text, key))
+    return value
+
+
+def _assignment_line(text: str, key: str) -> int | None:
+    """The first line that starts with `key =` (an error's line; the file's own table is not tracked)."""
+    text = "\n" + text  # so that the first line starts after a newline too; the match starts at it
+    return c.line_of(text, f"\n{key} =") or c.line_of(text, f"\n{key}=")
+
+
+def _mapping(value: Any, what: str, shown: str, text: str, key: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise c.fail(f"{what} is not a table", shown, _assignment_line(text, key))
+    return value
+
+
+def check_shape(data: dict[str, Any], shown: str, text: str) -> dict[str, Any]:
+    """The tables and lists every reader of a pyproject.toml takes its dependencies from, checked once
+    (for the lockfile readers too, which read the one beside their lock): a wrong type is an error
+    at its line, never iterated as something else nor taken as empty."""
+    project = _mapping(data.get("project"), "[project]", shown, text, "project")
+    _strings(project.get("dependencies"), "[project] dependencies", shown, text, "dependencies")
+    optional = _mapping(project.get("optional-dependencies"), "[project.optional-dependencies]", shown, text,
+                        "optional-dependencies")
+    for extra, requirements in optional.items():
+        _strings(requirements, f"[project.optional-dependencies] {extra}", shown, text, extra)
+    groups = _mapping(data.get("dependency-groups"), "[dependency-groups]", shown, text, "dependency-groups")
+    for group, items in groups.items():
+        if not isinstance(items, list):
+            raise c.fail(f"[dependency-groups] {group} is not a list", shown, _assignment_line(text, group))
+    tool = _mapping(data.get("tool"), "[tool]", shown, text, "tool")
+    for name in ("poetry", "pdm", "uv"):
+        table = _mapping(tool.get(name), f"[tool.{name}]", shown, text, name)
+        for key in ("dependencies", "dev-dependencies", "group", "optional-dependencies"):
+            if key in table and name != "uv":
+                _mapping(table[key], f"[tool.{name}.{key}]", shown, text, key)
+    return data
+
+
+def _groups(data: dict[str, Any], shown: str, text: str = "") -> dict[str, list[str]]:
     """[dependency-groups], with {include-group = "..."} expanded (PEP 735)."""
-    raw = _table(data.get("dependency-groups"))
+    raw = _mapping(data.get("dependency-groups"), "[dependency-groups]", shown, text, "dependency-groups")
 
     def expand(group: str, seen: tuple[str, ...]) -> list[str]:
         if group in seen:
             raise c.fail(f"[dependency-groups] {group} includes itself", shown)
         out: list[str] = []
-        for item in raw.get(group, []) or []:
+        items = raw.get(group, [])
+        if not isinstance(items, list):
+            raise c.fail(f"[dependency-groups] {group} is not a list", shown, _assignment_line(text, group))
+        for item in items:
             if isinstance(item, str):
                 out.append(item)
             elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
@@ -145,10 +217,12 @@ def read_manifest(data: dict[str, Any], shown: str, text: str, markers: dict[str
                   selection: Selection = DEFAULT) -> list[Declaration]:
     declarations: list[Declaration] = []
 
+    lines = _Lines(text)
+
     def pep508(requirement: str, group: str, extra: str | None = None) -> None:
         from packaging.requirements import InvalidRequirement, Requirement
 
-        line = c.line_of(text, f'"{requirement}"') or c.line_of(text, f"'{requirement}'")
+        line = lines.quoted.get(requirement)
         try:
             parsed = Requirement(requirement)
         except InvalidRequirement as exc:
@@ -162,13 +236,15 @@ def read_manifest(data: dict[str, Any], shown: str, text: str, markers: dict[str
             applies=c.applies(marker, markers, shown, line) and (extra is None or extra in selection.extras),
         ))
 
-    project = _table(data.get("project"))
-    for requirement in project.get("dependencies", []) or []:
-        pep508(str(requirement), "main")
-    for extra, requirements in _table(project.get("optional-dependencies")).items():
-        for requirement in requirements or []:
-            pep508(str(requirement), extra, extra=extra)
-    for group, requirements in _groups(data, shown).items():
+    project = _mapping(data.get("project"), "[project]", shown, text, "project")
+    for requirement in _strings(project.get("dependencies"), "[project] dependencies", shown, text, "dependencies"):
+        pep508(requirement, "main")
+    optional = _mapping(project.get("optional-dependencies"), "[project.optional-dependencies]", shown, text,
+                        "optional-dependencies")
+    for extra, requirements in optional.items():
+        for requirement in _strings(requirements, f"[project.optional-dependencies] {extra}", shown, text, extra):
+            pep508(requirement, extra, extra=extra)
+    for group, requirements in _groups(data, shown, text).items():
         for requirement in requirements:
             pep508(requirement, group)
 
@@ -181,8 +257,7 @@ def read_manifest(data: dict[str, Any], shown: str, text: str, markers: dict[str
         for name, value in table.items():
             if name.lower() == "python":
                 continue
-            line = c.line_of(text, f"\n{name} =") or c.line_of(text, f"\n{name}=")
-            line = line + 1 if line else None  # the match starts at the newline before
+            line = lines.keys.get(name)
             for specifier, marker, source, extras in _poetry_entries(name, value):
                 declarations.append(locked(
                     name, exact_version(specifier), shown, line, markers=marker, group=group, source=source,
@@ -195,7 +270,7 @@ def read_manifest(data: dict[str, Any], shown: str, text: str, markers: dict[str
 def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
-    data = c.load_toml(text, shown)
+    data = check_shape(c.load_toml(text, shown), shown, text)
     declarations = read_manifest(data, shown, text, markers, selection)
     dynamic = read_dynamic(data, shown, text, path, root, markers, selection)
     return LockResult(file=shown, declarations=declarations + dynamic.declarations, notes=dynamic.notes,
@@ -410,4 +485,5 @@ def load_beside(lock: Path, root: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     shown = c.relative(path, root)
-    return c.load_toml(c.read_text(path, shown), shown)
+    text = c.read_text(path, shown)
+    return check_shape(c.load_toml(text, shown), shown, text)

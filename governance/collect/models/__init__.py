@@ -100,8 +100,8 @@ def _config_card(path: Path, j: Judgement) -> None:
         if not config.is_file() or config.stat().st_size > 1 << 20:
             return
         data = json.loads(config.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return
+    except (OSError, ValueError, RecursionError):  # bad UTF-8 or JSON, a 5,000-digit number, 10,000 nested lists
+        return  # only the model card's architecture is read from it: the model itself is judged either way
     if not isinstance(data, dict):
         return
     architectures = data.get("architectures")

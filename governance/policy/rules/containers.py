@@ -53,6 +53,12 @@ RULES = (
          "in the image knowledge.",
          "Give the ARG a default in the file, or pin a tag the image knowledge lists (docs/containers.md says "
          "how to add one). Its level is the stage's `[coverage] not_judged`."),
+    Rule("COV014", "containers", NOT_JUDGED,
+         "IMG004 could not judge a runtime image on a host: the host's CUDA is unknown (a hand-written profile "
+         "without `cuda_driver_version`, a driver mlgov's table does not place), or the image's CUDA is not in "
+         "mlgov's driver table.",
+         "Add `cuda_driver_version` to the host profile (`mlgov probe -o` records it), or use an image whose "
+         "CUDA mlgov knows; update mlgov when the driver or CUDA is newer than its tables."),
 )
 
 
@@ -276,6 +282,21 @@ def _hosts(ctx: RuleContext, image: ContainerImage) -> Iterator[Finding | None]:
                 continue
             said = f" ({image.require_source})" if (image.require_source or "").startswith("ENV") \
                 else " (as the image's tag declares it)"
+            if holds is None and cuda is None and any("cuda" in a for a in undecided):
+                # Not a brand the profile lacks: the host's CUDA itself is unknown. The image's CUDA
+                # against the driver table's floors still judges it, when the table holds that CUDA.
+                if image.cuda and knowledge.driver_floor(knowledge.major_minor(image.cuda)) is not None:
+                    yield from _floors(ctx, image, host, driver)
+                    continue
+                yield _finding(
+                    ctx, "COV014", image,
+                    f"{_shown(image)} declares NVIDIA_REQUIRE_CUDA={image.require_cuda!r}{said}; host "
+                    f"{host.name!r} has driver {driver}, whose CUDA mlgov cannot tell (the profile has no "
+                    f"cuda_driver_version, and mlgov's toolkit table does not place this driver): whether the "
+                    f"container can start there was not judged (IMG004). To fix: add cuda_driver_version to the "
+                    f"profile (`mlgov probe -o` records it).",
+                    host=host.name, fix="add cuda_driver_version to the host profile")
+                continue
             if holds is None:
                 yield _finding(
                     ctx, "IMG004", image,
@@ -293,24 +314,34 @@ def _hosts(ctx: RuleContext, image: ContainerImage) -> Iterator[Finding | None]:
                 f"{cuda or 'the driver supports'}.",
                 host=host.name, fix="upgrade the host's driver, or use an older CUDA image")
             continue
-        floor = knowledge.driver_floor(knowledge.major_minor(image.cuda or ""))
-        if floor is None:
-            continue
-        need = floor.minimum or floor.floor
-        if floor.floor and knowledge.driver_tuple(driver) < knowledge.driver_tuple(floor.floor):
-            yield _finding(
-                ctx, "IMG004", image,
-                f"{_shown(image)} brings CUDA {image.cuda}, which needs NVIDIA driver ≥ {floor.floor} "
-                f"(≥ {need} for full support); host {host.name!r} has driver {driver}, so its CUDA code cannot "
-                f"run there. Upgrade the driver to ≥ {need}, or use an image for an older CUDA.",
-                host=host.name, fix=f"driver ≥ {need}")
-        elif floor.minimum and knowledge.driver_tuple(driver) < knowledge.driver_tuple(floor.minimum):
-            yield _finding(
-                ctx, "IMG004", image,
-                f"{_shown(image)} brings CUDA {image.cuda}, whose toolkit needs driver ≥ {floor.minimum}; host "
-                f"{host.name!r} has driver {driver}, so it runs only under CUDA minor-version compatibility "
-                f"(no JIT of newer PTX). Upgrade the driver to ≥ {floor.minimum}.",
-                level=Level.WARNING, host=host.name, fix=f"driver ≥ {floor.minimum}")
+        yield from _floors(ctx, image, host, driver)
+
+
+def _floors(ctx: RuleContext, image: ContainerImage, host: GpuStack, driver: str) -> Iterator[Finding | None]:
+    """IMG004 from the image's CUDA and the driver table's floors."""
+    floor = knowledge.driver_floor(knowledge.major_minor(image.cuda or ""))
+    if floor is None:
+        yield _finding(
+            ctx, "COV014", image,
+            f"{_shown(image)} brings CUDA {image.cuda}, which mlgov's driver table does not hold: whether "
+            f"host {host.name!r} (driver {driver}) runs it was not judged (IMG004). To fix: use an image for "
+            f"a CUDA in the table, or update mlgov.", host=host.name, fix="use an image for a known CUDA")
+        return
+    need = floor.minimum or floor.floor
+    if floor.floor and knowledge.driver_tuple(driver) < knowledge.driver_tuple(floor.floor):
+        yield _finding(
+            ctx, "IMG004", image,
+            f"{_shown(image)} brings CUDA {image.cuda}, which needs NVIDIA driver ≥ {floor.floor} "
+            f"(≥ {need} for full support); host {host.name!r} has driver {driver}, so its CUDA code cannot "
+            f"run there. Upgrade the driver to ≥ {need}, or use an image for an older CUDA.",
+            host=host.name, fix=f"driver ≥ {need}")
+    elif floor.minimum and knowledge.driver_tuple(driver) < knowledge.driver_tuple(floor.minimum):
+        yield _finding(
+            ctx, "IMG004", image,
+            f"{_shown(image)} brings CUDA {image.cuda}, whose toolkit needs driver ≥ {floor.minimum}; host "
+            f"{host.name!r} has driver {driver}, so it runs only under CUDA minor-version compatibility "
+            f"(no JIT of newer PTX). Upgrade the driver to ≥ {floor.minimum}.",
+            level=Level.WARNING, host=host.name, fix=f"driver ≥ {floor.minimum}")
 
 
 def _end_of_life(ctx: RuleContext, image: ContainerImage) -> Iterator[Finding | None]:

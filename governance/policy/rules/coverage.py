@@ -31,12 +31,21 @@ RULES = (
          "Judge each variant in its own scan (`mlgov scan . --lock pylock.cu130.toml`), or say which lock the "
          "project installs with --lock (or `lock = [...]` in [tool.mlgov]): the others are then left out on purpose "
          "(a note, not a finding)."),
+    Rule("COV010", "coverage", NOT_JUDGED,
+         "A lockfile records packages, but none for the scanned target (a conda-lock made for other platforms, a "
+         "uv.lock whose `environments` exclude it, every entry for another Python), so what the target installs "
+         "was not judged.",
+         "Scan for a target the lock was made for (`--target-platform`, `--target-python`), or lock for this "
+         "target too (`conda-lock -p osx-arm64`, widen uv's `environments`)."),
 )
 
 
 def check(ctx: RuleContext) -> Iterator[Finding | None]:
     for unread in ctx.inventory.unread:
-        if unread.rule == "COV003":
+        if unread.rule == "COV010":
+            said = f"{unread.file} was read, but {unread.reason}: the environment of this target was not " \
+                   f"judged; {unread.fix}"
+        elif unread.rule == "COV003":
             said = f"{unread.file} was not read ({unread.reason}): the environment it installs was not judged; " \
                    f"{unread.fix}"
         elif unread.line:

@@ -15,13 +15,19 @@ from collections.abc import Iterator
 from governance import knowledge
 from governance.model import Finding
 from governance.policy.context import RuleContext
-from governance.policy.rule import Rule
+from governance.policy.rule import NOT_JUDGED, Rule
 
 RULES = (
     Rule("EOL001", "lifecycle", "note",
          "An NVIDIA driver branch or Python version the project runs on is past its end of life.",
          "Move the hosts to a supported driver branch (R580 LTS or newer) and the project to a supported Python; "
          "the dates and their sources are in mlgov's lifecycle table (docs/knowledge.md)."),
+    Rule("COV011", "lifecycle", NOT_JUDGED,
+         "EOL001 could not judge a host's NVIDIA driver branch or the project's Python: mlgov's lifecycle table "
+         "has no row for it (a branch NVIDIA gives no date, a Python newer than the table).",
+         "Check the branch or Python against its vendor's lifecycle page (NVIDIA's data-center driver table, "
+         "devguide.python.org/versions) and waive COV011 for it with the date found, or update mlgov. Reported "
+         "only where EOL001 is on."),
 )
 
 
@@ -36,6 +42,18 @@ class _Sources:
         return knowledge.sources().get(key, default)
 
 
+def _unknown(ctx: RuleContext, what: str, **where: object) -> Finding | None:
+    """COV011: EOL001 asked, and the lifecycle table cannot answer; said, never passed."""
+    if not ctx.enabled("EOL001"):
+        return None
+    return ctx.finding(
+        "COV011",
+        f"{what}, which mlgov's lifecycle table does not list: whether it is past its end of life was not "
+        f"judged (EOL001). To fix: check it against its vendor's lifecycle page and waive COV011 with the date "
+        f"found, move to a listed one, or update mlgov.",
+        fix="check its end of life by hand, or update mlgov", **where)  # type: ignore[arg-type]
+
+
 def check(ctx: RuleContext) -> Iterator[Finding | None]:
     today = ctx.now.date().isoformat()
     sources = _Sources()
@@ -43,7 +61,10 @@ def check(ctx: RuleContext) -> Iterator[Finding | None]:
         if not host.driver_version:
             continue
         eol = knowledge.driver_branch_eol(host.driver_version)
-        if eol is not None and eol.ended(today):
+        if eol is None:
+            yield _unknown(ctx, f"host {host.name!r} runs driver {host.driver_version}, of branch "
+                           f"R{knowledge.driver_tuple(host.driver_version)[0]}", host=host.name)
+        elif eol.ended(today):
             yield ctx.finding(
                 "EOL001",
                 f"host {host.name!r} runs driver {host.driver_version}: {eol.what} {_ended(eol)} "
@@ -57,7 +78,10 @@ def check(ctx: RuleContext) -> Iterator[Finding | None]:
         if not any(p.applies for p in package.provenance) and package.provenance:
             continue
         eol = knowledge.python_eol(package.version)
-        if eol is not None and eol.ended(today) and eol.what not in seen:
+        if eol is None and "python" not in seen:
+            seen.add("python")
+            yield _unknown(ctx, f"the project runs python {package.version}", package=package)
+        elif eol is not None and eol.ended(today) and eol.what not in seen:
             seen.add(eol.what)
             yield ctx.finding(
                 "EOL001",
@@ -67,7 +91,9 @@ def check(ctx: RuleContext) -> Iterator[Finding | None]:
     match = re.search(r"/py(\d+\.\d+)", ctx.inventory.target or "")
     if match:
         eol = knowledge.python_eol(match.group(1))
-        if eol is not None and eol.ended(today) and eol.what not in seen:
+        if eol is None and "python" not in seen:
+            yield _unknown(ctx, f"the scan's target {ctx.inventory.target} is Python {match.group(1)}")
+        elif eol is not None and eol.ended(today) and eol.what not in seen:
             yield ctx.finding(
                 "EOL001",
                 f"the scan's target {ctx.inventory.target} is {eol.what}, which {_ended(eol)} "

@@ -29,6 +29,11 @@ RULES = (
          "Run `mlgov db update` once (scan and check then use the cached database, offline), or pass "
          "`--vuln-db PATH` (an OSV all.zip) or `--vuln-service osv`. A stage that does not want the check "
          "says so with `fail_on = \"none\"`."),
+    Rule("COV013", "vulnerabilities", NOT_JUDGED,
+         "Advisories were matched, but some packages could not be: a conda or other non-PyPI package (the "
+         "advisory databases are PyPI's), a package without an exact version, or a version that is not PEP 440.",
+         "Pin each package to one version (a lockfile, `==X.Y.Z`) or scan the installed environment; for conda "
+         "packages, check them with a tool that knows conda's advisories, then waive COV013 with a reason."),
 )
 
 DEFAULT_THRESHOLD = "high"
@@ -82,8 +87,51 @@ def _not_checked(ctx: RuleContext) -> Finding | None:
         fix=fix)
 
 
+def _unmatched(ctx: RuleContext) -> Iterator[Finding | None]:
+    """COV013: advisories were matched, and some packages were left out of the matching.
+
+    The matching (governance.vulns.match) compares PyPI names and PEP 440 versions: a conda package,
+    a requirement without an exact version and a version that is not PEP 440 are not compared with
+    any advisory, so "no vulnerability" would be said of packages nobody looked up.
+    """
+    if not ctx.inventory.advisory_sources or not ctx.enabled("VULN001"):
+        return
+    from governance.vulns.osv import public
+
+    left: dict[str, list[str]] = {"ecosystem": [], "version": [], "pep440": []}
+    for package in ctx.inventory.packages:
+        if package.provenance and not any(p.applies for p in package.provenance):
+            continue
+        if package.ecosystem != "pypi":
+            left["ecosystem"].append(f"{package.name} {package.version or ''}".strip())
+        elif not package.version:
+            left["version"].append(package.name)
+        elif public(package.version) is None:
+            left["pep440"].append(f"{package.name} {package.version}")
+    why = {
+        "ecosystem": ("not PyPI packages (conda or other): the advisory database and services mlgov uses "
+                      "hold PyPI's advisories", "check them with a tool that reads conda's advisories, then "
+                      "waive COV013 with a reason"),
+        "version": ("without an exact version (a range or no pin, nothing installed): an advisory names "
+                    "versions", "pin them (a lockfile, ==X.Y.Z) or scan the installed environment (--python)"),
+        "pep440": ("whose versions are not PEP 440: advisory ranges cannot place them",
+                   "install a release with a PEP 440 version"),
+    }
+    for reason, names in left.items():
+        if not names:
+            continue
+        names = sorted(set(names), key=str.lower)
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        said, fix = why[reason]
+        yield ctx.finding(
+            "COV013",
+            f"vulnerabilities of {len(names)} package{'s' if len(names) > 1 else ''} were not checked ({shown}): "
+            f"{said}. To fix: {fix}.", fix=fix)
+
+
 def check(ctx: RuleContext) -> Iterator[Finding | None]:
     yield _not_checked(ctx)
+    yield from _unmatched(ctx)
     configured = ctx.level("VULN001")
     if configured is None:
         return
