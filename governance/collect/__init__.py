@@ -42,6 +42,29 @@ class ScanOptions:
     locks: tuple[str, ...] = ()
 
 
+def _not_installed_here(declarations: list[Declaration], packages: tuple[Package, ...],
+                        markers: dict[str, str]) -> list[str]:
+    """A manifest's requirement that the lock records, but does not install on this target, joins no
+    package (declared.merge): said, so that a reader sees why it is not in the inventory.
+
+    The lock decides what is installed; such a requirement has a platform selector mlgov cannot see
+    (conda's `# [linux]` comments) or a lock resolved it away for this target. Nothing installed is
+    passed unjudged, so this is a note rather than a finding.
+    """
+    pending = [d for d in declarations if d.attach and d.provenance.applies]
+    if not pending:
+        return []
+    joined = {provenance for package in packages for provenance in package.provenance}
+    left = [d for d in pending if d.provenance not in joined]
+    if not left:
+        return []
+    from governance.collect.target import label
+
+    shown = "; ".join(f"{d.name}{d.provenance.specifier} ({d.provenance.location})" for d in left[:10]) + \
+        (f" and {len(left) - 10} more" if len(left) > 10 else "")
+    return [f"not installed on {label(markers)} by the lock, which records them for other targets: {shown}"]
+
+
 def _noop(_: str) -> None:
     return None
 
@@ -119,7 +142,8 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         as_manifest = [replace(d, provenance=replace(d.provenance, kind="manifest"))
                        if d.provenance.group != "constraints" else d for d in found.declarations]
         declarations.extend(attach_to_lock(as_manifest, files, names, notes,
-                                           f"re-compile {', '.join(files)} from {relative_name(path, root)}"))
+                                           f"re-compile {', '.join(files)} from {relative_name(path, root)}",
+                                           stale=unread_lines))
 
     from governance.collect.lockfiles import choice
 
@@ -136,7 +160,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         notes.extend(result.notes)
         unread_lines.extend(result.unread)
     for result in results:
-        declarations.extend(lockfiles.under_lock(result, results, notes, compiled))
+        declarations.extend(lockfiles.under_lock(result, results, notes, compiled, stale=unread_lines))
     unread_lines.extend(lockfiles.not_for_target(results, markers))
 
     from governance.collect.container_files import find as find_container_files
@@ -185,6 +209,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
             u for u in unread if u.line is None or any(u in result.unread for result in results))))
 
     packages = merge(installed, declarations)
+    notes.extend(_not_installed_here(declarations, packages, markers))
     from governance.collect import frameworks
     from governance.collect.lockfiles import installable
 

@@ -91,7 +91,7 @@ def _strings(value: Any, keys: tuple[str, ...], optional: tuple[str, ...] = ()) 
 
 
 # The rules an unread entry may name; COV002 is the default and is not written (older SBOMs read the same).
-UNREAD_RULES = ("COV002", "COV003", "COV010")
+UNREAD_RULES = ("COV002", "COV003", "COV010", "DRIFT004")
 
 
 def unread_to_list(unread: tuple[Unread, ...]) -> list[dict[str, str | int]]:
