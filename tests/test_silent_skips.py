@@ -11,6 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from governance.cli import cli
+from tests.entry import invoke
 
 
 def scan(*args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -304,3 +305,44 @@ def test_a_constraint_of_a_pip_compile_input_is_not_a_requirement_the_lock_lacks
                         "--target-python", "3.11", "--policy", "baseline")
     assert findings(report, "DRIFT004") == []
     assert not [n for n in report["notes"] if "stale" in n]
+
+
+# --- check of an SBOM that names a rule this mlgov does not record ---------------------------------
+
+def test_an_sbom_with_an_unknown_unread_rule_says_which(shared_dir: Path, tmp_path: Path) -> None:
+    # It was exit 2 with "unexpected CycloneDX content (ValueError)": a newer mlgov's SBOM and a broken
+    # one read the same. The record and the rule are named now.
+    project = shared_dir / "real-projects" / "pangeo-docker-images" / "pytorch-notebook"
+    sbom = tmp_path / "sbom.cdx.json"
+    written = CliRunner().invoke(cli, ["sbom", str(project), "--target-platform", "macos-arm64", "-o", str(sbom)])
+    assert written.exit_code == 0, written.output
+    text = sbom.read_text()
+    assert '\\"rule\\":\\"COV010\\"' in text
+    sbom.write_text(text.replace('\\"rule\\":\\"COV010\\"', '\\"rule\\":\\"COV099\\"'))
+    code, out = invoke(["check", str(sbom), "--no-vuln-db"])
+    assert code == 2 and "Traceback" not in out
+    assert "mlgov:unread: rule 'COV099' is not one this mlgov records there (COV002, COV003, COV010, DRIFT004); " \
+           "an SBOM written by a newer mlgov is checked with that version" in out
+
+
+# --- EOL001: the scanned environment's own Python ------------------------------------------------
+
+def test_an_installed_environment_on_python_38_is_past_its_end_of_life(tmp_path: Path) -> None:
+    # `--python .venv` of a Python 3.8 venv passed production's EOL001: only a conda `python` package or
+    # --target-python was judged, never the interpreter the environment runs on.
+    from tests.fakevenv import Dist, make_venv
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "requirements.txt").write_text("numpy==1.24.4\n")
+    venv = make_venv(tmp_path / "venv", [Dist("numpy", "1.24.4", license_expression="BSD-3-Clause")],
+                     python_version="3.8.18")
+    sbom = tmp_path / "sbom.cdx.json"
+    code, report = scan(str(project), "--python", str(venv), "--policy", "production", "--sbom", str(sbom))
+    eol = findings(report, "EOL001")
+    assert code == 1 and [f["level"] for f in eol] == ["error"]
+    assert "is Python 3.8, which reached end of life in 2024-10-07" in eol[0]["message"]
+    checked = CliRunner().invoke(cli, ["check", str(sbom), "--no-vuln-db", "--policy", "production",
+                                       "--format", "json"])
+    assert [f["message"] for f in json.loads(checked.stdout)["findings"] if f["rule_id"] == "EOL001"] == \
+        [eol[0]["message"]]

@@ -7,18 +7,20 @@ them with the installed distributions into the Inventory's packages.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from governance.errors import InputError
+from governance.frozen import frozen
 from governance.model import Ecosystem, Hash, Package, Provenance, Unread
 
 
-@dataclass(frozen=True)
+@frozen
 class Declaration:
+    """One package as one file states it (a lock entry or a requirement), before the files are merged."""
     name: str
     version: str | None  # the exact version, when the file fixes one
     provenance: Provenance

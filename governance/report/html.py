@@ -12,11 +12,11 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from governance import __version__
+from governance.frozen import frozen
 from governance.model import Evaluation, Finding, Level, Package
 from governance.report.common import basis_line, counts, family, rule_for, subject, verdict_line, where
 from governance.resources import data_dir
@@ -26,7 +26,7 @@ LEVEL_ORDER = ("error", "warning", "note", "waived")
 LEVEL_COLOURS = {"error": "#c62828", "warning": "#b45309", "note": "#1d4ed8", "waived": "#6b7280"}
 
 
-@dataclass(frozen=True)
+@frozen
 class Bar:
     """One rule family's row in the summary chart: its segments left to right."""
 

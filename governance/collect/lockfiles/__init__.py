@@ -9,17 +9,19 @@ governance.collect.discover (COV002), never guessed at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import ModuleType
 
 from governance.collect.declared import Declaration
 from governance.collect.selection import DEFAULT, Selection
+from governance.frozen import frozen
 from governance.model import Package, Unread
 
 
-@dataclass(frozen=True)
+@frozen
 class LockResult:
+    """What one lockfile or manifest installs for the target, with what it noted and left unread."""
     file: str  # relative to the project
     declarations: list[Declaration] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -17,6 +17,7 @@ from packaging.markers import (InvalidMarker, Marker, UndefinedComparison, Undef
 from packaging.utils import canonicalize_name
 
 from governance.errors import InputError
+from governance.frozen import frozen
 from governance.inputs import read_input, relative
 from governance.model import Hash
 
@@ -206,6 +207,7 @@ class Edge:
 
 @dataclass
 class Node:
+    """A universal lock's entry in its dependency graph."""
     name: str  # canonical
     version: str | None
     index: int  # position of the entry in the lock
@@ -322,8 +324,9 @@ def requirement_edge(text: str, shown: str, line: int | None = None) -> Edge:
 # package at version "3", and a list where a table belongs must not end as "unexpected content".
 
 
-@dataclass(frozen=True)
+@frozen
 class TableOf:
+    """A field-type schema: a table whose every value has the given shape."""
     values: Any
 
 

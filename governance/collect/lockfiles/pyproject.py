@@ -18,6 +18,7 @@ from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles._declare import locked
 from governance.collect.selection import DEFAULT, Selection
+from governance.frozen import frozen
 from governance.model import Source, Unread
 
 
@@ -276,7 +277,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
                       unread=dynamic.unread, also_read=dynamic.files)
 
 
-@dataclass(frozen=True)
+@frozen
 class DynamicSource:
     """One file that [tool.setuptools.dynamic] takes dependencies from."""
 
@@ -287,6 +288,7 @@ class DynamicSource:
 
 @dataclass
 class Dynamic:
+    """The dependencies a pyproject.toml takes from files (`{file = [...]}`), with the files read."""
     declarations: list[Declaration] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every file read, includes too (relative to the project)
     notes: list[str] = field(default_factory=list)
@@ -315,7 +317,8 @@ def dynamic_sources(data: dict[str, Any], text: str) -> list[DynamicSource]:
     """The files setuptools reads the dependencies (and each extra's) from, when `[project] dynamic`
     lists them and `[tool.setuptools.dynamic]` says `{file = [...]}` (PEP 621 + setuptools)."""
     project = _table(data.get("project"))
-    listed = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
+    dynamic = project.get("dynamic")
+    listed: list[Any] = dynamic if isinstance(dynamic, list) else []
     table = _table(_table(_table(data.get("tool")).get("setuptools")).get("dynamic"))
     out: list[DynamicSource] = []
     if "dependencies" in listed:
@@ -356,7 +359,8 @@ def read_dynamic(data: dict[str, Any], shown: str, text: str, path: Path, root: 
 
     out = Dynamic()
     project = _table(data.get("project"))
-    listed = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
+    dynamic = project.get("dynamic")
+    listed: list[Any] = dynamic if isinstance(dynamic, list) else []
     sources = dynamic_sources(data, text)
     if "dependencies" in listed and not any(s.extra is None for s in sources) \
             and not any((path.parent / lock).is_file() for lock in ("uv.lock", "poetry.lock", "pdm.lock")):
