@@ -113,6 +113,67 @@ def _source(source: dict[str, Any]) -> Source | None:
     return None
 
 
+# poetry's Locker (poetry 2.5.1, poetry/packages/locker.py: _legacy_keys, _relevant_keys,
+# _relevant_project_keys, _get_content_hash): the parts of pyproject.toml a lock's content-hash covers.
+_LEGACY_KEYS = ("dependencies", "source", "extras", "dev-dependencies")
+_RELEVANT_KEYS = (*_LEGACY_KEYS, "group")
+_RELEVANT_PROJECT_KEYS = ("requires-python", "dependencies", "optional-dependencies")
+
+
+def content_hash(data: dict[str, Any], with_dependency_groups: bool = True) -> str:
+    """The content-hash poetry writes into [metadata] for this pyproject.toml (Locker._get_content_hash)."""
+    import hashlib
+    import json
+
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    groups = data.get("dependency-groups", {}) if with_dependency_groups else {}
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+    relevant_project = {k: project[k] for k in _RELEVANT_PROJECT_KEYS if project.get(k) is not None}
+    relevant_poetry = {}
+    for key in _RELEVANT_KEYS:
+        value = poetry.get(key)
+        if value is None and (key not in _LEGACY_KEYS or relevant_project or groups):
+            continue
+        relevant_poetry[key] = value
+    relevant: dict[str, Any] = {}
+    if relevant_project:
+        relevant["project"] = relevant_project
+    if groups:
+        relevant["dependency-groups"] = groups
+    if relevant:
+        relevant["tool"] = {"poetry": relevant_poetry}
+    else:
+        relevant = relevant_poetry  # poetry's backwards compatibility: [tool.poetry]'s parts at the top
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
+
+
+_GENERATED_BY = re.compile(r"Poetry ([^ ]+)")
+
+
+def _fresh(manifest: dict[str, Any], recorded: Any, text: str) -> bool:
+    """Locker.is_fresh: the lock's content-hash is the pyproject's; a lock that Poetry < 2.3 wrote
+    hashed it without [dependency-groups]. A lock without a content-hash is not fresh."""
+    if not isinstance(recorded, str):
+        return False
+    try:
+        if content_hash(manifest) == recorded:
+            return True
+    except (TypeError, ValueError):
+        return False  # a value JSON cannot hold (a TOML date): poetry fails on it as well
+    generated = _GENERATED_BY.search(text.split("\n", 1)[0])
+    if generated:
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            older = Version(generated.group(1)) < Version("2.3.0")
+        except InvalidVersion:
+            older = False
+        if older:
+            return content_hash(manifest, with_dependency_groups=False) == recorded
+    return False
+
+
 def read(path: Path, root: Path, markers: dict[str, str], selection: Selection = DEFAULT) -> LockResult:
     shown = c.relative(path, root)
     text = c.read_text(path, shown)
@@ -129,6 +190,12 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
     files_1x = metadata.get("files") if isinstance(metadata.get("files"), dict) else {}
 
     manifest = pyproject.load_beside(path, root)
+    if manifest is not None and not _fresh(manifest, metadata.get("content-hash"), text):
+        # poetry install, sync and export stop here ("pyproject.toml changed significantly since
+        # poetry.lock was last generated"): the lock installs nothing until it is locked again.
+        raise c.fail("pyproject.toml changed significantly since poetry.lock was last generated (the lock's "
+                     "content-hash is not that of pyproject.toml beside it): poetry install refuses the lock; "
+                     "run `poetry lock`", shown, c.line_of(text, "content-hash") or text.count("\n") or 1)
     # poetry install: main and every non-optional group; --with (our --group) adds optional ones,
     # --all-groups takes every group, --no-dev (poetry's old flag) the main dependencies alone.
     default, every = pyproject.poetry_groups(manifest) if manifest is not None else ([], [])
