@@ -84,7 +84,7 @@ def _python_marker(constraint: str) -> str | None:
     return " and ".join(parts) or None
 
 
-def _item_marker(item: dict[str, Any]) -> str | None:
+def item_marker(item: dict[str, Any]) -> str | None:
     """The condition of one poetry dependency table: `markers`, `platform` and `python` together."""
     parts = [str(item["markers"])] if item.get("markers") else []
     if item.get("platform"):
@@ -117,9 +117,9 @@ def _poetry_entries(name: str, value: Any) -> list[tuple[str, str | None, Source
                                 editable=bool(item.get("develop")))
             elif "url" in item:
                 source = Source(kind="url", url=str(item["url"]))
-            marker = _item_marker(item)
+            marker = item_marker(item)
             out.append((poetry_constraint(str(item.get("version", ""))), marker, source,
-                        tuple(sorted(item.get("extras", []) or []))))
+                        tuple(sorted(c.key(str(e)) for e in item.get("extras", []) or []))))
     return out
 
 
@@ -428,9 +428,10 @@ def roots(data: dict[str, Any], shown: str, groups: list[str] | None) -> dict[st
         for name, value in table.items():
             if name.lower() == "python":
                 continue
-            for _, marker, source, extras in _poetry_entries(name, value):
+            for specifier, marker, source, extras in _poetry_entries(name, value):
                 url = source.url if source is not None and source.kind == "url" else None
-                out.setdefault(group, []).append(c.Edge(name=c.key(name), marker=marker, extras=extras, url=url))
+                out.setdefault(group, []).append(c.Edge(name=c.key(name), marker=marker, extras=extras, url=url,
+                                                        specifier=specifier or None))
     for group, requirements in _table(pdm.get("dev-dependencies")).items():
         if groups is None or group in groups:
             out.setdefault(group, []).extend(
@@ -460,8 +461,9 @@ def extra_roots(data: dict[str, Any], shown: str, extras: tuple[str, ...]) -> di
         for name in poetry_extras.get(extra, []) or []:
             value = by_key.get(c.key(str(name)))
             for item in value if isinstance(value, list) else [value]:
-                marker = _item_marker(item) if isinstance(item, dict) else None
-                extras_of = tuple(sorted(item.get("extras", []) or [])) if isinstance(item, dict) else ()
+                marker = item_marker(item) if isinstance(item, dict) else None
+                extras_of = tuple(sorted(c.key(str(e)) for e in item.get("extras", []) or [])) \
+                    if isinstance(item, dict) else ()
                 url = str(item["url"]) if isinstance(item, dict) and item.get("url") else None
                 edges.append(c.Edge(name=c.key(str(name)), marker=marker, extras=extras_of, url=url))
         out[extra] = edges
