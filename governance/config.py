@@ -21,11 +21,12 @@ so the settings mean the same whichever folder CI runs mlgov from.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
+from governance.frozen import frozen
 from governance.inputs import parse_toml, read_input
 
 CONFIG_FILE = "mlgov.toml"
@@ -33,8 +34,9 @@ PYPROJECT = "pyproject.toml"
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@frozen
 class Setting:
+    """One configuration key and the command-line option it stands for."""
     key: str  # the key in the configuration file: "vuln-db"
     param: str  # the click parameter it stands for: "vuln_db"
     kind: str  # "str" | "path" | "paths" | "names" | "bool" | "policy"
@@ -78,8 +80,9 @@ SETTINGS: tuple[Setting, ...] = (
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 
 
-@dataclass(frozen=True)
+@frozen
 class ConfigFile:
+    """The mlgov table of one configuration file, with the line of each key."""
     path: Path
     table: dict[str, Any]
     lines: dict[str, int]  # key -> line
@@ -90,7 +93,7 @@ class ConfigFile:
         return f"{self.path}:{line}" if line else str(self.path)
 
 
-@dataclass(frozen=True)
+@frozen
 class Settings:
     """The effective settings of one command: each parameter's value and where it came from."""
 

@@ -10,15 +10,17 @@ and no rule looks at it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from governance.frozen import frozen
 from governance.model import Finding, GpuStack
 
 MAX_LABEL = 120  # characters of host names a message spells out; Finding.hosts has them all
 
 
-@dataclass(frozen=True)
+@frozen
 class Group:
+    """Hosts that share one GPU stack, judged once."""
     stack: GpuStack  # the first host's stack, named by `label`
     names: tuple[str, ...]  # every host with this stack, in the order given
 

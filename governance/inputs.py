@@ -267,16 +267,12 @@ def parse_json(text: str, name: str | Path) -> Any:
 
 def parse_toml(text: str, name: str | Path) -> dict[str, Any]:
     """TOML text as data; a syntax error is an InputError with the file and line."""
-    import tomllib
+    from governance import tomlparse
 
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"at line (\d+)", str(exc))
-        line = int(match.group(1)) if match else None
-        if line is None and "end of document" in str(exc):
-            line = text.count("\n") + (0 if text.endswith("\n") else 1)
-        raise InputError(f"invalid TOML: {exc}", file=str(name), line=line) from None
+        return tomlparse.loads(text)
+    except tomlparse.TOMLError as exc:
+        raise InputError(f"invalid TOML: {exc}", file=str(name), line=exc.line) from None
     except ValueError:
         raise_huge_number(text, name)
         raise

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
+from governance.frozen import frozen
+
 Ecosystem = Literal["pypi", "conda", "generic"]
 
 
@@ -27,7 +29,7 @@ class Hash:
         return f"{self.algorithm}:{self.value}"
 
 
-@dataclass(frozen=True)
+@frozen
 class Source:
     """Where a distribution comes from, when that is not simply the default index.
 
@@ -41,7 +43,7 @@ class Source:
     editable: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Provenance:
     """One place that declared, pinned or installed a package.
 
@@ -87,7 +89,7 @@ class Provenance:
         return spec.startswith("==") and not spec.endswith(".*")
 
 
-@dataclass(frozen=True)
+@frozen
 class Package:
     """A distribution as one component of the project.
 
@@ -143,7 +145,7 @@ class Package:
         return None
 
 
-@dataclass(frozen=True)
+@frozen
 class Gpu:
     """One GPU of a host, as NVML reports it."""
 
@@ -157,7 +159,7 @@ class Gpu:
     vbios_version: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class LibraryCopy:
     """One copy of the CUDA runtime or cuDNN that a process could load."""
 
@@ -168,7 +170,7 @@ class LibraryCopy:
     package: str | None = None  # the distribution that ships it (nvidia-cudnn-cu13), for wheel/conda copies
 
 
-@dataclass(frozen=True)
+@frozen
 class GpuStack:
     """The GPU side of one host, as `mlgov probe` reads it or a profile states it."""
 
@@ -182,7 +184,7 @@ class GpuStack:
     no_driver_reason: str | None = None  # set when nvidia is null in the profile
 
 
-@dataclass(frozen=True)
+@frozen
 class Project:
     """The scanned project: its name and version, as its manifest states them."""
 
@@ -190,7 +192,7 @@ class Project:
     version: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Vulnerability:
     """One advisory that affects one package version, aliases merged."""
 
@@ -211,7 +213,7 @@ class Vulnerability:
     analysis_justification: str | None = None  # CycloneDX justification, when the waiver gives one
 
 
-@dataclass(frozen=True)
+@frozen
 class ModelFile:
     """A model file as the scan read it, without loading it.
 
@@ -239,7 +241,7 @@ class ModelFile:
         object.__setattr__(self, "card", tuple(sorted(set(self.card))))
 
 
-@dataclass(frozen=True)
+@frozen
 class ModelManifest:
     """The model hashes a team recorded (`mlgov models lock`), as the policy names it."""
 
@@ -248,7 +250,7 @@ class ModelManifest:
     error: str | None = None  # why it could not be read
 
 
-@dataclass(frozen=True)
+@frozen
 class Unread:
     """A file that looks like a dependency input but that mlgov did not read.
 
@@ -265,7 +267,7 @@ class Unread:
     rule: str = "COV002"
 
 
-@dataclass(frozen=True)
+@frozen
 class AdvisorySource:
     """The vulnerability source a verdict rests on (the JSON report's `vulnerability_database`)."""
 
@@ -275,7 +277,7 @@ class AdvisorySource:
     newest_modified: str | None = None  # the newest `modified` among them (ISO 8601)
 
 
-@dataclass(frozen=True)
+@frozen
 class ContainerImage:
     """One image a container file builds on (FROM, COPY --from) or runs (compose `image:`).
 
@@ -321,7 +323,7 @@ class ContainerImage:
         return image_purl(self)
 
 
-@dataclass(frozen=True)
+@frozen
 class Inventory:
     """Everything one scan read: packages, hosts, models, images, and what it could not read."""
 
@@ -359,7 +361,7 @@ class Level(str, Enum):
         return {"error": 3, "warning": 2, "note": 1}[self.value]
 
 
-@dataclass(frozen=True)
+@frozen
 class Finding:
     """One rule's verdict on one thing, at a level, with where it was found and how to fix it."""
 
@@ -410,7 +412,7 @@ def finding_fingerprint(rule_id: str, package: str | None, file: str | None, hos
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
+@frozen
 class FixedFinding:
     """A finding of the baseline report that this scan no longer has."""
 
@@ -424,7 +426,7 @@ class FixedFinding:
     waived: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class BaselineComparison:
     """PR mode: the target branch's report this evaluation was compared with."""
 
@@ -432,7 +434,7 @@ class BaselineComparison:
     fixed: tuple[FixedFinding, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Evaluation:
     """A policy's verdict on an inventory: every finding and the policy that made them."""
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from governance.collect import ScanOptions, collect
+from governance.frozen import frozen
 from governance.model import Evaluation, GpuStack, Inventory
 
 if TYPE_CHECKING:
@@ -21,8 +21,9 @@ def _quiet(_: str) -> None:
     return None
 
 
-@dataclass(frozen=True)
+@frozen
 class SbomRequest:
+    """The SBOM to write: format, CycloneDX version, reproducibility."""
     fmt: str = "json"  # "json" | "xml"
     spec_version: str = "1.6"
     reproducible: bool = False
@@ -49,8 +50,9 @@ def now_utc() -> datetime:
     return fixed_time() or datetime.now(timezone.utc).replace(microsecond=0)
 
 
-@dataclass(frozen=True)
+@frozen
 class ScanResult:
+    """A scan's inventory, its evaluation, and the SBOM text when one was asked for."""
     inventory: Inventory
     evaluation: Evaluation
     sbom: str | None

@@ -370,3 +370,37 @@ def _triples(case: Case, entries: list[tuple[str, str, str | None, str, Any]]) -
             continue  # pip entries of a conda-lock file are not in the explicit rendering
         found.add((shown_name, version, shown))
     return found
+
+
+# ---------------------------------------------------------------- poetry install itself
+
+_INSTALLING = re.compile(r"- Installing (\S+) \(([^)\s]+)[^)]*\)(.*)")
+
+
+def poetry_installs(folder: Path, python: str, args: tuple[str, ...] = ()) -> str:
+    """What `poetry install --dry-run --no-root ARGS` installs from the folder's lock into a fresh
+    virtual environment of that CPython, offline (poetry re-resolves a lock older than 2.1 from the
+    lock alone): one `name==version` line per package it would install, sorted. Skipped operations
+    ("Skipped for the following reason: Not required", an extra not asked for) are not installs.
+    poetry-plugin-export's walk of a lock older than 2.1 is not always what install does (it drops
+    `virtualenv` from ray[serve] when the two spellings of its range differ), so this is the truth
+    for tests/test_poetry_installs.py."""
+    interpreter = python_for(python)
+    exe = tool_path("poetry")
+    if interpreter is None or exe is None:
+        raise Unavailable(f"poetry or a CPython {python} is not installed here")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "project"
+        shutil.copytree(folder, work, ignore=shutil.ignore_patterns("installs.*.txt"))
+        venv = Path(tmp) / "venv"
+        subprocess.run([interpreter, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True)
+        env = {**os.environ, "HOME": tmp, "VIRTUAL_ENV": str(venv), "PATH": f"{venv}/bin:{os.environ['PATH']}",
+               "POETRY_VIRTUALENVS_CREATE": "false", "NO_COLOR": "1", "XDG_CACHE_HOME": f"{tmp}/cache",
+               "XDG_CONFIG_HOME": f"{tmp}/config"}
+        done = subprocess.run([exe, "install", "--dry-run", "--no-root", "--no-ansi", *args], cwd=work, env=env,
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"poetry install failed in {folder.name}: {(done.stdout + done.stderr)[-2000:]}")
+    installs = {f"{canonicalize_name(m.group(1))}=={m.group(2)}" for m in _INSTALLING.finditer(done.stdout)
+                if "Skipped" not in m.group(3)}
+    return "".join(f"{line}\n" for line in sorted(installs))

@@ -365,7 +365,9 @@ def _written(folder: Path, case: str) -> tuple[ContainerImage, ...]:
 
 
 def test_a_huge_tree_is_searched_up_to_a_bound_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(containers, "MAX_WALK_ENTRIES", 5)
+    from governance.collect import container_files
+
+    monkeypatch.setattr(container_files, "MAX_WALK_ENTRIES", 5)
     (tmp_path / "Dockerfile").write_text("FROM python:3.12\n")
     data = tmp_path / "data"
     data.mkdir()

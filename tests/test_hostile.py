@@ -242,6 +242,30 @@ def test_pathological_lines_take_linear_time(world: Path) -> None:
     assert_safe(mlgov(["scan", "."], world), {0, 1, 2})
 
 
+@pytest.mark.parametrize("name", ["pyproject.toml", "uv.lock", "policy.toml"])
+def test_a_toml_key_of_many_parts_is_refused_at_once(world: Path, name: str) -> None:
+    # The standard library's tomllib (3.11-3.14) takes quadratic time in a key's dotted parts:
+    # this 100 KB line kept it busy for about a minute. tomli >= 2.3.1 refuses over 1,000 parts.
+    (world / name).write_text("a" + ".a" * 50_000 + " = 1\n")
+    args = ["scan", ".", "--policy", "policy.toml"] if name == "policy.toml" else ["scan", "."]
+    if name == "uv.lock":
+        (world / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\ndependencies = ["six"]\n')
+    result = mlgov(args, world)
+    assert_safe(result, {2})
+    assert name in result.err and "1000 parts" in result.err, result.err
+
+
+@pytest.mark.parametrize("name", ["pyproject.toml", "uv.lock", "policy.toml"])
+def test_deeply_nested_toml_is_an_input_error(world: Path, name: str) -> None:
+    (world / name).write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    args = ["scan", ".", "--policy", "policy.toml"] if name == "policy.toml" else ["scan", "."]
+    if name == "uv.lock":
+        (world / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\ndependencies = ["six"]\n')
+    result = mlgov(args, world)
+    assert_safe(result, {2})
+    assert name in result.err and "nested" in result.err, result.err
+
+
 def test_yaml_aliases_are_refused(world: Path) -> None:
     lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 12):

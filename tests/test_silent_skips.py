@@ -11,6 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from governance.cli import cli
+from tests.entry import invoke
 
 
 def scan(*args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -261,3 +262,87 @@ def test_an_image_cuda_the_driver_table_lacks_is_not_judged(tmp_path: Path) -> N
     assert code == 1 and len(cov) == 1
     assert cov[0]["message"].startswith("pytorch/pytorch:2.9.0-cuda99.0-cudnn9-runtime (Dockerfile:1) brings CUDA "
                                         "99.0, which mlgov's driver table does not hold")
+
+
+# --- a manifest requirement the lock does not install on this target ------------------------------
+
+def test_a_conda_spec_the_lock_installs_only_elsewhere_is_said(data_dir: Path) -> None:
+    # environment.yml asks for cudnn>=9.1,<10; conda-lock.yml installs cudnn on linux-64 only (a
+    # `# [linux]` selector conda-lock reads and YAML drops). On macos-arm64 it joined no package and
+    # vanished without a word: now a note says why it is not in the inventory.
+    code, report = scan(str(data_dir / "lockfiles" / "conda"), "--target-platform", "macos-arm64",
+                        "--policy", "baseline")
+    assert "not installed on macos-arm64/py3.11 by the lock, which records them for other targets: " \
+           "cudnn>=9.1,<10 (environment.yml:11)" in report["notes"]
+    code, report = scan(str(data_dir / "lockfiles" / "conda"), "--target-platform", "linux-x86_64",
+                        "--policy", "baseline")
+    assert not [n for n in report["notes"] if n.startswith("not installed on")]
+
+
+# --- DRIFT004: a manifest requirement the lock does not record at all -----------------------------
+
+def test_a_requirement_uv_lock_does_not_record_is_drift_not_a_note(data_dir: Path, tmp_path: Path) -> None:
+    # uv-variants/stale (made by uv; `uv sync --locked` refuses it): pyproject.toml asks for coloramalike,
+    # which uv.lock does not record. It was a note alone, so a PR adding a dependency without re-locking
+    # passed the gate, and `uv sync` would install the package unjudged.
+    project = data_dir / "lockfiles" / "uv-variants" / "stale"
+    sbom = tmp_path / "sbom.cdx.json"
+    code, report = scan(str(project), "--target-platform", "linux-x86_64", "--target-python", "3.11",
+                        "--policy", "baseline", "--sbom", str(sbom))
+    drift = [f for f in findings(report, "DRIFT004") if f["message"].startswith("coloramalike")]
+    assert code == 1 and len(drift) == 1 and drift[0]["level"] == "error"
+    assert drift[0]["file"] == "pyproject.toml" and drift[0]["line"] == 9
+    assert "which uv.lock does not record; the lock is stale" in drift[0]["message"]
+    checked = CliRunner().invoke(cli, ["check", str(sbom), "--no-vuln-db", "--format", "json"])
+    assert [f["message"] for f in json.loads(checked.stdout)["findings"] if f["rule_id"] == "DRIFT004"] == \
+        [f["message"] for f in findings(report, "DRIFT004")]
+
+
+def test_a_constraint_of_a_pip_compile_input_is_not_a_requirement_the_lock_lacks(data_dir: Path) -> None:
+    # dev-requirements.in says `-c requirements.txt`: those 58 pins constrain, they ask for nothing, so
+    # dev-requirements.txt not recording them is no drift (they were 58 "the lock is stale" notes).
+    code, report = scan(str(data_dir / "lockfiles" / "pip-tools"), "--target-platform", "linux-x86_64",
+                        "--target-python", "3.11", "--policy", "baseline")
+    assert findings(report, "DRIFT004") == []
+    assert not [n for n in report["notes"] if "stale" in n]
+
+
+# --- check of an SBOM that names a rule this mlgov does not record ---------------------------------
+
+def test_an_sbom_with_an_unknown_unread_rule_says_which(shared_dir: Path, tmp_path: Path) -> None:
+    # It was exit 2 with "unexpected CycloneDX content (ValueError)": a newer mlgov's SBOM and a broken
+    # one read the same. The record and the rule are named now.
+    project = shared_dir / "real-projects" / "pangeo-docker-images" / "pytorch-notebook"
+    sbom = tmp_path / "sbom.cdx.json"
+    written = CliRunner().invoke(cli, ["sbom", str(project), "--target-platform", "macos-arm64", "-o", str(sbom)])
+    assert written.exit_code == 0, written.output
+    text = sbom.read_text()
+    assert '\\"rule\\":\\"COV010\\"' in text
+    sbom.write_text(text.replace('\\"rule\\":\\"COV010\\"', '\\"rule\\":\\"COV099\\"'))
+    code, out = invoke(["check", str(sbom), "--no-vuln-db"])
+    assert code == 2 and "Traceback" not in out
+    assert "mlgov:unread: rule 'COV099' is not one this mlgov records there (COV002, COV003, COV010, DRIFT004); " \
+           "an SBOM written by a newer mlgov is checked with that version" in out
+
+
+# --- EOL001: the scanned environment's own Python ------------------------------------------------
+
+def test_an_installed_environment_on_python_38_is_past_its_end_of_life(tmp_path: Path) -> None:
+    # `--python .venv` of a Python 3.8 venv passed production's EOL001: only a conda `python` package or
+    # --target-python was judged, never the interpreter the environment runs on.
+    from tests.fakevenv import Dist, make_venv
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "requirements.txt").write_text("numpy==1.24.4\n")
+    venv = make_venv(tmp_path / "venv", [Dist("numpy", "1.24.4", license_expression="BSD-3-Clause")],
+                     python_version="3.8.18")
+    sbom = tmp_path / "sbom.cdx.json"
+    code, report = scan(str(project), "--python", str(venv), "--policy", "production", "--sbom", str(sbom))
+    eol = findings(report, "EOL001")
+    assert code == 1 and [f["level"] for f in eol] == ["error"]
+    assert "is Python 3.8, which reached end of life in 2024-10-07" in eol[0]["message"]
+    checked = CliRunner().invoke(cli, ["check", str(sbom), "--no-vuln-db", "--policy", "production",
+                                       "--format", "json"])
+    assert [f["message"] for f in json.loads(checked.stdout)["findings"] if f["rule_id"] == "EOL001"] == \
+        [eol[0]["message"]]

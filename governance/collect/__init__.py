@@ -6,7 +6,7 @@ or run (DESIGN.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -16,15 +16,17 @@ from governance.collect.project import project_name
 from governance.collect.selection import DEFAULT, Selection
 from governance.collect.requirements import find_requirements_files, plan_compiled, read_requirements
 from governance.errors import InputError
+from governance.frozen import frozen
 from governance.inputs import allow, budget, confined
 from governance.inputs import relative as relative_name
-from governance.model import GpuStack, Inventory, Package, Project, Unread
+from governance.model import ContainerImage, GpuStack, Inventory, Package, Project, Unread
 
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
+@frozen
 class ScanOptions:
+    """What to scan and for which target: the command line's choices, as `collect` takes them."""
     project: Path
     python: Path | None = None  # a venv folder or an interpreter; None: DIR/.venv when present
     markers: dict[str, str] | None = None  # the target's marker values; None: the scanned interpreter's
@@ -38,6 +40,35 @@ class ScanOptions:
     # --lock: the lockfiles read (names at the top of the project); empty: the unnamed ones, and each
     # named PEP 751 alternative is said not judged (lockfiles.choice)
     locks: tuple[str, ...] = ()
+
+
+def _not_installed_here(declarations: list[Declaration], packages: tuple[Package, ...],
+                        markers: dict[str, str]) -> list[str]:
+    """A manifest's requirement that the lock records, but does not install on this target, joins no
+    package (declared.merge): said, so that a reader sees why it is not in the inventory.
+
+    The lock decides what is installed; such a requirement has a platform selector mlgov cannot see
+    (conda's `# [linux]` comments) or a lock resolved it away for this target. Nothing installed is
+    passed unjudged, so this is a note rather than a finding.
+    """
+    pending = [d for d in declarations if d.attach and d.provenance.applies]
+    if not pending:
+        return []
+    joined = {provenance for package in packages for provenance in package.provenance}
+    left = [d for d in pending if d.provenance not in joined]
+    if not left:
+        return []
+    from governance.collect.target import label
+
+    shown = "; ".join(f"{d.name}{d.provenance.specifier} ({d.provenance.location})" for d in left[:10]) + \
+        (f" and {len(left) - 10} more" if len(left) > 10 else "")
+    return [f"not installed on {label(markers)} by the lock, which records them for other targets: {shown}"]
+
+
+def _label(markers: dict[str, str]) -> str:
+    from governance.collect.target import label
+
+    return label(markers)
 
 
 def _noop(_: str) -> None:
@@ -117,7 +148,8 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         as_manifest = [replace(d, provenance=replace(d.provenance, kind="manifest"))
                        if d.provenance.group != "constraints" else d for d in found.declarations]
         declarations.extend(attach_to_lock(as_manifest, files, names, notes,
-                                           f"re-compile {', '.join(files)} from {relative_name(path, root)}"))
+                                           f"re-compile {', '.join(files)} from {relative_name(path, root)}",
+                                           stale=unread_lines))
 
     from governance.collect.lockfiles import choice
 
@@ -134,17 +166,24 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
         notes.extend(result.notes)
         unread_lines.extend(result.unread)
     for result in results:
-        declarations.extend(lockfiles.under_lock(result, results, notes, compiled))
+        declarations.extend(lockfiles.under_lock(result, results, notes, compiled, stale=unread_lines))
     unread_lines.extend(lockfiles.not_for_target(results, markers))
 
-    from governance.collect import containers
+    from governance.collect.container_files import find as find_container_files
 
-    container_files = containers.read_all(root)
-    if container_files.files:
-        progress(f"read {len(container_files.files)} container file(s): {len(container_files.images)} image(s)")
-    sources.extend(container_files.files)
-    notes.extend(container_files.notes)
-    unread_lines.extend(container_files.unread)
+    said: list[str] = []
+    images: tuple[ContainerImage, ...] = ()
+    found_containers = find_container_files(root, said, unread_lines)
+    if found_containers:
+        # Only a project with container files imports their readers.
+        from governance.collect import containers
+
+        container_files = containers.read_found(found_containers, root, said)
+        images, said = container_files.images, list(container_files.notes)
+        if container_files.files:
+            progress(f"read {len(container_files.files)} container file(s): {len(images)} image(s)")
+        sources.extend(container_files.files)
+    notes.extend(said)
 
     from governance.collect import discover
     from governance.collect.models import find_models
@@ -169,13 +208,14 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     # settings beside the setup.py that holds install_requires, an empty
     # requirements.txt): a verdict would be about a project nobody looked at.
     # A lockfile that installs nothing is a statement, and is judged.
-    locks = [r for r in results if not r.file.endswith(lockfiles.MANIFESTS)]
-    if not declarations and not installed and not models and not container_files.images and not locks:
+    lock_results = [r for r in results if not r.file.endswith(lockfiles.MANIFESTS)]
+    if not declarations and not installed and not models and not images and not lock_results:
         # What pyproject.toml's dynamic dependencies could not be read from is named too.
         raise InputError(discover.nothing_declared(root, sources, tuple(
             u for u in unread if u.line is None or any(u in result.unread for result in results))))
 
     packages = merge(installed, declarations)
+    notes.extend(_not_installed_here(declarations, packages, markers))
     from governance.collect import frameworks
     from governance.collect.lockfiles import installable
 
@@ -185,7 +225,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     notes.extend(left_out)
     # Requirements were read, but every one is for another platform or Python (cleanrl's exports say
     # `python_version < "3.11"` on each line): a PASS for this target would judge nothing.
-    if not packages and declarations and not installed and not models and not container_files.images and not locks:
+    if not packages and declarations and not installed and not models and not images and not lock_results:
         from governance.collect.target import label
 
         raise InputError(discover.nothing_for_target(root, sources, label(markers)))
@@ -201,5 +241,8 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
     return Inventory(
         project=Project(name=name, version=version),
         packages=packages, hosts=hosts, sources=tuple(sources), notes=tuple(notes),
-        target=options.target, unread=unread, images=container_files.images, models=models,
+        # An installed environment is its own target: its Python is what runs (EOL001 judges it), and an
+        # SBOM of it says for which platform it was read.
+        target=options.target or (_label(markers) if python is not None else None),
+        unread=unread, images=images, models=models,
     )

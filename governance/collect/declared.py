@@ -7,18 +7,20 @@ them with the installed distributions into the Inventory's packages.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from governance.errors import InputError
-from governance.model import Ecosystem, Hash, Package, Provenance
+from governance.frozen import frozen
+from governance.model import Ecosystem, Hash, Package, Provenance, Unread
 
 
-@dataclass(frozen=True)
+@frozen
 class Declaration:
+    """One package as one file states it (a lock entry or a requirement), before the files are merged."""
     name: str
     version: str | None  # the exact version, when the file fixes one
     provenance: Provenance
@@ -98,14 +100,16 @@ def _locked(package: Package, added: list[Declaration], locks: tuple[str, ...] =
 
 
 def attach_to_lock(declarations: list[Declaration], locks: tuple[str, ...], names: frozenset[str],
-                   notes: list[str], relock: str, any_lockfile: bool = False) -> list[Declaration]:
+                   notes: list[str], relock: str, any_lockfile: bool = False,
+                   stale: list[Unread] | None = None) -> list[Declaration]:
     """A manifest's requirements when a lock compiled from it decides what is installed: each joins
     the package the lock installs (the version always comes from the lock; a locked version outside
     the requirement's range is lock drift, DRIFT004) and never makes a component of its own.
 
     A requirement for another target, an extra or a group not asked for is left out; one the lock does
     not record at all (`names`: every name it records, for any target) means the lock is stale, said in
-    the notes with `relock`, the command that brings it up to date. any_lockfile: join the package
+    the notes with `relock`, the command that brings it up to date, and in `stale` (DRIFT004: the lock
+    does not satisfy the manifest, and the package the manifest asks for was never judged). any_lockfile: join the package
     whichever lockfile installs (a uv.lock, poetry.lock or pdm.lock decides), not only `locks`.
     """
     kept: list[Declaration] = []
@@ -113,9 +117,21 @@ def attach_to_lock(declarations: list[Declaration], locks: tuple[str, ...], name
         if not declaration.provenance.applies:
             continue
         if declaration.ecosystem in ("pypi", "conda") and declaration.key not in names:
+            if declaration.provenance.group == "constraints":
+                continue  # a constraint (`-c requirements.txt` in the .in) asks for nothing to be installed
             notes.append(f"{declaration.provenance.location}: {declaration.name}{declaration.provenance.specifier} "
                          f"is not in {', '.join(locks)}: the lock is stale (lock drift); {relock} so that what "
                          "is installed is what the manifest asks for")
+            # A lock made from this manifest (uv.lock, poetry.lock, pdm.lock, conda-lock, a pip-compile
+            # output) that lacks a requirement is stale: `uv sync --locked` refuses it. A PEP 751 export
+            # may leave packages out on purpose (`uv export --no-emit-package`, a supplement lock for a
+            # git dependency), so it keeps the note alone.
+            if stale is not None and not all(lock.rsplit("/", 1)[-1].startswith("pylock") for lock in locks):
+                stale.append(Unread(
+                    file=declaration.provenance.file, line=declaration.provenance.line, rule="DRIFT004",
+                    reason=f"{declaration.name}: {declaration.provenance.location} asks for {declaration.name}"
+                           f"{declaration.provenance.specifier}, which {', '.join(locks)} does not record",
+                    fix=f"{relock}, so that what is installed is what the manifest asks for"))
             continue
         kept.append(replace(declaration, attach=True, locks=() if any_lockfile else locks))
     return kept

@@ -13,9 +13,9 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
+from governance.frozen import frozen
 from governance.inputs import head
 from governance.model import Unread
 
@@ -23,8 +23,9 @@ _HEAD_BYTES = 64 * 1024  # a lookalike's content test reads this much, never the
 _SUBFOLDER_LIMIT = 200  # folders looked into for the "nothing here, but one level down" hint
 
 
-@dataclass(frozen=True)
+@frozen
 class Lookalike:
+    """A file or folder that probably holds dependencies mlgov does not read, and what to do about it."""
     pattern: str  # fnmatch pattern for a name at the top of the project
     reason: str  # what it probably is, in the user's words
     fix: str  # what makes it judgeable; {name} and {stem} are filled in

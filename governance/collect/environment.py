@@ -18,7 +18,7 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from packaging.utils import canonicalize_name
 from governance.collect.licenses import license_from_metadata
 from governance.errors import InputError
 from governance.escape import quote
+from governance.frozen import frozen
 from governance.inputs import confined, inside, read_input, read_optional, reading
 from governance.model import Package, Provenance, Source
 
@@ -63,7 +64,7 @@ _PROBE = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Environment:
     """An installed Python environment, located but not yet read."""
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from governance.frozen import frozen
 from governance.model import Gpu, GpuStack, LibraryCopy
 
 LIVE = "<live probe>"
@@ -35,8 +36,9 @@ _MAX_SMALL_FILE = 1024 * 1024
 
 # ---- NVML -----------------------------------------------------------------
 
-@dataclass(frozen=True)
+@frozen
 class NvidiaReading:
+    """What NVML reported: the driver, the CUDA version it supports, and the GPUs."""
     driver_version: str | None = None
     cuda_driver_version: str | None = None
     nvml_version: str | None = None
@@ -45,6 +47,7 @@ class NvidiaReading:
 
 @dataclass
 class NvmlResult:
+    """An NVML reading, or why there is none."""
     reading: NvidiaReading | None
     reason: str | None = None  # why reading is None
     skipped: list[str] = field(default_factory=list)  # fields NVML would not give
@@ -215,6 +218,7 @@ def _library_version(path: Path, symbol: str, decode: Callable[[int], str]) -> s
 
 @dataclass
 class _Found:
+    """A CUDA or cuDNN library copy found on disk, before copies of one version are merged."""
     version: str
     path: str | None
     methods: list[str]

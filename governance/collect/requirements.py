@@ -20,6 +20,7 @@ from governance.collect.declared import Declaration, exact_version
 from governance.collect.environment import marker_applies
 from governance.errors import InputError
 from governance.escape import quote
+from governance.frozen import frozen
 from governance.inputs import allowed_roots, inside, read_input, reading
 from governance.inputs import relative as relative_name
 from governance.model import Hash, Provenance, Source, Unread
@@ -357,7 +358,7 @@ _PYTHON_IN_NAME = re.compile(r"(?:^|[-_.])(?:py|python|cp)?3[._]?(\d{1,2})(?=$|[
 _LOCK_IN_NAME = re.compile(r"[-_.]?lock(?:[-_.].*)?$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Compiled:
     """A requirements file that pip-compile or `uv pip compile` wrote: the lock of its inputs.
 
@@ -374,6 +375,7 @@ class Compiled:
 
 @dataclass
 class CompiledPlan:
+    """The compiled requirements locks (pip-compile outputs) that apply to the target, and those left out."""
     locks: list[Compiled] = field(default_factory=list)  # the compiled locks that apply to the target
     left_out: list[Path] = field(default_factory=list)  # compiled for another Python than the target's
     notes: list[str] = field(default_factory=list)
@@ -515,8 +517,8 @@ def compiled_lock(path: Path, root: Path) -> Compiled | None:
         words = _command(lines)
         if len(words) >= 2 and words[0] == "uv" and words[1] != "pip":
             return None
-        inputs, python, tool, named = _inputs_of(words, path, root)
-        if not named and words:
+        inputs, python, tool, names_inputs = _inputs_of(words, path, root)
+        if not names_inputs and words:
             # pip-compile with no input compiles requirements.in
             inputs = [path.parent / "requirements.in"] if (path.parent / "requirements.in").is_file() else []
         if not words:

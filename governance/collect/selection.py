@@ -10,11 +10,13 @@ SBOM lists what that installer would install.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from governance.frozen import frozen
 
 
-@dataclass(frozen=True)
+
+@frozen
 class Selection:
+    """The dependency groups and extras the installer is asked for."""
     groups: tuple[str, ...] = ()  # added to the installer's default groups (uv --group, poetry --with)
     extras: tuple[str, ...] = ()  # the project's extras (uv --extra, poetry -E, pdm -G)
     all_groups: bool = False  # every group, optional ones included

@@ -10,9 +10,11 @@ tool wrote it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable, Iterator
 from urllib.parse import unquote
+
+from governance.frozen import frozen
 
 # Change kinds, in the order a reader wants them; each maps to the category a
 # promotion gate can fail on (`mlgov diff --fail-on`).
@@ -42,7 +44,7 @@ _HOST = "mlgov:host"
 _SOURCE_QUALIFIERS = ("repository_url", "download_url", "vcs_url", "channel")
 
 
-@dataclass(frozen=True)
+@frozen
 class Change:
     """One difference between the two releases."""
 
@@ -61,7 +63,7 @@ class Change:
         return (list(KINDS).index(self.kind), self.subject.lower(), self.detail)
 
 
-@dataclass(frozen=True)
+@frozen
 class Side:
     """One release: its label (file or folder) and what it carries."""
 
@@ -72,8 +74,9 @@ class Side:
     version: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Diff:
+    """What changed between two SBOMs or reports."""
     old: str
     new: str
     changes: tuple[Change, ...]
@@ -149,8 +152,9 @@ def _hashes(component: dict[str, Any]) -> frozenset[str]:
                      for h in component.get("hashes") or () if isinstance(h, dict) and h.get("content"))
 
 
-@dataclass(frozen=True)
+@frozen
 class _Item:
+    """One component of either side, keyed for comparison."""
     category: str  # package | gpu | model | image
     key: tuple[str, ...]
     subject: str

@@ -11,14 +11,14 @@ docs/knowledge.md says how to update them; every entry names its source.
 from __future__ import annotations
 
 import json
-import tomllib
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
+from governance import tomlparse
+from governance.frozen import frozen
 
 _HERE = Path(__file__).resolve().parent
 
@@ -26,7 +26,7 @@ _HERE = Path(__file__).resolve().parent
 @lru_cache(maxsize=None)
 def _load(name: str) -> dict[str, Any]:
     with (_HERE / name).open("rb") as handle:
-        return tomllib.load(handle)
+        return tomlparse.load_bytes(handle.read())
 
 
 def driver_tuple(version: str) -> tuple[int, ...]:
@@ -45,8 +45,9 @@ def major_minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
-@dataclass(frozen=True)
+@frozen
 class DriverFloor:
+    """The Linux driver a CUDA toolkit release needs."""
     cuda: str  # "12.4" or "12" (a major alone: only the compatibility floor is known)
     minimum: str | None  # the toolkit's own minimum Linux driver: full support from here
     floor: str | None  # the major's minor-version-compatibility floor: below it nothing runs
@@ -112,8 +113,9 @@ def pypi_read_on() -> str:
     return str(_pypi()["read_on"])
 
 
-@dataclass(frozen=True)
+@frozen
 class Build:
+    """The CUDA and cuDNN a framework release was built with, and where that fact comes from."""
     build: str = "cuda"  # cuda | cpu | rocm
     cuda: str | None = None
     cudnn: str | None = None  # a version, or just the major ("9")
@@ -179,8 +181,9 @@ def pypi_knows(project: str, version: str) -> bool:
     return any(base_version(r) == wanted for r in pypi_releases(project))
 
 
-@dataclass(frozen=True)
+@frozen
 class TorchSeries:
+    """The +cuXYZ builds PyTorch published for one release series."""
     series: str
     variants: tuple[str, ...]
     cudnn: dict[str, str]  # variant -> cuDNN version of PyTorch's own +cuXYZ builds
@@ -208,8 +211,9 @@ def torch_cudnn(version: str, cuda: str) -> str | None:
     return series.cudnn.get(wanted) if series is not None else None
 
 
-@dataclass(frozen=True)
+@frozen
 class Removed:
+    """A project whose later releases are only install-refusing placeholders."""
     project: str
     since: str  # the first release that is only a placeholder
     instead: str  # the package to install instead
@@ -255,8 +259,9 @@ def entries() -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-@dataclass(frozen=True)
+@frozen
 class EndOfLife:
+    """When a driver branch or a Python release ends its support."""
     what: str  # "NVIDIA driver branch R535", "Python 3.9"
     eol: str  # "2026-06", or "listed" (the source lists it as ended, without a date)
     source: str

@@ -10,14 +10,14 @@ image rules and the GPU rules read one set of facts.
 from __future__ import annotations
 
 import re
-import tomllib
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from governance import knowledge
+from governance import tomlparse
+from governance.frozen import frozen
 
 _FILE = Path(__file__).resolve().parent / "images.toml"
 
@@ -25,11 +25,12 @@ _FILE = Path(__file__).resolve().parent / "images.toml"
 @lru_cache(maxsize=1)
 def _data() -> dict[str, Any]:
     with _FILE.open("rb") as handle:
-        return tomllib.load(handle)
+        return tomlparse.load_bytes(handle.read())
 
 
-@dataclass(frozen=True)
+@frozen
 class ImageFacts:
+    """What a known base image ships: CUDA, cuDNN, framework, the driver it needs."""
     cuda: str | None = None
     cudnn: str | None = None  # a version, or only the major ("9")
     framework: str | None = None  # "torch" | "tensorflow"
@@ -108,8 +109,9 @@ def brings(registry: str, name: str, tag: str | None) -> ImageFacts | None:
     return None
 
 
-@dataclass(frozen=True)
+@frozen
 class EndOfLife:
+    """When NVIDIA ends (and deletes) a CUDA release's images."""
     cuda: str
     eol_by: date
     deleted: bool

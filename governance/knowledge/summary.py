@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from packaging.version import InvalidVersion, Version
+from governance import tomlparse
+from governance.frozen import frozen
 
 _HERE = Path(__file__).resolve().parent
 _LOWER_BOUND = re.compile(r"(?:>=|==|~=|>)\s*([0-9][0-9A-Za-z.+!-]*)")
 
 
-@dataclass(frozen=True)
+@frozen
 class Knowledge:
+    """The knowledge base's version and its newest entries."""
     version: str  # "<mlgov version>+<12 hex of sha256 over the knowledge files>"
     newest_entries: dict[str, str]  # table -> its newest version ("torch": "2.11", "toolkit": "13.2.2")
 
@@ -61,7 +62,7 @@ def summary() -> Knowledge:
     for path in sorted(_HERE.glob("*.toml")):
         data = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + data + b"\0")
-        for table, rows in tomllib.loads(data.decode("utf-8")).items():
+        for table, rows in tomlparse.load_bytes(data).items():
             if not isinstance(rows, list):
                 continue
             found = _newest([v for row in rows if isinstance(row, dict) for v in _versions(row)])

@@ -12,11 +12,12 @@ import ast
 import re
 import struct
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+
+from governance.frozen import frozen
 
 
 def requires_dist(metadata: str) -> list[str]:
@@ -44,8 +45,9 @@ def gpu_requirements(requirements: Iterable[str]) -> list[str]:
     return kept
 
 
-@dataclass(frozen=True)
+@frozen
 class Pin:
+    """A requirement a wheel's metadata states on an NVIDIA library wheel."""
     name: str  # canonical
     specifier: str  # "==9.5.1.17", ">=9.1,<10"
     extra: str | None  # the extra that brings it ("and-cuda", "with-cuda"), None when unconditional
@@ -201,7 +203,7 @@ def cu_tag(tag: str) -> str | None:
 
 # -- What one recorded wheel says (the test and the maintainer script share these) --
 
-@dataclass(frozen=True)
+@frozen
 class WheelBuild:
     """The build one wheel is: 'cuda' with its CUDA and cuDNN, or 'cpu'."""
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from governance.frozen import frozen
 from governance.model import Finding, Inventory, Level, Package, Provenance
 from governance.policy.load import Policy
 
 
-@dataclass(frozen=True)
+@frozen
 class RuleContext:
+    """What every rule reads: the inventory, the policy and the time of the scan."""
     inventory: Inventory
     policy: Policy
     now: datetime

@@ -11,11 +11,11 @@ import difflib
 import fnmatch
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from governance.errors import InputError, PolicyError
+from governance.frozen import frozen
 from governance.inputs import parse_toml, read_input, reading
 from governance.policy.positions import PathKey, dotted, key_lines, line_of
 from governance.policy.waiver import Waiver, parse_waiver
@@ -201,7 +201,7 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class Policy:
     """A loaded policy with one stage applied."""
 
@@ -324,7 +324,7 @@ def _validate(data: Any, schema: dict[str, Any], path: PathKey, file: str, lines
                 raise fail(complaint, where)
 
 
-@dataclass(frozen=True)
+@frozen
 class PolicyFile:
     """One policy file as written: validated, with the line of every key."""
 

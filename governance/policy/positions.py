@@ -1,16 +1,16 @@
 """Where each key of a TOML document is set: key path -> line number.
 
-tomllib gives values but no positions, and an error message that says
+The TOML parser gives values but no positions, and an error message that says
 "unknown key" without the line sends the reader hunting. This scanner walks
-a document that tomllib has already accepted, so it only has to be right on
+a document that the parser has already accepted, so it only has to be right on
 valid TOML: table headers, arrays of tables (paths carry the index, as in
 ("waivers", 2, "reason")), dotted keys, quoted keys, inline tables, arrays
 (elements carry their index) and multi-line strings that must be skipped.
 """
 
 from __future__ import annotations
+from governance import tomlparse
 
-import tomllib
 
 PathKey = tuple[str | int, ...]
 
@@ -56,7 +56,7 @@ class _Scanner:
                 self.advance(3)
                 while True:
                     end = self.text.find(quote, self.pos)
-                    if end < 0:  # pragma: no cover - tomllib accepted the document
+                    if end < 0:  # pragma: no cover - the parser accepted the document
                         self.advance(len(self.text) - self.pos)
                         return self.text[start:]
                     if quote == '"""' and _escaped(self.text, end):
@@ -87,7 +87,7 @@ class _Scanner:
             self.skip_space(newlines=False)
             if self.peek() in ('"', "'"):
                 raw = self.string()
-                parts.append(next(iter(tomllib.loads(f"{raw} = 0"))))
+                parts.append(next(iter(tomlparse.loads(f"{raw} = 0"))))
             else:
                 start = self.pos
                 while self.pos < len(self.text) and self.text[self.pos] in _BARE:

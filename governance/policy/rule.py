@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from governance.frozen import frozen
+
 
 # The default level of a rule that reports what mlgov could not judge (an input
 # it cannot read, a build it cannot attribute, advisories it was not given).
@@ -12,8 +13,9 @@ from dataclasses import dataclass
 NOT_JUDGED = "not-judged"
 
 
-@dataclass(frozen=True)
+@frozen
 class Rule:
+    """A catalogue entry: a rule's id, family, default level and help."""
     id: str  # stable: SARIF, JUnit, waivers and docs use it
     family: str
     level: str  # default level: "error" | "warning" | "note" | NOT_JUDGED (from the stage)

@@ -7,14 +7,15 @@ error (exit 2), never a silent waiver.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from governance.errors import PolicyError
+from governance.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Waiver:
+    """An accepted finding, with its reason, owner and expiry."""
     id: str | None  # a rule id (PIN001) or an advisory id or alias (CVE-..., GHSA-..., PYSEC-...)
     package: str | None  # "pillow" or "pillow<9.3"; canonical name matching
     reason: str

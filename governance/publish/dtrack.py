@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from governance.errors import InputError, NetworkError
+from governance.frozen import frozen
 
 API_KEY_ENV = "MLGOV_DTRACK_API_KEY"
 URL_ENV = "MLGOV_DTRACK_URL"
@@ -48,8 +49,9 @@ _HINTS = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class Project:
+    """The Dependency-Track project an SBOM is published to."""
     name: str
     version: str
     parent_name: str | None = None
@@ -58,23 +60,26 @@ class Project:
     auto_create: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Violation:
+    """A policy violation Dependency-Track reports for the project."""
     state: str  # fail | warn | info
     policy: str
     kind: str  # LICENSE | SECURITY | OPERATIONAL
     component: str
 
 
-@dataclass(frozen=True)
+@frozen
 class PortfolioFinding:
+    """A vulnerability Dependency-Track reports for the project."""
     vulnerability: str
     severity: str
     component: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Outcome:
+    """What publishing gave back: the project, the processing tokens, violations and findings."""
     project_uuid: str
     token: str
     violations: tuple[Violation, ...]

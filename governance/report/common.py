@@ -13,6 +13,11 @@ from governance.policy.rule import Rule
 SEVERITY_SCORES: dict[str, float] = {"critical": 9.5, "high": 8.0, "medium": 5.5, "low": 2.0}
 
 
+def unread_heading(rule: str) -> str:
+    """How the report lists an input that was left unjudged, by the rule that says it."""
+    return {"COV010": "read, not judged for this target"}.get(rule, "not read")
+
+
 def counts(evaluation: Evaluation) -> dict[str, int]:
     active = Counter(f.level.value for f in evaluation.findings if not f.waived)
     return {"error": active["error"], "warning": active["warning"], "note": active["note"],

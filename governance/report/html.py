@@ -13,11 +13,11 @@ import base64
 import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from governance import __version__
+from governance.frozen import frozen
 from governance.model import Evaluation, Finding, Level, Package
 from governance.report.common import basis_line, counts, family, rule_for, subject, verdict_line, where
 from governance.resources import data_dir
@@ -27,7 +27,7 @@ LEVEL_ORDER = ("error", "warning", "note", "waived")
 LEVEL_COLOURS = {"error": "#c62828", "warning": "#b45309", "note": "#1d4ed8", "waived": "#6b7280"}
 
 
-@dataclass(frozen=True)
+@frozen
 class Bar:
     """One rule family's row in the summary chart: its segments left to right."""
 

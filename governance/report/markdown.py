@@ -14,7 +14,7 @@ from itertools import groupby
 from governance import __version__
 from governance.escape import markdown, terminal
 from governance.model import Evaluation, Finding
-from governance.report.common import baseline_line, basis_line, counts, rule_for, subject, where
+from governance.report.common import baseline_line, basis_line, counts, rule_for, subject, unread_heading, where
 
 GITHUB_LIMIT = 65_536
 # Room for the closing lines and the footer, which are always written.
@@ -135,8 +135,8 @@ def _scan_lines(evaluation: Evaluation) -> list[str]:
              f"- SBOM {_code(evaluation.sbom_digest) if evaluation.sbom_digest else 'not written'}",
              f"- sources: {', '.join(_code(s) for s in inventory.sources) or 'none'}",
              f"- {_cell(basis_line(evaluation))}"]
-    lines += [f"- {'read, not judged for this target' if u.rule == 'COV010' else 'not read'}: {_code(u.file)} "
-              f"({_cell(u.reason)})" for u in inventory.unread]
+    lines += [f"- {unread_heading(u.rule)}: {_code(u.file)} ({_cell(u.reason)})" for u in inventory.unread
+              if u.rule != "DRIFT004"]  # a stale lock's missing requirement: its note says it
     for host in inventory.hosts:
         gpus = ", ".join(sorted({g.name for g in host.gpus})) or "no GPU"
         cudnn = ", ".join(f"{c.version} ({c.origin})" for c in host.cudnn) or "none found"

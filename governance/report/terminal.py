@@ -18,7 +18,7 @@ import click
 from governance.escape import terminal as t
 from governance.model import Evaluation, Finding, Level
 from governance.policy.catalogue import BY_ID
-from governance.report.common import baseline_line, basis_line, verdict_line, where
+from governance.report.common import baseline_line, basis_line, unread_heading, verdict_line, where
 
 _COLOURS = {Level.ERROR: "red", Level.WARNING: "yellow", Level.NOTE: "cyan"}
 
@@ -61,8 +61,9 @@ def render(evaluation: Evaluation, colour: bool = False, quiet: bool = False, sh
         for note in inventory.notes:
             lines.append(style(f"  note: {t(note)}", dim=True))
         for unread in inventory.unread:
-            said = "read, not judged for this target" if unread.rule == "COV010" else "not read"
-            lines.append(style(f"  {said}: {t(unread.file)} ({t(unread.reason)})", dim=True))
+            if unread.rule == "DRIFT004":
+                continue  # a stale lock's missing requirement: its note says it
+            lines.append(style(f"  {unread_heading(unread.rule)}: {t(unread.file)} ({t(unread.reason)})", dim=True))
         lines.append(style(f"  {t(basis_line(evaluation))}", dim=True))
         active = [f for f in evaluation.findings if not f.waived]
         for (level, rule_id), group in groupby(active, key=lambda f: (f.level, f.rule_id)):

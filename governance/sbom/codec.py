@@ -91,7 +91,7 @@ def _strings(value: Any, keys: tuple[str, ...], optional: tuple[str, ...] = ()) 
 
 
 # The rules an unread entry may name; COV002 is the default and is not written (older SBOMs read the same).
-UNREAD_RULES = ("COV002", "COV003", "COV010")
+UNREAD_RULES = ("COV002", "COV003", "COV010", "DRIFT004")
 
 
 def unread_to_list(unread: tuple[Unread, ...]) -> list[dict[str, str | int]]:
@@ -111,7 +111,10 @@ def unread_from_text(text: str) -> tuple[Unread, ...]:
 def _rule(entry: dict[str, Any]) -> str:
     rule = entry.get("rule", "COV002")
     if rule not in UNREAD_RULES:
-        raise ValueError(f"{UNREAD}: rule must be one of {', '.join(UNREAD_RULES)}")
+        from governance.escape import quote
+
+        raise ValueError(f"{UNREAD}: rule {quote(rule, 40)} is not one this mlgov records there "
+                         f"({', '.join(UNREAD_RULES)}); an SBOM written by a newer mlgov is checked with that version")
     return str(rule)
 
 

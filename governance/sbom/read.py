@@ -31,13 +31,27 @@ def parse_sbom(text: str, name: str = "<sbom>") -> Inventory:
         try:
             inventory = from_dict(document)
         except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"unexpected CycloneDX content ({type(exc).__name__}); "
+            raise InputError(f"unexpected CycloneDX content ({_what(exc)}); "
                              "not an SBOM mlgov can judge", file=name) from None
         from governance.collect.declared import check_version_text
 
         for package in inventory.packages:  # a 5,000-digit version is input, not a release
             check_version_text(package.version, name)
         return inventory
+
+
+def _what(exc: Exception) -> str:
+    """What was wrong, in words where mlgov's own records say it (`mlgov:unread: rule ...`), so that
+    an SBOM naming a rule or record this mlgov does not know is told apart from a broken one."""
+    from governance.escape import clip, quote, terminal
+    from governance.sbom.codec import NS
+
+    if isinstance(exc, KeyError) and exc.args:
+        return f"KeyError: no {quote(exc.args[0], 60)}"
+    text = str(exc)
+    if isinstance(exc, ValueError) and text.startswith(NS):
+        return clip(terminal(text), 300)
+    return type(exc).__name__
 
 
 def parse_document(text: str, name: str = "<sbom>") -> dict[str, Any]:

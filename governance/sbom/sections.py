@@ -17,8 +17,9 @@ section's `read` returns the Inventory fields it fills.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from governance.frozen import frozen
 
 if TYPE_CHECKING:
     from governance.model import Inventory
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 Json = dict[str, Any]
 
 
-@dataclass(frozen=True)
+@frozen
 class Contribution:
     """What one section adds to the document, in the JSON form."""
 

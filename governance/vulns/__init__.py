@@ -9,11 +9,12 @@ the SBOM carries and rule VULN001 judges.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from governance.frozen import frozen
 from governance.model import AdvisorySource, Inventory, Package
 
 if TYPE_CHECKING:
@@ -22,8 +23,9 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
+@frozen
 class VulnRequest:
+    """Where advisories come from: an offline OSV database, an online service, or both."""
     db: Path | None = None  # an OSV all.zip or a folder of OSV JSON files
     service: str | None = None  # "osv" | "pypi": ask pip-audit's online service
     use_cache: bool = True

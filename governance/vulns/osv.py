@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import re
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from governance.frozen import frozen
 from governance.vulns.severity import rate
 
 Record = dict[str, Any]
@@ -143,7 +143,7 @@ def public(version: str) -> Version | None:
     return parse(parsed.public) if parsed.local is not None else parsed
 
 
-@dataclass(frozen=True)
+@frozen
 class Range:
     """One range's events, parsed and in the order OSV walks them."""
 
@@ -185,7 +185,7 @@ class Range:
         return affected
 
 
-@dataclass(frozen=True)
+@frozen
 class Entry:
     """One `affected[]` entry made ready for matching many versions."""
 

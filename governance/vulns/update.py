@@ -14,10 +14,10 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from governance.errors import InputError, NetworkError
+from governance.frozen import frozen
 
 OSV_PYPI_URL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 TIMEOUT_S = 15.0  # per connect and per read, not for the whole transfer
@@ -31,8 +31,9 @@ def _quiet(_: str) -> None:
     return None
 
 
-@dataclass(frozen=True)
+@frozen
 class Update:
+    """An advisory database that was downloaded: where, how many advisories, its digest."""
     path: Path
     advisories: int
     size: int

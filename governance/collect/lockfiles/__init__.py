@@ -9,17 +9,19 @@ governance.collect.discover (COV002), never guessed at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import ModuleType
 
 from governance.collect.declared import Declaration
 from governance.collect.selection import DEFAULT, Selection
+from governance.frozen import frozen
 from governance.model import Package, Unread
 
 
-@dataclass(frozen=True)
+@frozen
 class LockResult:
+    """What one lockfile or manifest installs for the target, with what it noted and left unread."""
     file: str  # relative to the project
     declarations: list[Declaration] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -135,7 +137,8 @@ def installable(packages: tuple[Package, ...]) -> tuple[tuple[Package, ...], lis
 
 
 def under_lock(result: LockResult, results: list[LockResult], notes: list[str],
-               compiled: dict[str, tuple[tuple[str, ...], frozenset[str]]] | None = None) -> list[Declaration]:
+               compiled: dict[str, tuple[tuple[str, ...], frozenset[str]]] | None = None,
+               stale: list[Unread] | None = None) -> list[Declaration]:
     """A pyproject.toml's requirements when a lock beside it (uv.lock, poetry.lock, pdm.lock) decides
     what is installed: the version of every component comes from the lock.
 
@@ -156,7 +159,7 @@ def under_lock(result: LockResult, results: list[LockResult], notes: list[str],
         names = frozenset().union(*(lock.names for lock in made))
         files = tuple(lock.file for lock in made)
         return attach_to_lock(result.declarations, files, names, notes,
-                              f"re-lock with conda-lock ({', '.join(files)})")
+                              f"re-lock with conda-lock ({', '.join(files)})", stale=stale)
     if not result.file.endswith(MANIFESTS):
         return result.declarations
     folder = result.file.rsplit("/", 1)[0] if "/" in result.file else ""
@@ -167,7 +170,7 @@ def under_lock(result: LockResult, results: list[LockResult], notes: list[str],
         # main lock leaves out) is installed: not stale.
         names = frozenset().union(*(lock.names for lock in beside))
         return attach_to_lock(result.declarations, tuple(lock.file for lock in locks), names, notes, "re-lock",
-                              any_lockfile=True)
+                              any_lockfile=True, stale=stale)
     if not compiled:
         return result.declarations
     by_file: dict[str, list[Declaration]] = {}
@@ -177,7 +180,7 @@ def under_lock(result: LockResult, results: list[LockResult], notes: list[str],
     for file, declarations in by_file.items():
         if file in compiled:
             files, names = compiled[file]
-            kept.extend(attach_to_lock(declarations, files, names, notes, "re-compile the lock"))
+            kept.extend(attach_to_lock(declarations, files, names, notes, "re-compile the lock", stale=stale))
         else:
             kept.extend(declarations)
     return kept

@@ -17,6 +17,7 @@ from packaging.markers import (InvalidMarker, Marker, UndefinedComparison, Undef
 from packaging.utils import canonicalize_name
 
 from governance.errors import InputError
+from governance.frozen import frozen
 from governance.inputs import read_input, relative
 from governance.model import Hash
 
@@ -200,16 +201,20 @@ class Edge:
     extras: tuple[str, ...] = ()
     version: str | None = None  # uv names the version when a name has several
     url: str | None = None  # poetry: a direct URL (one wheel per Python) picks the entry with that source
+    # poetry's constraint (`>=1.2`, `^2`, `<2.0 || >=2.5,<3`): which of several entries of one name it takes
+    specifier: str | None = None
 
 
 @dataclass
 class Node:
+    """A universal lock's entry in its dependency graph."""
     name: str  # canonical
     version: str | None
     index: int  # position of the entry in the lock
     edges: list[Edge] = field(default_factory=list)
     extras: dict[str, list[Edge]] = field(default_factory=dict)
     url: str | None = None  # the entry's direct URL source, when it has one
+    python: str | None = None  # poetry's `python-versions` of the entry (`>=3.7`, `^3.8`, `*`)
 
 
 def walk(nodes: list[Node], roots: dict[str, list[Edge]], markers: dict[str, str], shown: str) -> dict[int, str]:
@@ -237,7 +242,7 @@ def walk(nodes: list[Node], roots: dict[str, list[Edge]], markers: dict[str, str
                 candidates = [n for n in candidates if n.version == edge.version] or candidates
             if edge.url is not None:
                 candidates = [n for n in candidates if n.url == edge.url] or candidates
-            for node in candidates[:1] if edge.version is not None else _one(candidates):
+            for node in candidates[:1] if edge.version is not None else _one(candidates, edge, markers):
                 reached.setdefault(node.index, group)
                 for extra in ("",) + edge.extras:
                     if (node.index, extra) in done:
@@ -250,11 +255,49 @@ def walk(nodes: list[Node], roots: dict[str, list[Edge]], markers: dict[str, str
     return reached
 
 
-def _one(candidates: list[Node]) -> Iterator[Node]:
-    # A name with several versions and no version on the edge: the lock left the
-    # choice to markers elsewhere; take the first, as the lock's order is stable.
+def _one(candidates: list[Node], edge: Edge, markers: dict[str, str]) -> Iterator[Node]:
+    """A name with several entries and no version on the edge (poetry before lock 2.1: `pathlib2 2.3.5`
+    for Python < 3.7, `2.3.7.post1` for >= 3.7): the newest entry the edge's constraint allows whose own
+    `python-versions` admits the target, as poetry's dependency walk picks it (poetry-plugin-export's
+    walker.get_locked_package, which `poetry install --dry-run` agrees with). Else the first, as the lock's
+    order is stable."""
+    if len(candidates) > 1:
+        python = markers.get("python_full_version", "")
+        fitting = [n for n in candidates
+                   if n.version is not None and allows(edge.specifier, n.version) and allows(n.python, python)]
+        if fitting:
+            yield max(fitting, key=lambda n: _version_key(n.version or ""))
+            return
     if candidates:
         yield candidates[0]
+
+
+def _version_key(version: str) -> tuple[int, Any]:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def allows(constraint: str | None, version: str) -> bool:
+    """Whether a poetry or PEP 440 constraint allows a version: `*`, `^1.2`, `~1.2`, `>=1,<2`,
+    `<2.0.dev0 || >=2.5.dev0,<3` (one of the alternatives). A constraint that cannot be read allows it."""
+    if not constraint or not version:
+        return True
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion
+
+    from governance.collect.lockfiles.pyproject import poetry_constraint
+
+    for alternative in constraint.split("||"):
+        try:
+            if SpecifierSet(poetry_constraint(alternative)).contains(version, prereleases=True):
+                return True
+        except (InvalidSpecifier, InvalidVersion):
+            return True
+    return False
 
 
 def requirement_edge(text: str, shown: str, line: int | None = None) -> Edge:
@@ -281,8 +324,9 @@ def requirement_edge(text: str, shown: str, line: int | None = None) -> Edge:
 # package at version "3", and a list where a table belongs must not end as "unexpected content".
 
 
-@dataclass(frozen=True)
+@frozen
 class TableOf:
+    """A field-type schema: a table whose every value has the given shape."""
     values: Any
 
 

@@ -25,18 +25,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from governance.errors import InputError
+from governance.frozen import frozen
 from governance.model import Unread
 
 # PEP 751's file name rule for a named lock.
 _NAMED_PYLOCK = re.compile(r"^pylock\.([^.]+)\.toml$")
 
 
-@dataclass(frozen=True)
+@frozen
 class Chosen:
+    """Which lockfiles are read, and which alternatives were not chosen."""
     read: tuple[Path, ...]  # the files to read, manifests included, in the order found
     unread: tuple[Unread, ...] = ()  # named alternatives nobody chose (COV003)
     notes: tuple[str, ...] = ()  # lockfiles --lock left out on purpose

@@ -18,6 +18,7 @@ from governance.collect.lockfiles import LockResult
 from governance.collect.lockfiles import _common as c
 from governance.collect.lockfiles._declare import locked
 from governance.collect.selection import DEFAULT, Selection
+from governance.frozen import frozen
 from governance.model import Source, Unread
 
 
@@ -83,7 +84,7 @@ def _python_marker(constraint: str) -> str | None:
     return " and ".join(parts) or None
 
 
-def _item_marker(item: dict[str, Any]) -> str | None:
+def item_marker(item: dict[str, Any]) -> str | None:
     """The condition of one poetry dependency table: `markers`, `platform` and `python` together."""
     parts = [str(item["markers"])] if item.get("markers") else []
     if item.get("platform"):
@@ -116,9 +117,9 @@ def _poetry_entries(name: str, value: Any) -> list[tuple[str, str | None, Source
                                 editable=bool(item.get("develop")))
             elif "url" in item:
                 source = Source(kind="url", url=str(item["url"]))
-            marker = _item_marker(item)
+            marker = item_marker(item)
             out.append((poetry_constraint(str(item.get("version", ""))), marker, source,
-                        tuple(sorted(item.get("extras", []) or []))))
+                        tuple(sorted(c.key(str(e)) for e in item.get("extras", []) or []))))
     return out
 
 
@@ -276,7 +277,7 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
                       unread=dynamic.unread, also_read=dynamic.files)
 
 
-@dataclass(frozen=True)
+@frozen
 class DynamicSource:
     """One file that [tool.setuptools.dynamic] takes dependencies from."""
 
@@ -287,6 +288,7 @@ class DynamicSource:
 
 @dataclass
 class Dynamic:
+    """The dependencies a pyproject.toml takes from files (`{file = [...]}`), with the files read."""
     declarations: list[Declaration] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every file read, includes too (relative to the project)
     notes: list[str] = field(default_factory=list)
@@ -315,7 +317,8 @@ def dynamic_sources(data: dict[str, Any], text: str) -> list[DynamicSource]:
     """The files setuptools reads the dependencies (and each extra's) from, when `[project] dynamic`
     lists them and `[tool.setuptools.dynamic]` says `{file = [...]}` (PEP 621 + setuptools)."""
     project = _table(data.get("project"))
-    listed = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
+    dynamic = project.get("dynamic")
+    listed: list[Any] = dynamic if isinstance(dynamic, list) else []
     table = _table(_table(_table(data.get("tool")).get("setuptools")).get("dynamic"))
     out: list[DynamicSource] = []
     if "dependencies" in listed:
@@ -356,7 +359,8 @@ def read_dynamic(data: dict[str, Any], shown: str, text: str, path: Path, root: 
 
     out = Dynamic()
     project = _table(data.get("project"))
-    listed = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
+    dynamic = project.get("dynamic")
+    listed: list[Any] = dynamic if isinstance(dynamic, list) else []
     sources = dynamic_sources(data, text)
     if "dependencies" in listed and not any(s.extra is None for s in sources) \
             and not any((path.parent / lock).is_file() for lock in ("uv.lock", "poetry.lock", "pdm.lock")):
@@ -424,9 +428,10 @@ def roots(data: dict[str, Any], shown: str, groups: list[str] | None) -> dict[st
         for name, value in table.items():
             if name.lower() == "python":
                 continue
-            for _, marker, source, extras in _poetry_entries(name, value):
+            for specifier, marker, source, extras in _poetry_entries(name, value):
                 url = source.url if source is not None and source.kind == "url" else None
-                out.setdefault(group, []).append(c.Edge(name=c.key(name), marker=marker, extras=extras, url=url))
+                out.setdefault(group, []).append(c.Edge(name=c.key(name), marker=marker, extras=extras, url=url,
+                                                        specifier=specifier or None))
     for group, requirements in _table(pdm.get("dev-dependencies")).items():
         if groups is None or group in groups:
             out.setdefault(group, []).extend(
@@ -456,8 +461,9 @@ def extra_roots(data: dict[str, Any], shown: str, extras: tuple[str, ...]) -> di
         for name in poetry_extras.get(extra, []) or []:
             value = by_key.get(c.key(str(name)))
             for item in value if isinstance(value, list) else [value]:
-                marker = _item_marker(item) if isinstance(item, dict) else None
-                extras_of = tuple(sorted(item.get("extras", []) or [])) if isinstance(item, dict) else ()
+                marker = item_marker(item) if isinstance(item, dict) else None
+                extras_of = tuple(sorted(c.key(str(e)) for e in item.get("extras", []) or [])) \
+                    if isinstance(item, dict) else ()
                 url = str(item["url"]) if isinstance(item, dict) and item.get("url") else None
                 edges.append(c.Edge(name=c.key(str(name)), marker=marker, extras=extras_of, url=url))
         out[extra] = edges

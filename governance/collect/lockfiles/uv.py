@@ -31,6 +31,7 @@ from governance.collect.lockfiles._declare import index_source, locked
 from governance.collect.selection import DEFAULT, Selection
 from governance.collect.target import label
 from governance.errors import InputError
+from governance.frozen import frozen
 from governance.model import Source
 
 KNOWN_VERSION = (1,)
@@ -53,8 +54,9 @@ FIELDS: dict[str, c.Spec] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class _Edge:
+    """A dependency of a uv.lock entry, with its marker and extras."""
     name: str  # canonical
     version: str | None
     source: tuple[tuple[str, str], ...] | None  # uv's source table, when the name is ambiguous
@@ -64,6 +66,7 @@ class _Edge:
 
 @dataclass
 class _Entry:
+    """A uv.lock [[package]] entry with its dependencies, extras and groups."""
     name: str
     version: str | None
     source: tuple[tuple[str, str], ...]

@@ -10,7 +10,7 @@ scripts/refresh_model_globals.py). Evaluation judges with them, so that
 from __future__ import annotations
 
 import functools
-import tomllib
+from governance import tomlparse
 
 # Format -> the lists whose union it may import. torch formats add NumPy's
 # array rebuild (training checkpoints often hold NumPy scalars); a plain
@@ -31,7 +31,7 @@ def _lists() -> dict[str, frozenset[str]]:
     from importlib import resources
 
     text = resources.files("governance.knowledge").joinpath("model_globals.toml").read_text("utf-8")
-    data = tomllib.loads(text)
+    data = tomlparse.loads(text)
     return {name: frozenset(table["globals"]) for name, table in data.items() if name != "sources"}
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Judgement:
+    """What reading one model file found: its format, what loading it would run, what could not be parsed."""
     format: str
     framework: str | None = None
     globals: set[str] = field(default_factory=set)  # every global a pickle in it imports

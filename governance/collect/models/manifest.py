@@ -6,10 +6,10 @@ compared by MODEL004. TOML, one [[model]] table per file, sorted by path.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from governance.model import ModelFile, ModelManifest
+from governance import tomlparse
 
 HEADER = ("# mlgov models manifest: the SHA-256 of every model file as reviewed.\n"
           "# Written by `mlgov models lock`; a policy names it with [models] manifest = \"models.lock\".\n")
@@ -36,8 +36,8 @@ def read(path: Path, display: str) -> ModelManifest:
     except (OSError, UnicodeDecodeError) as exc:
         return ModelManifest(file=display, error=f"cannot be read: {exc}")
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = tomlparse.loads(text)
+    except tomlparse.TOMLError as exc:
         return ModelManifest(file=display, error=f"invalid TOML: {exc}")
     entries = data.get("model", [])
     if data.get("version") != 1 or not isinstance(entries, list):

@@ -16,6 +16,8 @@ from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable
 
+from governance.frozen import frozen
+
 # Bytes payloads larger than this are skipped rather than read: tensor data
 # inside a pickle is never needed to judge what the pickle imports.
 _KEEP_BYTES = 4096
@@ -30,8 +32,9 @@ class PickleError(Exception):
         self.offset = offset
 
 
-@dataclass(frozen=True)
+@frozen
 class Global:
+    """A global a pickle imports: module and name."""
     module: str
     name: str
 
@@ -40,7 +43,7 @@ class Global:
         return f"{self.module}.{self.name}"
 
 
-@dataclass(frozen=True)
+@frozen
 class Call:
     """What REDUCE, NEWOBJ, INST or OBJ would produce: never computed."""
 

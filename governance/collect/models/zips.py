@@ -14,17 +14,18 @@ import io
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from governance.collect.models.judgement import Judgement
+from governance.frozen import frozen
 
 _LOCAL = struct.Struct("<4s2B4HL2L2H")  # local file header
 
 
-@dataclass(frozen=True)
+@frozen
 class Member:
+    """A zip archive member, from the central directory."""
     name: str
     offset: int  # of the local header
     compress_type: int

@@ -42,7 +42,11 @@ RULES = (
 
 def check(ctx: RuleContext) -> Iterator[Finding | None]:
     for unread in ctx.inventory.unread:
-        if unread.rule == "COV010":
+        if unread.rule == "DRIFT004":
+            # A requirement of the manifest that the lock does not record at all (the lock is stale).
+            said = f"{unread.reason}; the lock is stale: the package is not installed from it and was not " \
+                   f"judged; {unread.fix}"
+        elif unread.rule == "COV010":
             said = f"{unread.file} was read, but {unread.reason}: the environment of this target was not " \
                    f"judged; {unread.fix}"
         elif unread.rule == "COV003":

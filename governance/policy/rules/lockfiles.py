@@ -30,7 +30,8 @@ RULES = (
          "Re-sync the environment with the lock, so that what runs is what was locked and audited."),
     Rule("DRIFT004", "lockfiles", "error",
          "The lock no longer satisfies the manifest: pyproject.toml (or the requirements file a compiled "
-         "lock was made from) asks for a version range the locked version is outside of (a stale lock).",
+         "lock was made from, or the environment.yml of a conda-lock) asks for a version range the locked "
+         "version is outside of, or for a package the lock does not record at all (a stale lock).",
          "Re-lock (`uv lock`, `poetry lock`, `pdm lock`, or re-run the pip-compile / `uv pip compile` command "
          "in the compiled file's header) so that the lock installs what the manifest asks for; "
          "`uv sync --locked` and `poetry check --lock` refuse such a lock."),

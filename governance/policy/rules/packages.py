@@ -85,16 +85,17 @@ def check(ctx: RuleContext) -> Iterator[Finding | None]:
         for requirement in denied:
             if canonicalize_name(requirement.name) != key:
                 continue
-            if requirement.specifier and version is None:
-                yield ctx.finding(
-                    "COV012",
-                    f"{_unknown(package)}: whether it is denied by the policy ({requirement}) was not judged "
-                    f"(PKG002); pin it, or scan the installed environment",
-                    package=package, fix=f"pin {package.name} outside {requirement.specifier}") \
-                    if ctx.enabled("PKG002") else None
-                continue
-            if requirement.specifier and not requirement.specifier.contains(version, prereleases=True):
-                continue
+            if requirement.specifier:
+                if version is None:
+                    if ctx.enabled("PKG002"):
+                        yield ctx.finding(
+                            "COV012",
+                            f"{_unknown(package)}: whether it is denied by the policy ({requirement}) was not "
+                            f"judged (PKG002); pin it, or scan the installed environment",
+                            package=package, fix=f"pin {package.name} outside {requirement.specifier}")
+                    continue
+                if not requirement.specifier.contains(version, prereleases=True):
+                    continue
             yield ctx.finding(
                 "PKG002",
                 f"{package.name}{' ' + package.version if package.version else ''} is denied by the policy "
