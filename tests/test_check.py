@@ -183,3 +183,18 @@ def test_a_cyclonedx_py_sbom_gets_the_gpu_judgement_of_the_scan(repo_root: Path,
     assert _gpu(checked) == _gpu(scanned)
     expected = {"GPU001"} if hosts else {"GPU006"}
     assert expected <= {rule for rule, _, _, _ in _gpu(checked)}
+
+
+def test_a_component_field_of_another_json_type_is_exit_2_saying_so(data_dir: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # A purl that is an object: an AttributeError that only the last-resort guard caught ("report this as a bug").
+    document = json.loads((data_dir / "sboms" / "cyclonedx-py-environment.cdx.json").read_text())
+    document["components"][0]["purl"] = {"type": "pypi"}
+    (tmp_path / "sbom.cdx.json").write_text(json.dumps(document))
+    from governance.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["check", str(tmp_path / "sbom.cdx.json")])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert "unexpected CycloneDX content (AttributeError)" in err and "report this" not in err

@@ -30,7 +30,7 @@ def parse_sbom(text: str, name: str = "<sbom>") -> Inventory:
         document = parse_document(text, name)
         try:
             inventory = from_dict(document)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a field of another JSON type
             raise InputError(f"unexpected CycloneDX content ({_what(exc)}); "
                              "not an SBOM mlgov can judge", file=name) from None
         from governance.collect.declared import check_version_text
