@@ -263,6 +263,8 @@ def parse_json(text: str, name: str | Path) -> Any:
     except ValueError:
         raise_huge_number(text, name)
         raise
+    except RecursionError:  # the decoder recurses once per nested array or object
+        raise InputError("invalid JSON: arrays or objects nested too deeply", file=str(name)) from None
 
 
 def parse_toml(text: str, name: str | Path) -> dict[str, Any]:

@@ -106,3 +106,20 @@ def test_a_huge_number_in_any_input_is_exit_2_naming_it(tmp_path, case: str, cap
     err = capsys.readouterr().err
     assert stop.value.code == 2, err
     assert shown in err and "4300 digits" in err and "report this" not in err and "internal error" not in err
+
+
+def test_json_nested_beyond_the_decoder_is_an_input_error(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # A host profile of 100,000 nested arrays was a RecursionError outside any guard: exit 3.
+    from governance.cli import main
+    from governance.inputs import parse_json
+
+    with pytest.raises(InputError, match="nested too deeply"):
+        parse_json("[" * 100_000 + "]" * 100_000, "x.json")
+    (tmp_path / "host.json").write_text('{"format": "mlgov-host-profile", "version": 1, "nvidia": '
+                                        + "[" * 100_000 + "]" * 100_000 + "}")
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "requirements.txt").write_text("numpy==1.26.4\n")
+    with pytest.raises(SystemExit) as stop:
+        main(["scan", str(tmp_path / "p"), "--host", str(tmp_path / "host.json")])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "host.json" in err and "nested too deeply" in err
