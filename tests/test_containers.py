@@ -454,3 +454,17 @@ def test_a_dockerfile_with_thousands_of_stages_is_refused_at_the_first_one_over(
         read_dockerfile(text, "Dockerfile")
     assert raised.value.line == 501
     assert len(read_dockerfile(text[:text.index("FROM python:3.11 AS s500\n")], "Dockerfile")) == 500
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dangling"])
+def test_a_container_name_that_is_no_regular_file_is_said_not_read(tmp_path: Path, kind: str) -> None:
+    import os
+
+    (tmp_path / "sub").mkdir()
+    target = tmp_path / "sub" / "Dockerfile"
+    if kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.symlink_to("Dockerfile.base")
+    result = read_all(tmp_path)
+    assert result.files == () and [u.file for u in result.unread] == ["sub/Dockerfile"]

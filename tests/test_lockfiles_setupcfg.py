@@ -133,3 +133,13 @@ def test_a_file_directive_into_a_requirements_folder_is_read_not_flagged(tmp_pat
     report = json.loads(output)
     assert "requirements/base.txt" in report["sources"]
     assert [f for f in report["findings"] if f["rule_id"] == "COV002"] == []
+
+
+def test_a_line_before_the_first_section_is_an_error_at_its_line(tmp_path: Path) -> None:
+    # configparser's MissingSectionHeaderError is a ParsingError without `errors`: an AttributeError before.
+    from governance.errors import InputError
+
+    (tmp_path / "setup.cfg").write_text("\ufeffname = x\n[options]\ninstall_requires = numpy\n")
+    with pytest.raises(InputError, match="before the first \\[section\\]") as raised:
+        setupcfg.read(tmp_path / "setup.cfg", tmp_path, MARKERS)
+    assert raised.value.line == 1

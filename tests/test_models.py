@@ -402,3 +402,28 @@ def test_a_named_safetensors_file_whose_header_lies_is_still_judged(tmp_path: Pa
     found = find_models(tmp_path)
     assert len(found) == 1 and found[0].format == "safetensors"
     assert any("header claims" in problem for problem in found[0].unparsed)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dangling", "loop"])
+def test_a_model_name_that_is_no_regular_file_is_unjudged_not_passed_over(tmp_path: Path, kind: str) -> None:
+    # Each was skipped without a word: a PASS that never looked at model.pt.
+    (tmp_path / "requirements.txt").write_text("numpy==1.26.4\n")
+    target = tmp_path / "model.pt"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "dangling":
+        target.symlink_to("weights/missing.pt")
+    else:
+        target.symlink_to("model.pt")
+    (only,) = find_models(tmp_path)
+    assert only.path == "model.pt" and only.format == "unknown" and "not read" in only.unparsed[0]
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert [f["rule_id"] for f in json.loads(result.output)["findings"]] == ["MODEL003"]
+
+
+def test_other_non_regular_files_are_not_models(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "notes.txt")
+    (tmp_path / "checkpoints.pt").mkdir()  # a folder named like a model is looked into, not judged
+    (tmp_path / "checkpoints.pt" / "README").write_text("x")
+    assert find_models(tmp_path) == ()

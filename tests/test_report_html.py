@@ -199,3 +199,15 @@ def test_browser_prints_to_pdf(page: Path, tmp_path: Path) -> None:
     _, console = _browse(page, tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
     assert console == []
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_lone_surrogates_and_controls_from_inputs_are_shown_not_written() -> None:
+    # A pickle global decoded with surrogateescape made the page unencodable (exit 3); ESC and U+202E
+    # from a file name reached the page as they were.
+    from governance.model import Finding, Level
+
+    hostile = (Finding("MODEL001", Level.ERROR, "imports \udc94os\x1b]0;x\x07.system \u202eevil", file="m\x1b.pkl"),)
+    text = render(samples.evaluation(hostile))
+    text.encode("utf-8")
+    assert "\\udc94os\\x1b]0;x\\x07.system \\u202eevil" in text
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\u202e\ud800-\udfff]", text)

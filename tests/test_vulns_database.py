@@ -173,3 +173,17 @@ def test_a_broken_advisory_in_a_folder_says_what_is_wrong_at_its_line(tmp_path: 
     with pytest.raises(InputError, match=message) as raised:
         list(database.folder_records(tmp_path / "osv"))
     assert raised.value.line == line and "X-1.json" in str(raised.value) and "report this" not in str(raised.value)
+
+
+def test_an_advisory_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "osv").mkdir()
+    (tmp_path / "osv" / "X-1.json").write_bytes(b'{"id": "X-1",\n"summary": "caf\xe9"}')
+    with pytest.raises(InputError, match="not UTF-8") as raised:
+        list(database.folder_records(tmp_path / "osv"))
+    assert raised.value.line == 2 and "X-1.json" in str(raised.value)
+
+
+def test_a_zip_member_whose_affected_is_no_array_is_named(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "all.zip", [], extra={"X-1.json": b'{"id": "X-1", "affected": 5}'})
+    with pytest.raises(InputError, match=r"all\.zip:X-1\.json: advisory: `affected` is a int"):
+        database.load(path, use_cache=False)

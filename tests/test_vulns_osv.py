@@ -128,3 +128,22 @@ def test_merge_joins_a_service_result_with_the_database_record() -> None:
     (joined,) = merge([online, db])
     assert joined.id == "CVE-1" and joined.aliases == ("GHSA-x", "PYSEC-1")
     assert joined.severity == "high" and joined.fixed_versions == ("1.1",) and joined.source == "osv,osv-db:x.zip"
+
+
+@pytest.mark.parametrize(("advisory", "what"), [
+    ({"id": "X-1", "affected": 5}, "`affected` is a int"),
+    ({"id": "X-1", "affected": [{"package": {"ecosystem": "PyPI", "name": "a"}, "ranges": True}]},
+     "`affected[].ranges` is a bool"),
+    ({"id": "X-1", "affected": [{"package": {"ecosystem": "PyPI", "name": "a"},
+                                 "ranges": [{"type": "ECOSYSTEM", "events": "0"}]}]}, "events` is a str"),
+    ({"id": "X-1", "references": {"url": "x"},
+      "affected": [{"package": {"ecosystem": "PyPI", "name": "a"}, "versions": ["1.0"]}]}, "`references` is a dict"),
+])
+def test_an_array_of_another_type_is_an_invalid_advisory_not_a_crash(advisory: dict[str, object], what: str) -> None:
+    # Each was a TypeError (iterating a number) inside the reader: "unexpected content, report this as a bug".
+    from governance.vulns import osv
+
+    import re
+
+    with pytest.raises(osv.InvalidAdvisory, match=re.escape(what)):
+        osv.normalise(advisory)

@@ -173,7 +173,7 @@ def _collect(options: ScanOptions, progress: Progress) -> Inventory:
 
     said: list[str] = []
     images: tuple[ContainerImage, ...] = ()
-    found_containers = find_container_files(root, said)
+    found_containers = find_container_files(root, said, unread_lines)
     if found_containers:
         # Only a project with container files imports their readers.
         from governance.collect import containers

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from governance.errors import InputError
 from governance.inputs import relative
+from governance.model import Unread
 
 MAX_CONTAINER_FILES = 500
 MAX_DEPTH = 8
@@ -39,7 +40,7 @@ def is_container_file(name: str) -> str | None:
     return None
 
 
-def find(root: Path, notes: list[str] | None = None) -> list[Path]:
+def find(root: Path, notes: list[str] | None = None, unread: list[Unread] | None = None) -> list[Path]:
     """Container files under the project, in a stable order; virtual environments are skipped.
 
     A tree with more entries than MAX_WALK_ENTRIES (a dataset checked in beside
@@ -59,8 +60,17 @@ def find(root: Path, notes: list[str] | None = None) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not (here / d / "pyvenv.cfg").exists()
                          and len(here.parts) - base < MAX_DEPTH and not (here / d).is_symlink())
         for name in sorted(files):
-            if is_container_file(name) and (here / name).is_file():
+            if not is_container_file(name):
+                continue
+            if (here / name).is_file():
                 found.append(here / name)
+            elif unread is not None and not (here / name).is_dir():
+                # Named like a Dockerfile, but a FIFO, a socket or a dangling link: not opened (it could
+                # block), and said, so that the images it names are not silently left unjudged.
+                shown = (here / name).relative_to(root).as_posix()  # the link's own name, not where it points
+                unread.append(Unread(file=shown, reason="named like a container file, but not a regular file "
+                                     "(a FIFO, socket, device or a link to nothing)",
+                                     fix=f"make {shown} a regular file in the project, or remove it"))
     if len(found) > MAX_CONTAINER_FILES:
         raise InputError(f"{len(found)} container files, over the limit of {MAX_CONTAINER_FILES}", file=root)
     return found

@@ -25,7 +25,7 @@ from governance.errors import InputError
 from governance.escape import quote
 from governance.frozen import frozen
 from governance.inputs import read_input, reading, relative
-from governance.model import ContainerImage
+from governance.model import ContainerImage, Unread
 
 MAX_CONTAINER_FILE_BYTES = 4 * 1024 * 1024
 MAX_STAGES = 500
@@ -41,11 +41,13 @@ class ContainerResult:
     images: tuple[ContainerImage, ...]
     files: tuple[str, ...]
     notes: tuple[str, ...]
+    unread: tuple[Unread, ...] = ()
 
 
 def read_all(root: Path) -> ContainerResult:
     notes: list[str] = []
-    return read_found(find(root, notes), root, notes)
+    unread: list[Unread] = []
+    return replace(read_found(find(root, notes, unread), root, notes), unread=tuple(unread))
 
 
 def read_found(paths: list[Path], root: Path, notes: list[str]) -> ContainerResult:

@@ -440,6 +440,15 @@ def _command(lines: list[str]) -> list[str]:
     return words
 
 
+def _is_file(path: Path) -> bool:
+    """Path.is_file, False for a name the system refuses (over 255 bytes: ENAMETOOLONG is raised, not
+    answered False): a name written in a scanned file is input, not an internal error."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _inputs_of(words: list[str], lock: Path, root: Path) -> tuple[list[Path], str | None, str, list[str]]:
     """(input files that exist in the project, the Python asked for, the tool, every input the command
     names) from a compile command."""
@@ -467,11 +476,11 @@ def _inputs_of(words: list[str], lock: Path, root: Path) -> tuple[list[Path], st
         # beside it whose name ends the recorded one (a build that prefixes copies:
         # model_maker_requirements_bazel.txt for requirements_bazel.txt).
         base = Path(word).name
-        beside = sorted((p for p in lock.parent.iterdir() if p.is_file() and p.name != base
+        beside = sorted((p for p in lock.parent.iterdir() if _is_file(p) and p.name != base
                          and base.endswith(("_" + p.name, "-" + p.name))), key=lambda p: -len(p.name)) \
             if lock.parent.is_dir() else []
         for candidate in (root / word, lock.parent / word, lock.parent / base, *beside[:1]):
-            if candidate.is_file() and inside(candidate, (root.resolve(),)) and candidate.resolve() != lock.resolve():
+            if _is_file(candidate) and inside(candidate, (root.resolve(),)) and candidate.resolve() != lock.resolve():
                 found.append(candidate)
                 break
     if python is not None:
@@ -487,7 +496,7 @@ def _conventional_inputs(lock: Path) -> list[Path]:
     if base != lock.stem and base:
         for suffix in (".txt", ".in"):
             candidate = lock.with_name(base + suffix)
-            if candidate.is_file() and candidate != lock and not _fully_pinned(candidate):
+            if _is_file(candidate) and candidate != lock and not _fully_pinned(candidate):
                 found.append(candidate)
     return found
 

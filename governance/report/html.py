@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections import Counter
 from functools import lru_cache
 from typing import Any
@@ -129,4 +130,17 @@ def render(evaluation: Evaluation) -> str:
         "Level": Level,
     }
     text: str = _environment().get_template(TEMPLATE).render(**context)
+    # Autoescaping stops markup, not characters: a pickle global with a lone surrogate could not be
+    # encoded (an internal error), and ESC, BEL or U+202E from a file name would reach whoever reads or
+    # prints the page. The templates and assets have none, so every one left came from an input.
+    text = _INERT.sub(_shown, text)
     return text if text.endswith("\n") else text + "\n"
+
+
+_INERT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                    "\u2028\u2029\ud800-\udfff]")
+
+
+def _shown(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -141,6 +141,9 @@ def _parse(data: bytes, where: str) -> Record | None:
             advisory = json.loads(data)
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON in an advisory: {exc.msg}", file=where, line=exc.lineno) from None
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise InputError(f"an advisory that is not UTF-8 text ({exc.reason})", file=where, line=line) from None
         try:
             return osv.normalise(advisory)
         except osv.InvalidAdvisory as exc:
@@ -261,7 +264,11 @@ def _packages(content: bytes, where: str) -> tuple[list[str], str | None]:
     if advisory.get("withdrawn"):
         return [], None
     names = []
-    for entry in advisory.get("affected") or []:
+    try:
+        affected = osv._list(advisory.get("affected"), "affected")
+    except osv.InvalidAdvisory as exc:
+        raise InputError(f"advisory: {exc}", file=where) from None
+    for entry in affected:
         package = entry.get("package") if isinstance(entry, dict) else None
         if isinstance(package, dict) and package.get("ecosystem") == osv.ECOSYSTEM \
                 and isinstance(package.get("name"), str) and package["name"].strip():

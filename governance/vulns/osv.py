@@ -46,6 +46,16 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
+def _list(value: Any, what: str) -> list[Any]:
+    """An OSV array; another type is an advisory that cannot be read (a number there was iterated,
+    an internal error), never one taken as affecting nothing."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidAdvisory(f"`{what}` is a {type(value).__name__}, not an array")
+    return value
+
+
 def _summary(advisory: dict[str, Any]) -> str | None:
     for key in ("summary", "details"):
         text = advisory.get(key)
@@ -67,11 +77,11 @@ def _affected(entry: Any) -> Record | None:
     if not isinstance(name, str) or not name.strip():
         return None
     ranges = []
-    for r in entry.get("ranges") or []:
+    for r in _list(entry.get("ranges"), "affected[].ranges"):
         if not isinstance(r, dict) or r.get("type") not in _RANGE_TYPES:
             continue
         events: list[list[str]] = []
-        for event in r.get("events") or []:
+        for event in _list(r.get("events"), "affected[].ranges[].events"):
             if isinstance(event, dict):
                 events.extend([kind, value] for kind, value in event.items()
                               if kind in _EVENTS and isinstance(value, str))
@@ -89,11 +99,11 @@ def normalise(advisory: Any) -> Record | None:
         raise InvalidAdvisory("not an OSV advisory (a JSON object with an id)")
     if advisory.get("withdrawn"):
         return None
-    affected = [a for a in (_affected(e) for e in advisory.get("affected") or []) if a is not None]
+    affected = [a for a in (_affected(e) for e in _list(advisory.get("affected"), "affected")) if a is not None]
     if not affected:
         return None
     level, score, vector = rate(advisory)
-    references = [r["url"] for r in advisory.get("references") or []
+    references = [r["url"] for r in _list(advisory.get("references"), "references")
                   if isinstance(r, dict) and isinstance(r.get("url"), str)][:MAX_REFERENCES]
     return {
         "id": advisory["id"],

@@ -81,6 +81,9 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         if parser.has_section("options.extras_require"):
             lists.extend((extra, parser.get("options.extras_require", extra))
                          for extra in parser.options("options.extras_require"))
+    except configparser.MissingSectionHeaderError as exc:
+        # A subclass of ParsingError without its `errors` (an AttributeError when read as one).
+        raise c.fail("invalid setup.cfg: a line before the first [section] header", shown, exc.lineno) from None
     except configparser.ParsingError as exc:
         line, content = exc.errors[0] if exc.errors else (None, "")
         # configparser keeps the line as its repr: quoted, escapes shown

@@ -275,6 +275,24 @@ def judge_file(path: Path, name: str, progress: Progress = _noop) -> ModelFile |
     )
 
 
+def _not_a_file(path: Path, project_abs: Path) -> ModelFile:
+    where = Path(os.path.normpath(path.absolute()))
+    try:
+        name = where.relative_to(project_abs).as_posix()
+    except ValueError:
+        name = path.as_posix()
+    if path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        why = f"a link to {target}, which does not lead to a file (missing, or a loop)"
+    else:
+        why = "not a regular file (a FIFO, socket or device)"
+    return ModelFile(path=name, format="unknown", sha256="", size=0,
+                     unparsed=(f"named like a model file, but {why}: not read",))
+
+
 def find_models(project: Path, extra: tuple[Path, ...] = (), progress: Progress = _noop,
                 search_project: bool = True) -> tuple[ModelFile, ...]:
     """Every model file under the project (skipping venvs, .git, node_modules) and under each extra path."""
@@ -290,12 +308,15 @@ def find_models(project: Path, extra: tuple[Path, ...] = (), progress: Progress 
     allowed = tuple(Path(os.path.realpath(r)) for r in [project, *extra])
     for root in roots:
         for path in candidates(root):
-            if path.is_symlink() and not path.exists():
-                continue
             try:
-                if not path.is_file():
-                    continue
+                regular = path.is_file()
             except OSError:
+                regular = False
+            if not regular:
+                # A name that says "model" is judged or said to be unjudged, never passed over: a FIFO,
+                # socket or device (never opened: it would block or stream), a dangling link, a link loop.
+                if path.suffix.lower() in MODEL_SUFFIXES and not path.is_dir():
+                    found.append(_not_a_file(path, project_abs))
                 continue
             if not inside(path, allowed):
                 from governance.errors import InputError
