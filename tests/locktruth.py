@@ -162,10 +162,12 @@ def command(case: Case, out: Path) -> list[str]:
         cmd = [exe, "export", "--without-hashes", "-f", "requirements.txt", "-o", str(out / "export.txt")]
         return cmd + ([f"--with={','.join(groups)}"] if groups else []) + [f"--extras={e}" for e in case.extras]
     if case.tool == "pdm":
-        # -d: the default group and every dev group, what `pdm install` installs (a bare export adds
-        # every optional group as well).
-        return [exe, "export", "-f", "requirements", "--no-hashes", "-d", "-o", str(out / "export.txt")] + \
-            [f"--group={g}" for g in case.extras + case.groups]
+        # With no group asked for, `pdm install` installs every group the lock records (pdm's GroupSelection:
+        # is_unset -> lockfile.groups, optional ones too), and so does a bare export; with -G, the default
+        # group, every dev group (-d) and those.
+        chosen = [f"--group={g}" for g in case.extras + case.groups]
+        return [exe, "export", "-f", "requirements", "--no-hashes", *(["-d"] if chosen else []),
+                "-o", str(out / "export.txt")] + chosen
     if case.tool == "pipenv":
         return [exe, "requirements"]
     if case.tool == "uv-pylock":

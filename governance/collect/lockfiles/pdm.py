@@ -69,8 +69,17 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
         dev_groups = set(table(manifest.get("dependency-groups"))) | set(
             table(table(table(manifest.get("tool")).get("pdm")).get("dev-dependencies")))
         wanted = [g for g in locked_groups if g in dev_groups]
-    # pdm install: the default group and every dev group; -G (our --group/--extra) adds optional ones,
-    # --prod (our --no-dev) drops the dev groups, `-G :all` (our --all-groups) takes every locked group.
+    # pdm install with no group option installs every group the lock records that the project still has
+    # (pdm's GroupSelection: is_unset -> lockfile.groups, optional ones included); -G (our --group/--extra)
+    # gives the default group, every dev group and those; --prod (our --no-dev) drops the dev groups,
+    # `-G :all` (our --all-groups) takes every locked group.
+    unset = not (selection.groups or selection.extras or selection.all_groups or selection.no_dev
+                 or selection.no_default_groups)
+    if unset and manifest is not None:
+        table = pyproject._table
+        project_groups = {c.key(str(g)) for g in table(table(manifest.get("project")).get("optional-dependencies"))}
+        project_groups |= {c.key(str(g)) for g in dev_groups}
+        wanted = [g for g in locked_groups if g != "default" and c.key(g) in project_groups]
     if selection.no_dev or selection.no_default_groups:
         wanted = []
     if selection.all_groups:
