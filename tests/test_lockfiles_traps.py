@@ -300,3 +300,20 @@ def test_the_cpu_group_of_a_cuda12_default_project_through_the_command(tmp_path:
     code, output = invoke(["sbom", str(VARIANTS / "conflict-groups"), "--group", "cpu",
                            "--target-platform", "linux-x86_64", "--target-python", "3.11"])
     assert code == 2 and "incompatible" in output  # as uv: cpu conflicts with the default cuda12
+
+
+def test_a_uv_lock_without_its_project_is_said(tmp_path: Path) -> None:
+    """uv 0.13 refuses `uv export --frozen` of a revision < 5 uv.lock with no pyproject.toml beside it (7 of
+    108 real sdists ship theirs that way, e.g. baseten-performance-client 0.1.16's python_bindings/uv.lock);
+    mlgov still reads it, and says so."""
+    from governance.collect import lockfiles
+    from governance.collect.target import target_markers
+
+    text = (Path(__file__).parent / "data" / "lockfiles" / "uv" / "uv.lock").read_text()
+    markers = target_markers("linux-x86_64", "3.11", {})
+    for revision, said in ((3, True), (5, False)):
+        folder = tmp_path / f"r{revision}"
+        folder.mkdir()
+        (folder / "uv.lock").write_text(text.replace("revision = 5", f"revision = {revision}", 1))
+        notes = lockfiles.read(folder / "uv.lock", folder, markers).notes
+        assert any("no pyproject.toml beside it" in n for n in notes) == said, notes

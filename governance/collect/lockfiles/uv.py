@@ -299,6 +299,12 @@ def read(path: Path, root: Path, markers: dict[str, str], selection: Selection =
             requires=tuple(sorted(requires)),
         ))
     chosen = selection.label
+    revision = data.get("revision")
+    if not (path.parent / "pyproject.toml").is_file() and not (isinstance(revision, int) and revision >= 5):
+        # uv reads a lock without its project only from revision 5 on ("Frozen lockfile discovery requires a
+        # lockfile with revision 5 or later"): an sdist that ships uv.lock apart from its pyproject.toml.
+        result.notes.append(f"{shown}: no pyproject.toml beside it, and uv installs from such a lock only from "
+                            f"revision 5 on (this one is revision {revision}): read with the default group `dev`")
     if left_out:
         result.notes.append(f"{shown}: {left_out} entries not installed on {label(markers)}"
                             f"{' with ' + chosen if chosen else ''} (other platforms, Pythons, extras or groups) "
