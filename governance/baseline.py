@@ -46,6 +46,9 @@ def read_baseline(path: Path) -> tuple[FixedFinding, ...]:
     except ValueError:
         raise_huge_number(text, shown)
         raise
+    except RecursionError:
+        raise InputError("not JSON mlgov can read: arrays or objects nested too deeply; --baseline takes a report "
+                         "written by `mlgov scan --report X.json`", file=shown) from None
     if not isinstance(data, dict) or data.get("format") != "mlgov-report":
         raise InputError("not an mlgov JSON report (no \"format\": \"mlgov-report\"); write one on the "
                          "target branch with `mlgov scan --report mlgov.json`", file=shown)

@@ -123,3 +123,16 @@ def test_json_nested_beyond_the_decoder_is_an_input_error(tmp_path, capsys) -> N
         main(["scan", str(tmp_path / "p"), "--host", str(tmp_path / "host.json")])
     err = capsys.readouterr().err
     assert stop.value.code == 2 and "host.json" in err and "nested too deeply" in err
+
+
+def test_a_baseline_report_nested_beyond_the_decoder_is_exit_2(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # `--baseline` parsed its JSON itself, without the RecursionError handling: exit 3.
+    from governance.cli import main
+
+    (tmp_path / "main.json").write_text('{"format": "mlgov-report", "findings": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "requirements.txt").write_text("numpy==1.26.4\n")
+    with pytest.raises(SystemExit) as stop:
+        main(["scan", str(tmp_path / "p"), "--baseline", str(tmp_path / "main.json")])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "main.json" in err and "nested too deeply" in err
