@@ -319,3 +319,19 @@ def test_a_base_image_moving_to_another_tag_and_a_digest_is_one_change(tmp_path:
     assert [(c["kind"], c["subject"]) for c in report["changes"]] == [("image-changed", "docker.io/nvidia/cuda")]
     detail = report["changes"][0]["detail"]
     assert "tag 12.4.1-runtime-ubuntu22.04 -> 12.8.0-runtime-ubuntu22.04" in detail and "digest (none) ->" in detail
+
+
+def test_controls_and_bidi_marks_of_compared_names_are_shown_in_html_and_json(tmp_path: Path,
+                                                                             revisions: tuple[Path, Path]) -> None:
+    # The HTML page carried ESC, BEL and U+202E of a component name as they were; the JSON carried U+202E.
+    old, _ = revisions
+    document = json.loads(old.read_text())
+    document["components"][0]["version"] = "9.9evil\x1b]0;x\x07\u202e"
+    hostile = tmp_path / "hostile.cdx.json"
+    hostile.write_text(json.dumps(document))
+    for fmt in ("html", "json"):
+        out = tmp_path / f"diff.{fmt}"
+        code, output = invoke(["diff", str(old), str(hostile), "--report", str(out)])
+        assert code in (0, 1), output
+        text = out.read_text()
+        assert "evil" in text and not any(c in text for c in "\x1b\x07\u202e"), fmt

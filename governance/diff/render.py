@@ -136,7 +136,10 @@ def diff_dict(diff: Diff, blocking: tuple[Change, ...], fail_on: tuple[str, ...]
 
 
 def render_json(diff: Diff, blocking: tuple[Change, ...], fail_on: tuple[str, ...]) -> str:
-    return json.dumps(diff_dict(diff, blocking, fail_on), indent=2, ensure_ascii=False) + "\n"
+    from governance.escape import json_text
+
+    # Bidi and C1 characters of compared names as \uXXXX, as in the scan's JSON report.
+    return json_text(json.dumps(diff_dict(diff, blocking, fail_on), indent=2, ensure_ascii=False)) + "\n"
 
 
 _HTML = """<!DOCTYPE html>
@@ -181,10 +184,12 @@ def render_html(diff: Diff, blocking: tuple[Change, ...], fail_on: tuple[str, ..
 
     data = diff_dict(diff, blocking, fail_on)
     groups = [(kind, [c for c in data["changes"] if c["kind"] == kind]) for kind in KINDS]
+    from governance.report.html import inert_page
+
     template = Environment(autoescape=True).from_string(_HTML)
-    return template.render(version=__version__, verdict=data["verdict"], diff=diff, blocking=blocking,
-                           fail_on=fail_on, counts=summary_counts(diff), titles=_TITLES,
-                           groups=[g for g in groups if g[1]])
+    return inert_page(template.render(version=__version__, verdict=data["verdict"], diff=diff, blocking=blocking,
+                                      fail_on=fail_on, counts=summary_counts(diff), titles=_TITLES,
+                                      groups=[g for g in groups if g[1]]))
 
 
 RENDERERS = {"terminal": render_terminal, "md": render_markdown, "json": render_json, "html": render_html}

@@ -133,8 +133,14 @@ def render(evaluation: Evaluation) -> str:
     # Autoescaping stops markup, not characters: a pickle global with a lone surrogate could not be
     # encoded (an internal error), and ESC, BEL or U+202E from a file name would reach whoever reads or
     # prints the page. The templates and assets have none, so every one left came from an input.
-    text = _INERT.sub(_shown, text)
+    text = inert_page(text)
     return text if text.endswith("\n") else text + "\n"
+
+
+def inert_page(text: str) -> str:
+    """A rendered page with every control, bidi mark and lone surrogate shown as an escape (none
+    is in mlgov's templates, so each one left came from an input)."""
+    return _INERT.sub(_shown, text)
 
 
 _INERT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
